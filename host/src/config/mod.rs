@@ -1,0 +1,186 @@
+//! `config.toml`: what the host serves, for which guilds, with which ticket types and plugins.
+//!
+//! [`Config::load`] reads the file and returns either a checked [`Config`] or every [`Problem`]
+//! it found, each with file, line and key. Unknown keys are problems, not silently ignored.
+
+mod file;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use file::{KeyPath, Problem, Segment};
+
+use crate::locale::Locale;
+
+/// The whole host's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The DuckDB file (relative paths are relative to the config file's folder).
+    pub database: PathBuf,
+    /// Default language for guilds that name none.
+    pub locale: Locale,
+    /// The transcript web server.
+    pub web: WebConfig,
+    /// The guilds this host serves.
+    pub guilds: Vec<GuildConfig>,
+}
+
+/// The transcript web server's settings.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL at which users reach the server, for transcript links (no trailing slash).
+    pub public_url: String,
+}
+
+/// One community's settings.
+#[derive(Clone, Debug)]
+pub struct GuildConfig {
+    /// Guild id.
+    pub id: u64,
+    /// A label for logs and `check` output.
+    pub name: Option<String>,
+    /// Language of everything the bot says in this guild.
+    pub locale: Locale,
+    /// Where `!setup_tickets` posts the panel.
+    pub panel_channel: u64,
+    /// Where closed tickets are logged.
+    pub log_channel: u64,
+    /// The category new ticket channels go into.
+    pub ticket_category: u64,
+    /// Categories used, in order, when the ticket category is full (Discord allows 50 channels).
+    pub overflow_categories: Vec<u64>,
+    /// Roles that may close tickets, claim them and run staff commands.
+    pub staff_roles: Vec<u64>,
+    /// Roles that may approve item returns (defaults to the staff roles).
+    pub approver_roles: Vec<u64>,
+    /// Where item-return requests are posted.
+    pub item_return_channel: Option<u64>,
+    /// How many open tickets one user may have at once.
+    pub max_open_per_user: u32,
+    /// Ticket channel name pattern; `{code}` is 6 random letters/digits, `{number}` the ticket's
+    /// number, `{type}` the ticket type id.
+    pub channel_name: String,
+    /// The ticket types offered by the panel, in order.
+    pub ticket_types: Vec<TicketType>,
+    /// Action plugins enabled in this guild.
+    pub plugins: Vec<PluginConfig>,
+    /// Text overrides by catalogue key.
+    pub texts: BTreeMap<String, String>,
+}
+
+impl GuildConfig {
+    /// Whether any of `roles` is a staff role here.
+    pub fn is_staff(&self, roles: &[u64]) -> bool {
+        roles.iter().any(|r| self.staff_roles.contains(r))
+    }
+}
+
+/// A kind of ticket a user can open.
+#[derive(Clone, Debug)]
+pub struct TicketType {
+    /// Stable id, used in custom_ids and the database.
+    pub id: String,
+    /// Label in the select menu.
+    pub label: String,
+    /// Emoji shown beside the label.
+    pub emoji: Option<String>,
+    /// Help text in the select menu.
+    pub description: Option<String>,
+    /// A category for this type instead of the guild's ticket category.
+    pub category: Option<u64>,
+    /// Staff roles for this type, in addition to the guild's.
+    pub staff_roles: Vec<u64>,
+}
+
+/// Where a plugin's component comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginSource {
+    /// One of the plugins built into the `ticketbot` binary.
+    Builtin(String),
+    /// A `.wasm` component on disk.
+    Path(PathBuf),
+}
+
+/// A plugin enabled in a guild.
+#[derive(Clone, Debug)]
+pub struct PluginConfig {
+    /// The plugin's id (its manifest id).
+    pub id: String,
+    /// Where its component comes from.
+    pub source: PluginSource,
+    /// Capabilities granted to it in this guild.
+    pub capabilities: Vec<String>,
+    /// Its settings, checked by the plugin itself.
+    pub settings: toml::Table,
+}
+
+/// Every problem found in a config file.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and checks the config file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            problems: vec![Problem {
+                file: path.to_owned(),
+                line: 0,
+                column: 0,
+                key: "(file)".into(),
+                message: format!("cannot read the config file: {e}"),
+            }],
+        })?;
+        Self::parse(path, text)
+    }
+
+    /// Checks config `text` as if read from `path`.
+    pub fn parse(path: &Path, text: String) -> Result<Self, ConfigError> {
+        let source = file::SourceFile::parse(path, text).map_err(|p| ConfigError { problems: vec![p] })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        validate::check(&source, &base)
+    }
+
+    /// The settings of guild `id`, if this host serves it.
+    pub fn guild(&self, id: u64) -> Option<&GuildConfig> {
+        self.guilds.iter().find(|g| g.id == id)
+    }
+}
+
+/// The ids of the plugins built into the binary.
+pub const BUILTIN_PLUGINS: &[&str] = &["poke", "item-return", "voice-call", "ticket-actions"];
+
+/// Capabilities a guild can grant to a plugin.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("dm", "send direct messages to the ticket's participants"),
+    ("post-messages", "post messages in the channels named in its settings"),
+    ("rename-channel", "rename the ticket channel"),
+    ("move-channel", "move the ticket channel to another configured category"),
+    ("voice-channels", "create and delete a voice channel tied to the ticket"),
+    ("notes", "add staff notes to the ticket"),
+    ("timers", "schedule timers that survive restarts"),
+    ("storage", "keep its own key-value data"),
+    ("read-members", "read members' roles"),
+];

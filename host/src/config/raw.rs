@@ -1,0 +1,96 @@
+//! The file's shape as serde sees it, before any check beyond types.
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// A Discord id written as an integer or a string of digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snowflake(pub u64);
+
+impl<'de> Deserialize<'de> for Snowflake {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Id;
+        impl Visitor<'_> for Id {
+            type Value = Snowflake;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Discord id (an integer, or a string of digits)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Snowflake, E> {
+                u64::try_from(v).ok().filter(|v| *v > 0).map(Snowflake).ok_or_else(|| E::custom("a Discord id is a positive number"))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Snowflake, E> {
+                (v > 0).then_some(Snowflake(v)).ok_or_else(|| E::custom("a Discord id is a positive number"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Snowflake, E> {
+                v.trim().parse::<u64>().ok().filter(|v| *v > 0).map(Snowflake).ok_or_else(|| {
+                    E::custom(format!("{v:?} is not a Discord id (copy it with Developer Mode: right click > Copy ID)"))
+                })
+            }
+        }
+        deserializer.deserialize_any(Id)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawConfig {
+    pub database: Option<String>,
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub web: RawWeb,
+    #[serde(default, rename = "guild")]
+    pub guilds: Vec<RawGuild>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawWeb {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawGuild {
+    pub id: Snowflake,
+    pub name: Option<String>,
+    pub locale: Option<String>,
+    pub panel_channel: Snowflake,
+    pub log_channel: Snowflake,
+    pub ticket_category: Snowflake,
+    #[serde(default)]
+    pub overflow_categories: Vec<Snowflake>,
+    pub staff_roles: Vec<Snowflake>,
+    pub approver_roles: Option<Vec<Snowflake>>,
+    pub item_return_channel: Option<Snowflake>,
+    pub max_open_per_user: Option<i64>,
+    pub channel_name: Option<String>,
+    #[serde(default, rename = "ticket_type")]
+    pub ticket_types: Vec<RawTicketType>,
+    #[serde(default, rename = "plugin")]
+    pub plugins: Vec<RawPlugin>,
+    #[serde(default)]
+    pub texts: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawTicketType {
+    pub id: String,
+    pub label: String,
+    pub emoji: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<Snowflake>,
+    #[serde(default)]
+    pub staff_roles: Vec<Snowflake>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawPlugin {
+    pub id: String,
+    pub builtin: Option<String>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    // Settings are free-form: each plugin declares and checks its own.
+    #[serde(default)]
+    pub settings: toml::Table,
+}

@@ -1,0 +1,86 @@
+//! What reaches the bot from Discord, in its own types (the Discord edge converts into these).
+
+/// Who did something, with their roles in the guild where they did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// User id.
+    pub id: u64,
+    /// Display name (nickname, global name or username).
+    pub name: String,
+    /// Role ids in the guild (empty in DMs).
+    pub roles: Vec<u64>,
+}
+
+/// What identifies an interaction for answering it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InteractionRef {
+    /// Interaction id.
+    pub id: u64,
+    /// Interaction token (valid 15 minutes).
+    pub token: String,
+}
+
+/// What the user did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InteractionKind {
+    /// Pressed a button.
+    Button {
+        /// The button's custom_id.
+        custom_id: String,
+    },
+    /// Chose in a select menu.
+    Select {
+        /// The menu's custom_id.
+        custom_id: String,
+        /// Chosen values.
+        values: Vec<String>,
+    },
+    /// Submitted a modal.
+    Modal {
+        /// The modal's custom_id.
+        custom_id: String,
+        /// (field custom_id, value) pairs.
+        fields: Vec<(String, String)>,
+    },
+    /// Ran a slash command.
+    Command {
+        /// Command name.
+        name: String,
+        /// (option name, value as text) pairs.
+        options: Vec<(String, String)>,
+    },
+}
+
+/// An interaction (button, select, modal, slash command).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interaction {
+    /// For answering.
+    pub handle: InteractionRef,
+    /// Guild, if not in DMs.
+    pub guild_id: Option<u64>,
+    /// Channel.
+    pub channel_id: u64,
+    /// Who.
+    pub user: Actor,
+    /// What.
+    pub kind: InteractionKind,
+    /// The message the component was on.
+    pub message_id: Option<u64>,
+}
+
+/// A message posted in a channel the bot sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// Message id.
+    pub id: u64,
+    /// Guild, if not a DM.
+    pub guild_id: Option<u64>,
+    /// Channel.
+    pub channel_id: u64,
+    /// Author.
+    pub author: Actor,
+    /// Text.
+    pub content: String,
+    /// Users mentioned.
+    pub mentions: Vec<u64>,
+}

@@ -1,0 +1,149 @@
+//! Persistence in one DuckDB file: the only place that knows SQL.
+//!
+//! [`Store::open`] opens the file on a dedicated thread, applies the versioned migrations in
+//! [`schema`], and returns a cheap, cloneable handle. Every query runs on that thread, so DuckDB
+//! work never blocks tokio's workers. The submodules add typed queries per table.
+
+mod events;
+mod panels;
+pub mod schema;
+mod transcripts;
+
+pub use transcripts::token_hash;
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+
+use tokio::sync::oneshot;
+
+pub use events::EventRecord;
+pub use panels::PanelRecord;
+pub use transcripts::StoredTranscript;
+
+use duckdb::Connection;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be opened as a DuckDB database.
+    #[error("cannot open the database {path}: {source} (is it a DuckDB file, and is no other ticketbot using it?)")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's reason.
+        source: duckdb::Error,
+    },
+    /// The file was written by a newer ticketbot; it is left untouched.
+    #[error("the database {path} has schema version {found}, newer than this ticketbot knows ({supported}); upgrade ticketbot (the file was not changed)")]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A migration failed; it was rolled back.
+    #[error("migration {version} of {path} failed and was rolled back: {source}")]
+    Migration {
+        /// The file.
+        path: PathBuf,
+        /// The migration.
+        version: i64,
+        /// DuckDB's reason.
+        source: duckdb::Error,
+    },
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] duckdb::Error),
+    /// The database thread could not be started.
+    #[error("cannot start the database thread: {0}")]
+    Thread(std::io::Error),
+    /// The store was closed.
+    #[error("the database is closed")]
+    Closed,
+}
+
+type Job = Box<dyn FnOnce(&mut Option<Connection>) + Send>;
+
+/// A handle to the database thread. Clones share it.
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+    path: Arc<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (ready, opened) = oneshot::channel();
+        let file = path.to_owned();
+        std::thread::Builder::new()
+            .name("duckdb".into())
+            .spawn(move || {
+                let mut connection = match schema::open(&file) {
+                    Ok(connection) => {
+                        let _ = ready.send(Ok(()));
+                        Some(connection)
+                    }
+                    Err(error) => {
+                        let _ = ready.send(Err(error));
+                        return;
+                    }
+                };
+                // Runs until every handle is dropped; `close` empties the slot earlier.
+                while let Ok(job) = receiver.recv() {
+                    job(&mut connection);
+                }
+            })
+            .map_err(StoreError::Thread)?;
+        opened.await.map_err(|_| StoreError::Closed)??;
+        Ok(Self { jobs, path: Arc::new(path.to_owned()) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on the database thread and waits for its result.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, result) = oneshot::channel();
+        let job: Job = Box::new(move |connection: &mut Option<Connection>| {
+            let outcome = match connection {
+                Some(connection) => work(connection),
+                None => Err(StoreError::Closed),
+            };
+            let _ = reply.send(outcome);
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        result.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Closes the file now (every handle then answers [`StoreError::Closed`]), so the same file
+    /// can be opened again, e.g. by a restarted bot in the same process.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        let job: Job = Box::new(move |connection: &mut Option<Connection>| {
+            if let Some(connection) = connection.take() {
+                if let Err((_, error)) = connection.close() {
+                    tracing::warn!(%error, "closing the database");
+                }
+            }
+            let _ = done.send(());
+        });
+        if self.jobs.send(job).is_ok() {
+            let _ = closed.await;
+        }
+    }
+}

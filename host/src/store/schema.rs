@@ -1,0 +1,122 @@
+//! The schema as an ordered list of migrations, applied once each, in a transaction each.
+//!
+//! Never edit a released migration: add the next one. A file whose version is newer than
+//! [`LATEST`] is refused before anything is written to it.
+
+use std::path::Path;
+
+use chrono::Utc;
+use duckdb::{params, Connection};
+
+use super::StoreError;
+
+/// The migrations, in order; the version of each is its position plus one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the original bot's data, made relational, plus an append-only event log.
+    r#"
+    CREATE TABLE panels (
+        guild_id   UBIGINT PRIMARY KEY,
+        channel_id UBIGINT NOT NULL,
+        message_id UBIGINT NOT NULL,
+        posted_by  UBIGINT NOT NULL,
+        posted_at  TIMESTAMP NOT NULL
+    );
+    CREATE SEQUENCE ticket_ids START 1;
+    CREATE TABLE tickets (
+        id                    BIGINT PRIMARY KEY DEFAULT nextval('ticket_ids'),
+        guild_id              UBIGINT NOT NULL,
+        number                INTEGER NOT NULL,
+        type_id               VARCHAR NOT NULL,
+        channel_id            UBIGINT,
+        opener_id             UBIGINT NOT NULL,
+        status                VARCHAR NOT NULL,
+        claimed_by            UBIGINT,
+        opened_at             TIMESTAMP NOT NULL,
+        closed_at             TIMESTAMP,
+        closed_by             UBIGINT,
+        close_reason          VARCHAR,
+        transcript_token_hash BLOB,
+        UNIQUE (guild_id, number)
+    );
+    CREATE TABLE ticket_members (
+        ticket_id BIGINT NOT NULL,
+        user_id   UBIGINT NOT NULL,
+        added_by  UBIGINT,
+        added_at  TIMESTAMP NOT NULL,
+        PRIMARY KEY (ticket_id, user_id)
+    );
+    CREATE SEQUENCE note_ids START 1;
+    CREATE TABLE notes (
+        id         BIGINT PRIMARY KEY DEFAULT nextval('note_ids'),
+        ticket_id  BIGINT NOT NULL,
+        author_id  UBIGINT NOT NULL,
+        body       VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE transcripts (
+        token_hash BLOB PRIMARY KEY,
+        ticket_id  BIGINT NOT NULL,
+        encoding   VARCHAR NOT NULL,
+        body       BLOB NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE plugin_kv (
+        guild_id   UBIGINT NOT NULL,
+        plugin     VARCHAR NOT NULL,
+        key        VARCHAR NOT NULL,
+        value      BLOB NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (guild_id, plugin, key)
+    );
+    CREATE SEQUENCE event_ids START 1;
+    CREATE TABLE events (
+        id        BIGINT PRIMARY KEY DEFAULT nextval('event_ids'),
+        at        TIMESTAMP NOT NULL,
+        guild_id  UBIGINT,
+        ticket_id BIGINT,
+        actor_id  UBIGINT,
+        kind      VARCHAR NOT NULL,
+        data      VARCHAR NOT NULL
+    );
+    "#,
+];
+
+/// The newest schema version this build knows.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The file's schema version (0 for a new file).
+pub fn version(connection: &Connection) -> Result<i64, duckdb::Error> {
+    let exists: i64 = connection.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'",
+        [],
+        |row| row.get(0),
+    )?;
+    if exists == 0 {
+        return Ok(0);
+    }
+    connection.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |row| row.get(0))
+}
+
+/// Opens `path` and applies the missing migrations.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+    let mut connection = Connection::open(path).map_err(open_error)?;
+    let found = version(&connection).map_err(open_error)?;
+    if found > LATEST {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: LATEST });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let failed = |source| StoreError::Migration { path: path.to_owned(), version, source };
+        let tx = connection.transaction().map_err(failed)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
+        )
+        .map_err(failed)?;
+        tx.execute_batch(sql).map_err(failed)?;
+        tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", params![version, Utc::now()]).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        tracing::info!(version, path = %path.display(), "database migrated");
+    }
+    Ok(connection)
+}
