@@ -1,0 +1,25 @@
+//! ticketbot: a Discord ticket-support bot for FiveM communities.
+//!
+//! The host is one process. Data flows from Discord through the edge into the lifecycle and
+//! back:
+//!
+//! - [`discord`]: the only module that knows serenity; converts gateway events into [`event`]
+//!   types and sends the lifecycle's [`ui`] messages back, retrying what is transient.
+//! - [`tickets`]: the ticket lifecycle (panel, open, close, ...), in the bot's own types.
+//! - [`store`]: the DuckDB file, on its own thread; the only module that knows SQL.
+//! - [`web`]: the transcript web server.
+//! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language.
+//! - [`app`] wires these together; [`demo`] runs them against the built-in Discord emulator.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the full map.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod discord;
+pub mod event;
+pub mod locale;
+pub mod store;
+pub mod tickets;
+pub mod ui;
+pub mod web;

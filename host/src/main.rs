@@ -1,1 +1,128 @@
-fn main() {}
+//! The `ticketbot` command line: run, serve, check, demo.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ticketbot::app::{self, Mode};
+use ticketbot::config::Config;
+use ticketbot::discord::{DiscordSettings, TOKEN_VAR};
+
+/// Discord ticket-support bot for FiveM communities.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// The config file.
+    #[arg(long, global = true, default_value = "config.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs the bot and the transcript web server (needs DISCORD_TOKEN).
+    Run,
+    /// Runs only the transcript web server.
+    Serve,
+    /// Checks the config file and prints every problem with file, line and key.
+    Check {
+        /// The file to check (defaults to --config).
+        path: Option<PathBuf>,
+    },
+    /// Runs the bot against the built-in Discord emulator: no token, no Discord account.
+    Demo {
+        /// Language of the demo guild: pt-BR or en.
+        #[arg(long, default_value = "pt-BR")]
+        locale: String,
+        /// Keep the demo database in this folder (default: a temporary folder).
+        #[arg(long)]
+        workdir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,serenity=warn,tracing::span=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Check { path } => check(path.as_deref().unwrap_or(&cli.config)),
+        command => match runtime().and_then(|rt| rt.block_on(async_main(&cli.config, command))) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn check(path: &Path) -> ExitCode {
+    match Config::load(path) {
+        Ok(config) => {
+            println!("{}: ok ({} guild(s))", path.display(), config.guilds.len());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            eprintln!("{} problem(s) in {}", error.problems.len(), path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &Path) -> anyhow::Result<Arc<Config>> {
+    Config::load(path).map(Arc::new).map_err(|e| anyhow::anyhow!("{e}\n(run `ticketbot check {}` for details)", path.display()))
+}
+
+async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run => {
+            let Some(settings) = DiscordSettings::from_env() else {
+                anyhow::bail!(
+                    "no bot token: set the environment variable {TOKEN_VAR} to your bot's token \
+                     (see README.md, \"Creating the Discord application\"), \
+                     or try `ticketbot demo`, which needs no token"
+                );
+            };
+            let config = load(config_path)?;
+            serve_until_stopped(config, Mode::Full(settings)).await
+        }
+        Command::Serve => serve_until_stopped(load(config_path)?, Mode::WebOnly).await,
+        Command::Demo { locale, workdir } => {
+            let temp;
+            let dir = match workdir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                    dir
+                }
+                None => {
+                    temp = tempfile::tempdir().context("creating a temporary folder")?;
+                    temp.path().to_owned()
+                }
+            };
+            ticketbot::demo::run(&dir, &locale).await
+        }
+        Command::Check { .. } => unreachable!("handled without a runtime"),
+    }
+}
+
+async fn serve_until_stopped(config: Arc<Config>, mode: Mode) -> anyhow::Result<()> {
+    let running = app::start(config, mode).await?;
+    tracing::info!(web = %running.web_addr(), "running; press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tracing::info!("stopping");
+    running.stop().await;
+    Ok(())
+}

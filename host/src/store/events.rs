@@ -27,7 +27,7 @@ impl Store {
     pub async fn record_event(&self, event: EventRecord) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT INTO events (at, guild_id, ticket_id, actor_id, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (happened_at, guild_id, ticket_id, actor_id, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
                 params![event.at, event.guild_id, event.ticket_id, event.actor_id, event.kind, event.data.to_string()],
             )?;
             Ok(())
@@ -39,7 +39,7 @@ impl Store {
     pub async fn events(&self, guild_id: u64) -> Result<Vec<EventRecord>, StoreError> {
         self.call(move |db| {
             let mut statement = db.prepare(
-                "SELECT at, guild_id, ticket_id, actor_id, kind, data FROM events WHERE guild_id = ? ORDER BY id",
+                "SELECT happened_at, guild_id, ticket_id, actor_id, kind, data FROM events WHERE guild_id = ? ORDER BY id",
             )?;
             let rows = statement.query_map(params![guild_id], |row| {
                 let data: String = row.get(5)?;

@@ -71,7 +71,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE SEQUENCE event_ids START 1;
     CREATE TABLE events (
         id        BIGINT PRIMARY KEY DEFAULT nextval('event_ids'),
-        at        TIMESTAMP NOT NULL,
+        happened_at TIMESTAMP NOT NULL,
         guild_id  UBIGINT,
         ticket_id BIGINT,
         actor_id  UBIGINT,

@@ -72,6 +72,25 @@ impl Tickets {
         }]
     }
 
+    /// At READY: registers the slash commands in every configured guild the bot is in, and warns
+    /// about configured guilds it is not in (a wrong id, or the bot was never invited).
+    pub async fn on_ready(&self, guilds: &[u64]) {
+        for guild in &self.config.guilds {
+            if !guilds.contains(&guild.id) {
+                tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
+                continue;
+            }
+            if let Err(error) = self.discord.set_guild_commands(guild.id, &self.commands(guild)).await {
+                tracing::error!(%error, guild = guild.id, "could not register slash commands");
+            }
+        }
+        for guild in guilds {
+            if self.guild(*guild).is_none() {
+                tracing::info!(guild, "the bot is in a guild that is not configured; ignoring it");
+            }
+        }
+    }
+
     /// Handles a message posted where the bot can see it.
     pub async fn on_message(&self, message: ChatMessage) {
         if message.content.trim() == SETUP_TEXT_COMMAND {

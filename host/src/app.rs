@@ -1,0 +1,111 @@
+//! Wiring: opens the store, starts the web server and the bot, and stops them in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::discord::{Bot, DiscordSettings, ReadyInfo, StartError};
+use crate::store::{Store, StoreError};
+use crate::tickets::Tickets;
+use crate::web::WebServer;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// The bot and the web server.
+    Full(DiscordSettings),
+    /// The web server only.
+    WebOnly,
+}
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The web server could not listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The Discord client.
+    #[error(transparent)]
+    Discord(#[from] StartError),
+}
+
+/// A running host.
+pub struct Running {
+    store: Store,
+    web: WebServer,
+    bot: Option<Bot>,
+    tickets: Option<Arc<Tickets>>,
+}
+
+/// Starts everything `mode` asks for.
+pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
+    let store = Store::open(&config.database).await?;
+    let web = match WebServer::start(config.web.listen, store.clone()).await {
+        Ok(web) => web,
+        Err(source) => {
+            store.close().await;
+            return Err(AppError::Listen { addr: config.web.listen, source });
+        }
+    };
+    let (bot, tickets) = match mode {
+        Mode::WebOnly => (None, None),
+        Mode::Full(settings) => {
+            let lifecycle_store = store.clone();
+            let started =
+                Bot::start(&settings, move |discord| Arc::new(Tickets::new(config, lifecycle_store, discord))).await;
+            match started {
+                Ok((bot, tickets)) => (Some(bot), Some(tickets)),
+                Err(error) => {
+                    web.stop().await;
+                    store.close().await;
+                    return Err(error.into());
+                }
+            }
+        }
+    };
+    Ok(Running { store, web, bot, tickets })
+}
+
+impl Running {
+    /// The web server's address.
+    pub fn web_addr(&self) -> SocketAddr {
+        self.web.addr()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The lifecycle, when the bot runs.
+    pub fn tickets(&self) -> Option<&Arc<Tickets>> {
+        self.tickets.as_ref()
+    }
+
+    /// Waits for the bot's READY (returns `None` in web-only mode).
+    pub async fn ready(&self) -> Option<ReadyInfo> {
+        match &self.bot {
+            Some(bot) => Some(bot.ready().await),
+            None => None,
+        }
+    }
+
+    /// Stops the bot, then the web server, then closes the database.
+    pub async fn stop(self) {
+        if let Some(bot) = self.bot {
+            bot.shutdown().await;
+        }
+        drop(self.tickets);
+        self.web.stop().await;
+        self.store.close().await;
+        tracing::info!("stopped");
+    }
+}

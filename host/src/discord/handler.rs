@@ -1,0 +1,60 @@
+//! serenity's event handler: converts gateway events and hands them to the lifecycle.
+
+use std::sync::{Arc, OnceLock};
+
+use serenity::all::{Context, EventHandler, Interaction as SInteraction, Message, Ready};
+use serenity::async_trait;
+use tokio::sync::watch;
+
+use super::convert;
+use crate::tickets::Tickets;
+
+/// Routes gateway events to [`Tickets`]. The lifecycle is set once the client is built, before
+/// the gateway connects, because it needs the client's HTTP handle.
+pub struct Handler {
+    pub(super) tickets: Arc<OnceLock<Arc<Tickets>>>,
+    pub(super) ready: watch::Sender<Option<ReadyInfo>>,
+}
+
+/// What the bot learnt at READY.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadyInfo {
+    /// The bot's user id.
+    pub bot_id: u64,
+    /// Guilds the bot is in.
+    pub guilds: Vec<u64>,
+}
+
+impl Handler {
+    fn tickets(&self) -> Option<&Arc<Tickets>> {
+        self.tickets.get()
+    }
+}
+
+#[async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
+        tracing::info!(bot = %ready.user.name, guilds = guilds.len(), "connected to Discord");
+        if let Some(tickets) = self.tickets() {
+            tickets.on_ready(&guilds).await;
+        }
+        self.ready.send_replace(Some(ReadyInfo { bot_id: ready.user.id.get(), guilds }));
+    }
+
+    async fn message(&self, _ctx: Context, message: Message) {
+        if message.author.bot {
+            return;
+        }
+        if let Some(tickets) = self.tickets() {
+            tickets.on_message(convert::chat_message(&message)).await;
+        }
+    }
+
+    async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
+        let (Some(tickets), Some(interaction)) = (self.tickets(), convert::interaction(&interaction)) else {
+            return;
+        };
+        tickets.on_interaction(interaction).await;
+    }
+}

@@ -1,0 +1,127 @@
+//! The Discord edge: the only module that knows serenity.
+//!
+//! [`Bot::start`] connects the gateway and routes events through [`handler`] (after
+//! [`convert`]ing them into the bot's own types) to the lifecycle; the lifecycle talks back
+//! through [`client::DiscordClient`], which retries what [`retry`] deems transient.
+
+pub mod client;
+mod convert;
+mod handler;
+pub mod retry;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serenity::all::{Client, ClientBuilder, GatewayIntents, HttpBuilder, ShardManager};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use handler::ReadyInfo;
+
+use crate::tickets::Tickets;
+use client::DiscordClient;
+
+/// The environment variable holding the bot token.
+pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+/// The environment variable naming another API base (an emulator or a proxy).
+pub const API_BASE_VAR: &str = "DISCORD_API_BASE";
+
+/// How to reach Discord. The token never appears in `Debug` output.
+#[derive(Clone)]
+pub struct DiscordSettings {
+    /// The bot token.
+    pub token: String,
+    /// Another API base, e.g. `http://127.0.0.1:PORT`; `None` for discord.com.
+    pub api_base: Option<String>,
+}
+
+impl fmt::Debug for DiscordSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscordSettings").field("token", &"<redacted>").field("api_base", &self.api_base).finish()
+    }
+}
+
+impl DiscordSettings {
+    /// Reads [`TOKEN_VAR`] and [`API_BASE_VAR`]; `None` when no token is set.
+    pub fn from_env() -> Option<Self> {
+        let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.trim().is_empty())?;
+        let api_base = std::env::var(API_BASE_VAR).ok().filter(|b| !b.trim().is_empty());
+        Some(Self { token: token.trim().to_owned(), api_base })
+    }
+}
+
+/// The gateway intents the bot needs: guilds and channels, messages with their content (for
+/// `!setup_tickets` and the add-member/note flows), voice states (voice calls) and DMs.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_VOICE_STATES
+        | GatewayIntents::DIRECT_MESSAGES
+}
+
+/// Why the bot could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the Discord client: {0}")]
+pub struct StartError(#[from] serenity::Error);
+
+/// A connected (or connecting) bot.
+pub struct Bot {
+    shards: Arc<ShardManager>,
+    task: JoinHandle<()>,
+    ready: watch::Receiver<Option<ReadyInfo>>,
+    client: DiscordClient,
+}
+
+impl Bot {
+    /// Builds the client, lets `lifecycle` build the ticket lifecycle around its REST handle, and
+    /// starts the gateway in the background.
+    pub async fn start(
+        settings: &DiscordSettings,
+        lifecycle: impl FnOnce(DiscordClient) -> Arc<Tickets>,
+    ) -> Result<(Self, Arc<Tickets>), StartError> {
+        let mut http = HttpBuilder::new(&settings.token);
+        if let Some(base) = &settings.api_base {
+            // serenity's rate limiter ignores the proxy setting, so it must be off here;
+            // `retry` handles 429s instead.
+            http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+        }
+        let slot = Arc::new(OnceLock::new());
+        let (ready_tx, ready) = watch::channel(None);
+        let handler = handler::Handler { tickets: slot.clone(), ready: ready_tx };
+        let mut client: Client = ClientBuilder::new_with_http(http.build(), intents()).event_handler(handler).await?;
+        let discord = DiscordClient::new(client.http.clone());
+        let tickets = lifecycle(discord.clone());
+        let _ = slot.set(tickets.clone());
+        let shards = client.shard_manager.clone();
+        let task = tokio::spawn(async move {
+            if let Err(error) = client.start().await {
+                tracing::error!(%error, "the Discord connection ended");
+            }
+        });
+        Ok((Self { shards, task, ready, client: discord }, tickets))
+    }
+
+    /// Waits until READY arrived and returns what it said.
+    pub async fn ready(&self) -> ReadyInfo {
+        let mut ready = self.ready.clone();
+        let info = match ready.wait_for(Option::is_some).await {
+            Ok(info) => info.clone(),
+            Err(_) => None,
+        };
+        info.unwrap_or(ReadyInfo { bot_id: 0, guilds: Vec::new() })
+    }
+
+    /// The REST client.
+    pub fn client(&self) -> &DiscordClient {
+        &self.client
+    }
+
+    /// Closes the gateway connection and waits for the client to end.
+    pub async fn shutdown(self) {
+        self.shards.shutdown_all().await;
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "the Discord task ended abnormally");
+        }
+    }
+}
