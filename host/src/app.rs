@@ -98,6 +98,11 @@ impl Running {
         }
     }
 
+    /// The name of guild `id` as the bot's gateway cache knows it.
+    pub fn cached_guild_name(&self, id: u64) -> Option<String> {
+        self.bot.as_ref().and_then(|bot| bot.cached_guild_name(id))
+    }
+
     /// Stops the bot, then the web server, then closes the database.
     pub async fn stop(self) {
         if let Some(bot) = self.bot {

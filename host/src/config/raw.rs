@@ -51,14 +51,15 @@ pub struct RawWeb {
 
 #[derive(Debug, Deserialize)]
 pub struct RawGuild {
-    pub id: Snowflake,
+    pub id: Option<Snowflake>,
     pub name: Option<String>,
     pub locale: Option<String>,
-    pub panel_channel: Snowflake,
-    pub log_channel: Snowflake,
-    pub ticket_category: Snowflake,
+    pub panel_channel: Option<Snowflake>,
+    pub log_channel: Option<Snowflake>,
+    pub ticket_category: Option<Snowflake>,
     #[serde(default)]
     pub overflow_categories: Vec<Snowflake>,
+    #[serde(default)]
     pub staff_roles: Vec<Snowflake>,
     pub approver_roles: Option<Vec<Snowflake>>,
     pub item_return_channel: Option<Snowflake>,

@@ -73,7 +73,7 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
     let mut guilds = Vec::new();
     for (i, guild) in raw.guilds.iter().enumerate() {
         let path = root("guild").index(i);
-        if !seen.insert(guild.id.0) {
+        if guild.id.is_some_and(|id| !seen.insert(id.0)) {
             checker.report(&path.key("id"), "this guild is configured twice");
         }
         guilds.push(check_guild(&mut checker, &path, guild, locale, base));
@@ -119,6 +119,16 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
         None => default,
         Some(text) => parse_locale(checker, &path.key("locale"), text),
     };
+    let mut required = |key: &str, value: Option<Snowflake>| {
+        value.map(|v| v.0).unwrap_or_else(|| {
+            checker.report(path, format!("missing key `{key}` (a Discord id)"));
+            0
+        })
+    };
+    let id = required("id", raw.id);
+    let panel_channel = required("panel_channel", raw.panel_channel);
+    let log_channel = required("log_channel", raw.log_channel);
+    let ticket_category = required("ticket_category", raw.ticket_category);
     if raw.staff_roles.is_empty() {
         checker.report(&path.key("staff_roles"), "list at least one role: nobody could close tickets");
     }
@@ -176,12 +186,12 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
         }
     }
     GuildConfig {
-        id: raw.id.0,
+        id,
         name: raw.name.clone(),
         locale,
-        panel_channel: raw.panel_channel.0,
-        log_channel: raw.log_channel.0,
-        ticket_category: raw.ticket_category.0,
+        panel_channel,
+        log_channel,
+        ticket_category,
         overflow_categories: ids(&raw.overflow_categories),
         staff_roles: ids(&raw.staff_roles),
         approver_roles: raw.approver_roles.as_deref().map_or_else(|| ids(&raw.staff_roles), ids),

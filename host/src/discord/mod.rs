@@ -12,7 +12,7 @@ pub mod retry;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use serenity::all::{Client, ClientBuilder, GatewayIntents, HttpBuilder, ShardManager};
+use serenity::all::{Cache, Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -71,6 +71,7 @@ pub struct Bot {
     task: JoinHandle<()>,
     ready: watch::Receiver<Option<ReadyInfo>>,
     client: DiscordClient,
+    cache: Arc<Cache>,
 }
 
 impl Bot {
@@ -94,12 +95,13 @@ impl Bot {
         let tickets = lifecycle(discord.clone());
         let _ = slot.set(tickets.clone());
         let shards = client.shard_manager.clone();
+        let cache = client.cache.clone();
         let task = tokio::spawn(async move {
             if let Err(error) = client.start().await {
                 tracing::error!(%error, "the Discord connection ended");
             }
         });
-        Ok((Self { shards, task, ready, client: discord }, tickets))
+        Ok((Self { shards, task, ready, client: discord, cache }, tickets))
     }
 
     /// Waits until READY arrived and returns what it said.
@@ -110,6 +112,11 @@ impl Bot {
             Err(_) => None,
         };
         info.unwrap_or(ReadyInfo { bot_id: 0, guilds: Vec::new() })
+    }
+
+    /// The name of guild `id` if the gateway has delivered it to the cache.
+    pub fn cached_guild_name(&self, id: u64) -> Option<String> {
+        self.cache.guild(GuildId::new(id)).map(|g| g.name.clone())
     }
 
     /// The REST client.

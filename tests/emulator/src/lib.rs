@@ -404,7 +404,26 @@ impl Emulator {
         self.create_channel(guild, name, channel_type::CATEGORY, None)
     }
 
-    /// Deletes a channel as a user would by hand (CHANNEL_DELETE is dispatched).
+    /// Deletes a message as a moderator would in Discord's UI (MESSAGE_DELETE is dispatched).
+    pub fn delete_message(&self, channel: u64, message: u64) {
+        let data = {
+            let mut world = self.inner.world.lock().expect("world lock");
+            if world.messages.get(&message).is_none_or(|m| m.channel_id != channel) {
+                return;
+            }
+            let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
+            world.messages.remove(&message);
+            let mut data = serde_json::json!({"id": message.to_string(), "channel_id": channel.to_string()});
+            if let Some(guild) = guild {
+                data["guild_id"] = serde_json::json!(guild.to_string());
+            }
+            data
+        };
+        self.inner.dispatch("MESSAGE_DELETE", data);
+        self.inner.changed();
+    }
+
+    /// Deletes a channel as a moderator would in Discord's UI (CHANNEL_DELETE is dispatched).
     pub fn delete_channel(&self, channel: u64) {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");

@@ -1,0 +1,189 @@
+//! The config file: the shipped example passes, and every kind of mistake is reported with its
+//! file, line and key, all at once.
+
+use std::path::{Path, PathBuf};
+
+use ticketbot::config::{Config, PluginSource, Problem};
+use ticketbot::locale::Locale;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml")
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match Config::parse(Path::new("/srv/bot/config.toml"), text.to_owned()) {
+        Ok(_) => panic!("expected problems in:\n{text}"),
+        Err(error) => error.problems,
+    }
+}
+
+const MINIMAL: &str = r#"
+[[guild]]
+id = 10
+panel_channel = 11
+log_channel = 12
+ticket_category = 13
+staff_roles = [14]
+
+[[guild.ticket_type]]
+id = "support"
+label = "Support"
+"#;
+
+#[test]
+fn the_shipped_example_passes() {
+    let config = Config::load(&example()).unwrap_or_else(|e| panic!("config.toml must pass check:\n{e}"));
+    let guild = &config.guilds[0];
+    assert_eq!(guild.ticket_types.len(), 2);
+    assert_eq!(guild.max_open_per_user, 1);
+    assert_eq!(guild.approver_roles, vec![1000000000000000021]);
+    assert!(config.database.ends_with("ticketbot.duckdb"));
+}
+
+#[test]
+fn a_minimal_config_gets_defaults() {
+    let config = Config::parse(Path::new("/srv/bot/config.toml"), MINIMAL.to_owned()).expect("valid");
+    assert_eq!(config.database, Path::new("/srv/bot/ticketbot.duckdb"));
+    assert_eq!(config.locale, Locale::PtBr);
+    assert_eq!(config.web.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.web.public_url, "http://127.0.0.1:8080");
+    let guild = config.guild(10).expect("guild 10");
+    assert_eq!(guild.approver_roles, vec![14], "approvers default to staff");
+    assert_eq!(guild.channel_name, "{code}");
+    assert!(guild.is_staff(&[99, 14]));
+    assert!(!guild.is_staff(&[99]));
+}
+
+#[test]
+fn every_problem_is_reported_with_line_and_key() {
+    let text = r#"locale = "fr"
+
+[web]
+listen = "everywhere"
+
+[[guild]]
+id = 10
+panel_channel = 11
+log_channel = 12
+ticket_category = 13
+staff_role = [14]
+max_open_per_user = 0
+channel_name = "ticket"
+
+[[guild.ticket_type]]
+id = "Support Geral"
+label = "Support"
+"#;
+    let found = problems(text);
+    let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, "locale"),
+            (4, "web.listen"),
+            (6, "guild[0].staff_roles"),
+            (11, "guild[0].staff_role"),
+            (12, "guild[0].max_open_per_user"),
+            (13, "guild[0].channel_name"),
+            (16, "guild[0].ticket_type[0].id"),
+        ],
+        "{found:#?}"
+    );
+    for problem in &found {
+        assert_eq!(problem.file, Path::new("/srv/bot/config.toml"));
+        let shown = problem.to_string();
+        assert!(shown.starts_with(&format!("/srv/bot/config.toml:{}:", problem.line)), "{shown}");
+    }
+    assert!(found[3].message.contains("unknown key"));
+}
+
+#[test]
+fn a_syntax_error_names_its_line() {
+    let found = problems("database = \"x.duckdb\"\n[web\nlisten = 1\n");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].line, 2, "{found:?}");
+}
+
+#[test]
+fn a_wrongly_typed_value_names_its_key() {
+    let text = MINIMAL.replace("panel_channel = 11", "panel_channel = \"#suporte\"");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].line, 4);
+    assert!(found[0].message.contains("not a Discord id"), "{}", found[0].message);
+}
+
+#[test]
+fn missing_ids_are_each_reported() {
+    let text = MINIMAL.replace("panel_channel = 11\n", "").replace("log_channel = 12\n", "");
+    let found = problems(&text);
+    let messages: Vec<&str> = found.iter().map(|p| p.message.as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("panel_channel")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("log_channel")), "{messages:?}");
+    assert!(found.iter().all(|p| p.line == 2), "{found:?}");
+}
+
+#[test]
+fn plugins_and_texts_are_checked() {
+    let text = format!(
+        "{MINIMAL}
+[[guild.plugin]]
+id = \"poke\"
+builtin = \"poke\"
+capabilities = [\"dm\", \"launch-missiles\"]
+
+[[guild.plugin]]
+id = \"mine\"
+path = \"plugins/missing.wasm\"
+
+[[guild.plugin]]
+id = \"poke\"
+builtin = \"nope\"
+
+[guild.texts]
+panel-title = \"Atendimento\"
+no-such-key = \"x\"
+"
+    );
+    let found = problems(&text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "guild[0].plugin[0].capabilities[1]",
+            "guild[0].plugin[1].path",
+            "guild[0].plugin[2].id",
+            "guild[0].plugin[2].builtin",
+            "guild[0].texts.no-such-key",
+        ],
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn duplicate_guilds_and_bad_overrides_are_refused() {
+    let text = format!("{MINIMAL}\n[guild.texts]\npanel-title = \"{{ $broken\"\n{MINIMAL}");
+    let found = problems(&text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"guild[0].texts.panel-title"), "{found:#?}");
+    assert!(keys.contains(&"guild[1].id"), "{found:#?}");
+}
+
+#[test]
+fn valid_plugins_are_kept_with_their_settings() {
+    let text = format!(
+        "{MINIMAL}
+[[guild.plugin]]
+id = \"poke\"
+builtin = \"poke\"
+capabilities = [\"dm\"]
+[guild.plugin.settings]
+cooldown_seconds = 600
+"
+    );
+    let config = Config::parse(Path::new("/srv/bot/config.toml"), text).expect("valid");
+    let plugin = &config.guilds[0].plugins[0];
+    assert_eq!(plugin.source, PluginSource::Builtin("poke".into()));
+    assert_eq!(plugin.capabilities, vec!["dm".to_owned()]);
+    assert_eq!(plugin.settings["cooldown_seconds"].as_integer(), Some(600));
+}
