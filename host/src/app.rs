@@ -52,15 +52,20 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         Ok(web) => web,
         Err(source) => {
             store.close().await;
-            return Err(AppError::Listen { addr: config.web.listen, source });
+            return Err(AppError::Listen {
+                addr: config.web.listen,
+                source,
+            });
         }
     };
     let (bot, tickets) = match mode {
         Mode::WebOnly => (None, None),
         Mode::Full(settings) => {
             let lifecycle_store = store.clone();
-            let started =
-                Bot::start(&settings, move |discord| Arc::new(Tickets::new(config, lifecycle_store, discord))).await;
+            let started = Bot::start(&settings, move |discord| {
+                Arc::new(Tickets::new(config, lifecycle_store, discord))
+            })
+            .await;
             match started {
                 Ok((bot, tickets)) => (Some(bot), Some(tickets)),
                 Err(error) => {
@@ -71,7 +76,12 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
             }
         }
     };
-    Ok(Running { store, web, bot, tickets })
+    Ok(Running {
+        store,
+        web,
+        bot,
+        tickets,
+    })
 }
 
 impl Running {

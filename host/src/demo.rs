@@ -58,7 +58,16 @@ impl DemoWorld {
         let log_channel = emulator.create_text_channel(guild, "ticket-logs", None);
         let category = emulator.create_category(guild, "Tickets");
         let item_return_channel = emulator.create_text_channel(guild, "devolucao-itens", None);
-        Self { guild, staff_role, staff, player, panel_channel, log_channel, category, item_return_channel }
+        Self {
+            guild,
+            staff_role,
+            staff,
+            player,
+            panel_channel,
+            log_channel,
+            category,
+            item_return_channel,
+        }
     }
 
     /// A config serving this guild, with the database at `database` and the web server on
@@ -116,7 +125,10 @@ description = "Denunciar um jogador"
 
 /// The bot's settings for `emulator`.
 pub fn settings(emulator: &Emulator) -> DiscordSettings {
-    DiscordSettings { token: emulator.token().to_owned(), api_base: Some(emulator.api_base()) }
+    DiscordSettings {
+        token: emulator.token().to_owned(),
+        api_base: Some(emulator.api_base()),
+    }
 }
 
 const STEP: Duration = Duration::from_secs(10);
@@ -131,11 +143,17 @@ fn describe(message: &Value) -> String {
         parts.push(format!("\"{content}\""));
     }
     for embed in message["embeds"].as_array().into_iter().flatten() {
-        parts.push(format!("[embed: {}]", embed["title"].as_str().unwrap_or("")));
+        parts.push(format!(
+            "[embed: {}]",
+            embed["title"].as_str().unwrap_or("")
+        ));
     }
     for row in message["components"].as_array().into_iter().flatten() {
         for item in row["components"].as_array().into_iter().flatten() {
-            let label = item["label"].as_str().or(item["placeholder"].as_str()).unwrap_or("?");
+            let label = item["label"]
+                .as_str()
+                .or(item["placeholder"].as_str())
+                .unwrap_or("?");
             parts.push(format!("[{}]", label));
         }
     }
@@ -145,35 +163,61 @@ fn describe(message: &Value) -> String {
 /// Runs the walk-through with a database in `workdir`, in `locale` (`pt-BR` or `en`).
 pub async fn run(workdir: &Path, locale: &str) -> anyhow::Result<()> {
     let emulator = Emulator::start().await?;
-    say(&format!("Discord emulator listening at {}", emulator.api_base()));
+    say(&format!(
+        "Discord emulator listening at {}",
+        emulator.api_base()
+    ));
     let world = DemoWorld::create(&emulator);
     let database = workdir.join("ticketbot-demo.duckdb");
     let config = world.config(&database, "127.0.0.1:0".parse()?, locale);
     let running = app::start(Arc::new(config), Mode::Full(settings(&emulator))).await?;
-    say(&format!("database {}, transcript server at http://{}", database.display(), running.web_addr()));
-    let ready = tokio::time::timeout(STEP, running.ready()).await?.unwrap_or_else(|| unreachable!("bot mode"));
-    say(&format!("bot connected (READY), in {} guild(s)", ready.guilds.len()));
+    say(&format!(
+        "database {}, transcript server at http://{}",
+        database.display(),
+        running.web_addr()
+    ));
+    let ready = tokio::time::timeout(STEP, running.ready())
+        .await?
+        .unwrap_or_else(|| unreachable!("bot mode"));
+    say(&format!(
+        "bot connected (READY), in {} guild(s)",
+        ready.guilds.len()
+    ));
 
     let staff = emulator.user(world.staff);
     let position = emulator.log_position();
     staff.say(world.panel_channel, SETUP_TEXT_COMMAND)?;
-    say(&format!("officer_rodrigues (Staff) types {SETUP_TEXT_COMMAND} in #abrir-ticket"));
+    say(&format!(
+        "officer_rodrigues (Staff) types {SETUP_TEXT_COMMAND} in #abrir-ticket"
+    ));
     let posted = emulator
-        .wait_for_after(position, STEP, "the panel", |r| r.is("POST", "/channels/*/messages") && !r.response["embeds"].as_array().is_none_or(Vec::is_empty))
+        .wait_for_after(position, STEP, "the panel", |r| {
+            r.is("POST", "/channels/*/messages")
+                && !r.response["embeds"].as_array().is_none_or(Vec::is_empty)
+        })
         .await?;
-    say(&format!("bot posts the panel: {}", describe(&posted.response)));
+    say(&format!(
+        "bot posts the panel: {}",
+        describe(&posted.response)
+    ));
     let panel_id: u64 = posted.response["id"].as_str().unwrap_or_default().parse()?;
 
     let player = emulator.user(world.player);
     let click = player.click(panel_id, &CustomId::OpenPanel.to_string())?;
     say("vinewood_vic clicks the panel's button");
     let answer = click.message(STEP).await?;
-    say(&format!("bot answers only vinewood_vic (ephemeral): {}", describe(&answer)));
+    say(&format!(
+        "bot answers only vinewood_vic (ephemeral): {}",
+        describe(&answer)
+    ));
 
     let problems = emulator.model_errors();
     running.stop().await;
     if !problems.is_empty() {
-        anyhow::bail!("the emulator saw payloads Discord would refuse:\n{}", problems.join("\n"));
+        anyhow::bail!(
+            "the emulator saw payloads Discord would refuse:\n{}",
+            problems.join("\n")
+        );
     }
     say("demo finished: the bot stopped cleanly");
     Ok(())

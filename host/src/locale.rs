@@ -87,7 +87,9 @@ impl Catalogue {
         bundle.set_use_isolating(false);
         let shipped = FluentResource::try_new(locale.source().to_owned())
             .expect("shipped catalogues parse (checked by tests)");
-        bundle.add_resource(shipped).expect("shipped catalogues have no duplicate keys");
+        bundle
+            .add_resource(shipped)
+            .expect("shipped catalogues have no duplicate keys");
         Self { bundle }
     }
 
@@ -119,7 +121,9 @@ impl Catalogue {
             fluent_args.set(*name, *value);
         }
         let mut errors = Vec::new();
-        let text = self.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        let text = self
+            .bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors);
         if !errors.is_empty() {
             tracing::warn!(key, ?errors, "text formatted with errors");
         }
@@ -128,7 +132,8 @@ impl Catalogue {
 
     /// Every key of the shipped catalogue, for tests.
     pub fn keys(locale: Locale) -> Vec<String> {
-        let resource = FluentResource::try_new(locale.source().to_owned()).expect("shipped catalogues parse");
+        let resource =
+            FluentResource::try_new(locale.source().to_owned()).expect("shipped catalogues parse");
         resource
             .entries()
             .filter_map(|e| match e {
@@ -169,9 +174,15 @@ mod tests {
     #[test]
     fn variables_and_overrides() {
         let mut texts = Catalogue::builtin(Locale::En);
-        assert_eq!(texts.get("panel-posted", &[("channel", "<#1>")]), "The ticket panel was posted in <#1>.");
+        assert_eq!(
+            texts.get("panel-posted", &[("channel", "<#1>")]),
+            "The ticket panel was posted in <#1>."
+        );
         texts.override_text("panel-title", "Ajuda { $x }\nsegunda linha");
-        assert_eq!(texts.get("panel-title", &[("x", "já")]), "Ajuda já\nsegunda linha");
+        assert_eq!(
+            texts.get("panel-title", &[("x", "já")]),
+            "Ajuda já\nsegunda linha"
+        );
         assert!(Catalogue::check_override("panel-title", "broken { $").is_err());
         assert_eq!(texts.get("no-such-key", &[]), "no-such-key");
     }

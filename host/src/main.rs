@@ -65,7 +65,10 @@ fn main() -> ExitCode {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn check(path: &Path) -> ExitCode {
@@ -83,7 +86,12 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn load(path: &Path) -> anyhow::Result<Arc<Config>> {
-    Config::load(path).map(Arc::new).map_err(|e| anyhow::anyhow!("{e}\n(run `ticketbot check {}` for details)", path.display()))
+    Config::load(path).map(Arc::new).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n(run `ticketbot check {}` for details)",
+            path.display()
+        )
+    })
 }
 
 async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> {
@@ -104,7 +112,8 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             let temp;
             let dir = match workdir {
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
                     dir
                 }
                 None => {
@@ -121,7 +130,9 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
 async fn serve_until_stopped(config: Arc<Config>, mode: Mode) -> anyhow::Result<()> {
     let running = app::start(config, mode).await?;
     tracing::info!(web = %running.web_addr(), "running; press Ctrl-C to stop");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     tracing::info!("stopping");
     running.stop().await;
     Ok(())

@@ -21,7 +21,11 @@ pub struct Embed {
 impl Embed {
     /// An embed with a title and a description.
     pub fn new(title: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { title: Some(title.into()), description: Some(description.into()), ..Self::default() }
+        Self {
+            title: Some(title.into()),
+            description: Some(description.into()),
+            ..Self::default()
+        }
     }
 
     /// Sets the side colour.
@@ -31,7 +35,12 @@ impl Embed {
     }
 
     /// Adds a field.
-    pub fn field(mut self, name: impl Into<String>, value: impl Into<String>, inline: bool) -> Self {
+    pub fn field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+        inline: bool,
+    ) -> Self {
         self.fields.push((name.into(), value.into(), inline));
         self
     }
@@ -111,12 +120,18 @@ pub struct OutMessage {
 impl OutMessage {
     /// A text-only message.
     pub fn text(content: impl Into<String>) -> Self {
-        Self { content: Some(content.into()), ..Self::default() }
+        Self {
+            content: Some(content.into()),
+            ..Self::default()
+        }
     }
 
     /// A message with one embed.
     pub fn embed(embed: Embed) -> Self {
-        Self { embeds: vec![embed], ..Self::default() }
+        Self {
+            embeds: vec![embed],
+            ..Self::default()
+        }
     }
 
     /// Adds a row of components.
@@ -148,6 +163,9 @@ pub enum Reply {
 impl Reply {
     /// An ephemeral text reply.
     pub fn private(text: impl Into<String>) -> Self {
-        Reply::Message { message: OutMessage::text(text), ephemeral: true }
+        Reply::Message {
+            message: OutMessage::text(text),
+            ephemeral: true,
+        }
     }
 }

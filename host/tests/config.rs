@@ -32,7 +32,8 @@ label = "Support"
 
 #[test]
 fn the_shipped_example_passes() {
-    let config = Config::load(&example()).unwrap_or_else(|e| panic!("config.toml must pass check:\n{e}"));
+    let config =
+        Config::load(&example()).unwrap_or_else(|e| panic!("config.toml must pass check:\n{e}"));
     let guild = &config.guilds[0];
     assert_eq!(guild.ticket_types.len(), 2);
     assert_eq!(guild.max_open_per_user, 1);
@@ -42,7 +43,8 @@ fn the_shipped_example_passes() {
 
 #[test]
 fn a_minimal_config_gets_defaults() {
-    let config = Config::parse(Path::new("/srv/bot/config.toml"), MINIMAL.to_owned()).expect("valid");
+    let config =
+        Config::parse(Path::new("/srv/bot/config.toml"), MINIMAL.to_owned()).expect("valid");
     assert_eq!(config.database, Path::new("/srv/bot/ticketbot.duckdb"));
     assert_eq!(config.locale, Locale::PtBr);
     assert_eq!(config.web.listen.to_string(), "127.0.0.1:8080");
@@ -92,7 +94,10 @@ label = "Support"
     for problem in &found {
         assert_eq!(problem.file, Path::new("/srv/bot/config.toml"));
         let shown = problem.to_string();
-        assert!(shown.starts_with(&format!("/srv/bot/config.toml:{}:", problem.line)), "{shown}");
+        assert!(
+            shown.starts_with(&format!("/srv/bot/config.toml:{}:", problem.line)),
+            "{shown}"
+        );
     }
     assert!(found[3].message.contains("unknown key"));
 }
@@ -110,16 +115,28 @@ fn a_wrongly_typed_value_names_its_key() {
     let found = problems(&text);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].line, 4);
-    assert!(found[0].message.contains("not a Discord id"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("not a Discord id"),
+        "{}",
+        found[0].message
+    );
 }
 
 #[test]
 fn missing_ids_are_each_reported() {
-    let text = MINIMAL.replace("panel_channel = 11\n", "").replace("log_channel = 12\n", "");
+    let text = MINIMAL
+        .replace("panel_channel = 11\n", "")
+        .replace("log_channel = 12\n", "");
     let found = problems(&text);
     let messages: Vec<&str> = found.iter().map(|p| p.message.as_str()).collect();
-    assert!(messages.iter().any(|m| m.contains("panel_channel")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("log_channel")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("panel_channel")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("log_channel")),
+        "{messages:?}"
+    );
     assert!(found.iter().all(|p| p.line == 2), "{found:?}");
 }
 

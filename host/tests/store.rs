@@ -13,7 +13,13 @@ async fn a_new_file_is_migrated_and_keeps_data_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.duckdb");
     let store = Store::open(&path).await.expect("open new file");
-    let panel = PanelRecord { guild_id: 1, channel_id: 2, message_id: 3, posted_by: 4, posted_at: Utc::now() };
+    let panel = PanelRecord {
+        guild_id: 1,
+        channel_id: 2,
+        message_id: 3,
+        posted_by: 4,
+        posted_at: Utc::now(),
+    };
     store.save_panel(panel.clone()).await.unwrap();
     store
         .record_event(EventRecord {
@@ -27,7 +33,14 @@ async fn a_new_file_is_migrated_and_keeps_data_across_reopen() {
         .await
         .unwrap();
     store
-        .save_transcript(7, "secret-token", StoredTranscript { encoding: "identity".into(), body: b"<html>".to_vec() })
+        .save_transcript(
+            7,
+            "secret-token",
+            StoredTranscript {
+                encoding: "identity".into(),
+                body: b"<html>".to_vec(),
+            },
+        )
         .await
         .unwrap();
     store.close().await;
@@ -37,13 +50,20 @@ async fn a_new_file_is_migrated_and_keeps_data_across_reopen() {
     let version = store.call(|db| Ok(schema::version(db)?)).await.unwrap();
     assert_eq!(version, schema::LATEST);
     let found = store.panel(1).await.unwrap().expect("panel kept");
-    assert_eq!((found.channel_id, found.message_id, found.posted_by), (2, 3, 4));
+    assert_eq!(
+        (found.channel_id, found.message_id, found.posted_by),
+        (2, 3, 4)
+    );
     assert_eq!(store.panel(9).await.unwrap(), None);
     let events = store.events(1).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, "panel.posted");
     assert_eq!(events[0].data["message"], "3");
-    let page = store.transcript("secret-token").await.unwrap().expect("transcript kept");
+    let page = store
+        .transcript("secret-token")
+        .await
+        .unwrap()
+        .expect("transcript kept");
     assert_eq!(page.body, b"<html>");
     assert_eq!(store.transcript("wrong-token").await.unwrap(), None);
     // The token itself is never stored, only its hash.
@@ -73,16 +93,23 @@ async fn a_file_from_a_newer_schema_is_refused_and_left_untouched() {
     let store = Store::open(&path).await.unwrap();
     store
         .call(|db| {
-            db.execute("INSERT INTO schema_migrations VALUES (?, now())", [schema::LATEST + 1])?;
+            db.execute(
+                "INSERT INTO schema_migrations VALUES (?, now())",
+                [schema::LATEST + 1],
+            )?;
             Ok(())
         })
         .await
         .unwrap();
     store.close().await;
     let before = digest(&path);
-    let error = Store::open(&path).await.expect_err("newer schema must be refused");
+    let error = Store::open(&path)
+        .await
+        .expect_err("newer schema must be refused");
     match &error {
-        StoreError::NewerSchema { found, supported, .. } => {
+        StoreError::NewerSchema {
+            found, supported, ..
+        } => {
             assert_eq!((*found, *supported), (schema::LATEST + 1, schema::LATEST));
         }
         other => panic!("wrong error: {other}"),
@@ -95,7 +122,10 @@ async fn a_file_from_a_newer_schema_is_refused_and_left_untouched() {
 async fn queries_run_off_the_async_workers() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.duckdb")).await.unwrap();
-    let thread = store.call(|_| Ok(std::thread::current().name().map(str::to_owned))).await.unwrap();
+    let thread = store
+        .call(|_| Ok(std::thread::current().name().map(str::to_owned)))
+        .await
+        .unwrap();
     assert_eq!(thread.as_deref(), Some("duckdb"));
     store.close().await;
 }

@@ -70,7 +70,15 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: {}", self.file.display(), self.line, self.column, self.key, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.key,
+            self.message
+        )
     }
 }
 
@@ -85,9 +93,17 @@ impl SourceFile {
     /// Parses `text` read from `path`; a syntax error is returned as a located problem.
     pub fn parse(path: &Path, text: String) -> Result<Self, Problem> {
         match Document::parse(text.clone()) {
-            Ok(document) => Ok(Self { path: path.to_owned(), text, document: Some(document) }),
+            Ok(document) => Ok(Self {
+                path: path.to_owned(),
+                text,
+                document: Some(document),
+            }),
             Err(error) => {
-                let file = Self { path: path.to_owned(), text, document: None };
+                let file = Self {
+                    path: path.to_owned(),
+                    text,
+                    document: None,
+                };
                 let offset = error.span().map_or(0, |s| s.start);
                 let message = error.message().trim().to_owned();
                 Err(file.problem_at(offset, "TOML syntax".into(), message))
@@ -117,7 +133,13 @@ impl SourceFile {
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Problem { file: self.path.clone(), line, column, key, message }
+        Problem {
+            file: self.path.clone(),
+            line,
+            column,
+            key,
+            message,
+        }
     }
 
     /// The start of the key (or value) at `path`, falling back to the deepest parent found.
@@ -128,7 +150,8 @@ impl SourceFile {
         for segment in &path.0 {
             let (key_span, next) = match segment {
                 Segment::Key(key) => {
-                    let Some((k, v)) = current.as_table_like().and_then(|t| t.get_key_value(key)) else {
+                    let Some((k, v)) = current.as_table_like().and_then(|t| t.get_key_value(key))
+                    else {
                         break;
                     };
                     (k.span(), v)
@@ -146,7 +169,9 @@ impl SourceFile {
 
     /// The innermost key path whose key or value contains `offset`.
     fn key_at(&self, offset: usize) -> KeyPath {
-        let Some(document) = self.document.as_ref() else { return KeyPath::default() };
+        let Some(document) = self.document.as_ref() else {
+            return KeyPath::default();
+        };
         let mut path = KeyPath::default();
         descend(document.as_table(), offset, &mut path);
         path
@@ -164,7 +189,9 @@ fn covers(item: &Item, key_span: Option<std::ops::Range<usize>>, offset: usize) 
         return true;
     }
     match item.as_table_like() {
-        Some(table) => table.iter().any(|(k, v)| covers(v, table.key(k).and_then(|k| k.span()), offset)),
+        Some(table) => table
+            .iter()
+            .any(|(k, v)| covers(v, table.key(k).and_then(|k| k.span()), offset)),
         None => false,
     }
 }
@@ -173,7 +200,9 @@ fn descend(table: &dyn toml_edit::TableLike, offset: usize, path: &mut KeyPath) 
     for (key, item) in table.iter() {
         if let Some(tables) = item.as_array_of_tables() {
             if let Some((i, t)) = tables.iter().enumerate().find(|(_, t)| {
-                contains(t.span(), offset) || t.iter().any(|(k, v)| covers(v, t.key(k).and_then(|k| k.span()), offset))
+                contains(t.span(), offset)
+                    || t.iter()
+                        .any(|(k, v)| covers(v, t.key(k).and_then(|k| k.span()), offset))
             }) {
                 path.0.push(Segment::Key(key.to_owned()));
                 path.0.push(Segment::Index(i));

@@ -158,7 +158,8 @@ impl Config {
 
     /// Checks config `text` as if read from `path`.
     pub fn parse(path: &Path, text: String) -> Result<Self, ConfigError> {
-        let source = file::SourceFile::parse(path, text).map_err(|p| ConfigError { problems: vec![p] })?;
+        let source =
+            file::SourceFile::parse(path, text).map_err(|p| ConfigError { problems: vec![p] })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         validate::check(&source, &base)
     }
@@ -175,10 +176,19 @@ pub const BUILTIN_PLUGINS: &[&str] = &["poke", "item-return", "voice-call", "tic
 /// Capabilities a guild can grant to a plugin.
 pub const CAPABILITIES: &[(&str, &str)] = &[
     ("dm", "send direct messages to the ticket's participants"),
-    ("post-messages", "post messages in the channels named in its settings"),
+    (
+        "post-messages",
+        "post messages in the channels named in its settings",
+    ),
     ("rename-channel", "rename the ticket channel"),
-    ("move-channel", "move the ticket channel to another configured category"),
-    ("voice-channels", "create and delete a voice channel tied to the ticket"),
+    (
+        "move-channel",
+        "move the ticket channel to another configured category",
+    ),
+    (
+        "voice-channels",
+        "create and delete a voice channel tied to the ticket",
+    ),
     ("notes", "add staff notes to the ticket"),
     ("timers", "schedule timers that survive restarts"),
     ("storage", "keep its own key-value data"),

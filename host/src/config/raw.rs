@@ -18,10 +18,16 @@ impl<'de> Deserialize<'de> for Snowflake {
                 f.write_str("a Discord id (an integer, or a string of digits)")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Snowflake, E> {
-                u64::try_from(v).ok().filter(|v| *v > 0).map(Snowflake).ok_or_else(|| E::custom("a Discord id is a positive number"))
+                u64::try_from(v)
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .map(Snowflake)
+                    .ok_or_else(|| E::custom("a Discord id is a positive number"))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Snowflake, E> {
-                (v > 0).then_some(Snowflake(v)).ok_or_else(|| E::custom("a Discord id is a positive number"))
+                (v > 0)
+                    .then_some(Snowflake(v))
+                    .ok_or_else(|| E::custom("a Discord id is a positive number"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Snowflake, E> {
                 v.trim().parse::<u64>().ok().filter(|v| *v > 0).map(Snowflake).ok_or_else(|| {

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
-use super::{Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, WebConfig, BUILTIN_PLUGINS, CAPABILITIES};
+use super::{
+    Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, WebConfig,
+    BUILTIN_PLUGINS, CAPABILITIES,
+};
 use crate::locale::{Catalogue, Locale};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -43,24 +46,34 @@ fn ignored_path(path: &serde_ignored::Path<'_>, out: &mut KeyPath) {
             ignored_path(parent, out);
             out.0.push(Segment::Key(key.clone()));
         }
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => ignored_path(parent, out),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            ignored_path(parent, out)
+        }
     }
 }
 
 /// Checks the whole file.
 pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
-    let fail = |problem: Problem| ConfigError { problems: vec![problem] };
-    let deserializer = toml::Deserializer::parse(source.text())
-        .map_err(|e| fail(source.problem_at_offset(e.span().map_or(0, |s| s.start), e.message().to_owned())))?;
+    let fail = |problem: Problem| ConfigError {
+        problems: vec![problem],
+    };
+    let deserializer = toml::Deserializer::parse(source.text()).map_err(|e| {
+        fail(source.problem_at_offset(e.span().map_or(0, |s| s.start), e.message().to_owned()))
+    })?;
     let mut unknown = Vec::new();
     let raw: RawConfig = serde_ignored::deserialize(deserializer, |path| {
         let mut key = KeyPath::default();
         ignored_path(&path, &mut key);
         unknown.push(key);
     })
-    .map_err(|e| fail(source.problem_at_offset(e.span().map_or(0, |s| s.start), e.message().to_owned())))?;
+    .map_err(|e| {
+        fail(source.problem_at_offset(e.span().map_or(0, |s| s.start), e.message().to_owned()))
+    })?;
 
-    let mut checker = Checker { source, problems: Vec::new() };
+    let mut checker = Checker {
+        source,
+        problems: Vec::new(),
+    };
     for key in &unknown {
         checker.report(key, "unknown key (misspelt, or in the wrong section?)");
     }
@@ -84,15 +97,25 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
     }
     if !checker.problems.is_empty() {
         checker.problems.sort_by_key(|p| (p.line, p.column));
-        return Err(ConfigError { problems: checker.problems });
+        return Err(ConfigError {
+            problems: checker.problems,
+        });
     }
-    Ok(Config { database: base.join(database), locale, web, guilds })
+    Ok(Config {
+        database: base.join(database),
+        locale,
+        web,
+        guilds,
+    })
 }
 
 fn parse_locale(checker: &mut Checker<'_>, path: &KeyPath, text: &str) -> Locale {
     text.parse().unwrap_or_else(|_| {
         let known: Vec<&str> = Locale::ALL.iter().map(|l| l.tag()).collect();
-        checker.report(path, format!("unknown locale {text:?}; available: {}", known.join(", ")));
+        checker.report(
+            path,
+            format!("unknown locale {text:?}; available: {}", known.join(", ")),
+        );
         Locale::default()
     })
 }
@@ -100,13 +123,23 @@ fn parse_locale(checker: &mut Checker<'_>, path: &KeyPath, text: &str) -> Locale
 fn check_web(checker: &mut Checker<'_>, raw: &RawConfig) -> WebConfig {
     let listen_text = raw.web.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
-        checker.report(&root("web").key("listen"), format!("{listen_text:?} is not an address like \"127.0.0.1:8080\""));
-        DEFAULT_LISTEN.parse().expect("the default address is valid")
+        checker.report(
+            &root("web").key("listen"),
+            format!("{listen_text:?} is not an address like \"127.0.0.1:8080\""),
+        );
+        DEFAULT_LISTEN
+            .parse()
+            .expect("the default address is valid")
     });
     let public_url = match raw.web.public_url.as_deref() {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_owned(),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            url.trim_end_matches('/').to_owned()
+        }
         Some(url) => {
-            checker.report(&root("web").key("public_url"), format!("{url:?} must start with http:// or https://"));
+            checker.report(
+                &root("web").key("public_url"),
+                format!("{url:?} must start with http:// or https://"),
+            );
             String::new()
         }
         None => format!("http://{listen}"),
@@ -114,7 +147,13 @@ fn check_web(checker: &mut Checker<'_>, raw: &RawConfig) -> WebConfig {
     WebConfig { listen, public_url }
 }
 
-fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, default: Locale, base: &Path) -> GuildConfig {
+fn check_guild(
+    checker: &mut Checker<'_>,
+    path: &KeyPath,
+    raw: &RawGuild,
+    default: Locale,
+    base: &Path,
+) -> GuildConfig {
     let locale = match raw.locale.as_deref() {
         None => default,
         Some(text) => parse_locale(checker, &path.key("locale"), text),
@@ -130,19 +169,31 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
     let log_channel = required("log_channel", raw.log_channel);
     let ticket_category = required("ticket_category", raw.ticket_category);
     if raw.staff_roles.is_empty() {
-        checker.report(&path.key("staff_roles"), "list at least one role: nobody could close tickets");
+        checker.report(
+            &path.key("staff_roles"),
+            "list at least one role: nobody could close tickets",
+        );
     }
     let max_open = raw.max_open_per_user.unwrap_or(1);
     if !(1..=50).contains(&max_open) {
         checker.report(&path.key("max_open_per_user"), "must be between 1 and 50");
     }
-    let channel_name = raw.channel_name.clone().unwrap_or_else(|| DEFAULT_CHANNEL_NAME.to_owned());
+    let channel_name = raw
+        .channel_name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CHANNEL_NAME.to_owned());
     check_channel_name(checker, &path.key("channel_name"), &channel_name);
     if raw.ticket_types.is_empty() {
-        checker.report(path, "add at least one [[guild.ticket_type]]: the panel offers these");
+        checker.report(
+            path,
+            "add at least one [[guild.ticket_type]]: the panel offers these",
+        );
     }
     if raw.ticket_types.len() > 25 {
-        checker.report(&path.key("ticket_type").index(25), "at most 25 ticket types fit in Discord's select menu");
+        checker.report(
+            &path.key("ticket_type").index(25),
+            "at most 25 ticket types fit in Discord's select menu",
+        );
     }
     let mut type_ids = HashSet::new();
     let mut ticket_types = Vec::new();
@@ -150,21 +201,44 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
         let tpath = path.key("ticket_type").index(i);
         let valid_id = !t.id.is_empty()
             && t.id.len() <= 32
-            && t.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            && t.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !valid_id {
-            checker.report(&tpath.key("id"), "use 1-32 lowercase letters, digits, '-' or '_'");
+            checker.report(
+                &tpath.key("id"),
+                "use 1-32 lowercase letters, digits, '-' or '_'",
+            );
         } else if !type_ids.insert(t.id.clone()) {
-            checker.report(&tpath.key("id"), format!("ticket type {:?} is defined twice", t.id));
+            checker.report(
+                &tpath.key("id"),
+                format!("ticket type {:?} is defined twice", t.id),
+            );
         }
         let label_len = t.label.chars().count();
         if label_len == 0 || label_len > 100 {
-            checker.report(&tpath.key("label"), "must be 1-100 characters (Discord's select option limit)");
+            checker.report(
+                &tpath.key("label"),
+                "must be 1-100 characters (Discord's select option limit)",
+            );
         }
-        if t.description.as_ref().is_some_and(|d| d.chars().count() > 100) {
-            checker.report(&tpath.key("description"), "must be at most 100 characters (Discord's limit)");
+        if t.description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 100)
+        {
+            checker.report(
+                &tpath.key("description"),
+                "must be at most 100 characters (Discord's limit)",
+            );
         }
-        if t.emoji.as_ref().is_some_and(|e| e.trim().is_empty() || e.chars().count() > 64) {
-            checker.report(&tpath.key("emoji"), "give one Unicode emoji or a custom emoji like <:name:id>");
+        if t.emoji
+            .as_ref()
+            .is_some_and(|e| e.trim().is_empty() || e.chars().count() > 64)
+        {
+            checker.report(
+                &tpath.key("emoji"),
+                "give one Unicode emoji or a custom emoji like <:name:id>",
+            );
         }
         ticket_types.push(TicketType {
             id: t.id.clone(),
@@ -180,7 +254,10 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
     for (key, text) in &raw.texts {
         let kpath = path.key("texts").key(key);
         if !catalogue.has(key) {
-            checker.report(&kpath, "no such text key (see the locale catalogues in host/locales/)");
+            checker.report(
+                &kpath,
+                "no such text key (see the locale catalogues in host/locales/)",
+            );
         } else if let Err(error) = Catalogue::check_override(key, text) {
             checker.report(&kpath, error);
         }
@@ -194,7 +271,10 @@ fn check_guild(checker: &mut Checker<'_>, path: &KeyPath, raw: &RawGuild, defaul
         ticket_category,
         overflow_categories: ids(&raw.overflow_categories),
         staff_roles: ids(&raw.staff_roles),
-        approver_roles: raw.approver_roles.as_deref().map_or_else(|| ids(&raw.staff_roles), ids),
+        approver_roles: raw
+            .approver_roles
+            .as_deref()
+            .map_or_else(|| ids(&raw.staff_roles), ids),
         item_return_channel: raw.item_return_channel.map(|c| c.0),
         max_open_per_user: max_open.clamp(1, 50) as u32,
         channel_name,
@@ -213,19 +293,33 @@ fn check_channel_name(checker: &mut Checker<'_>, path: &KeyPath, pattern: &str) 
         };
         let name = &rest[start + 1..start + end];
         if !["code", "number", "type"].contains(&name) {
-            checker.report(path, format!("unknown placeholder {{{name}}}; use {{code}}, {{number}} or {{type}}"));
+            checker.report(
+                path,
+                format!("unknown placeholder {{{name}}}; use {{code}}, {{number}} or {{type}}"),
+            );
         }
         rest = &rest[start + end + 1..];
     }
     if !pattern.contains("{code}") && !pattern.contains("{number}") {
-        checker.report(path, "include {code} or {number} so that channel names are unique");
+        checker.report(
+            path,
+            "include {code} or {number} so that channel names are unique",
+        );
     }
     if pattern.chars().count() > 80 {
-        checker.report(path, "keep the pattern under 80 characters (Discord allows 100 per name)");
+        checker.report(
+            path,
+            "keep the pattern under 80 characters (Discord allows 100 per name)",
+        );
     }
 }
 
-fn check_plugins(checker: &mut Checker<'_>, path: &KeyPath, plugins: &[RawPlugin], base: &Path) -> Vec<PluginConfig> {
+fn check_plugins(
+    checker: &mut Checker<'_>,
+    path: &KeyPath,
+    plugins: &[RawPlugin],
+    base: &Path,
+) -> Vec<PluginConfig> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, p) in plugins.iter().enumerate() {
@@ -233,12 +327,21 @@ fn check_plugins(checker: &mut Checker<'_>, path: &KeyPath, plugins: &[RawPlugin
         if p.id.trim().is_empty() {
             checker.report(&ppath.key("id"), "must not be empty");
         } else if !seen.insert(p.id.clone()) {
-            checker.report(&ppath.key("id"), format!("plugin {:?} is enabled twice in this guild", p.id));
+            checker.report(
+                &ppath.key("id"),
+                format!("plugin {:?} is enabled twice in this guild", p.id),
+            );
         }
         let source = match (&p.builtin, &p.path) {
             (Some(name), None) => {
                 if !BUILTIN_PLUGINS.contains(&name.as_str()) {
-                    checker.report(&ppath.key("builtin"), format!("no built-in plugin {name:?}; built in: {}", BUILTIN_PLUGINS.join(", ")));
+                    checker.report(
+                        &ppath.key("builtin"),
+                        format!(
+                            "no built-in plugin {name:?}; built in: {}",
+                            BUILTIN_PLUGINS.join(", ")
+                        ),
+                    );
                 }
                 PluginSource::Builtin(name.clone())
             }
@@ -252,7 +355,10 @@ fn check_plugins(checker: &mut Checker<'_>, path: &KeyPath, plugins: &[RawPlugin
                 PluginSource::Path(full)
             }
             (Some(_), Some(_)) => {
-                checker.report(&ppath.key("path"), "give either `builtin` or `path`, not both");
+                checker.report(
+                    &ppath.key("path"),
+                    "give either `builtin` or `path`, not both",
+                );
                 PluginSource::Builtin(String::new())
             }
             (None, None) => {
@@ -264,12 +370,23 @@ fn check_plugins(checker: &mut Checker<'_>, path: &KeyPath, plugins: &[RawPlugin
         for (j, capability) in p.capabilities.iter().enumerate() {
             if !CAPABILITIES.iter().any(|(name, _)| name == capability) {
                 let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
-                checker.report(&ppath.key("capabilities").index(j), format!("unknown capability {capability:?}; known: {}", known.join(", ")));
+                checker.report(
+                    &ppath.key("capabilities").index(j),
+                    format!(
+                        "unknown capability {capability:?}; known: {}",
+                        known.join(", ")
+                    ),
+                );
             } else if !granted.insert(capability) {
                 checker.report(&ppath.key("capabilities").index(j), "granted twice");
             }
         }
-        out.push(PluginConfig { id: p.id.clone(), source, capabilities: p.capabilities.clone(), settings: p.settings.clone() });
+        out.push(PluginConfig {
+            id: p.id.clone(),
+            source,
+            capabilities: p.capabilities.clone(),
+            settings: p.settings.clone(),
+        });
     }
     out
 }

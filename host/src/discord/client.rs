@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    ChannelId, CreateCommand, CreateInteractionResponseFollowup, EditInteractionResponse, GuildId, Http,
-    InteractionId,
+    ChannelId, CreateCommand, CreateInteractionResponseFollowup, EditInteractionResponse, GuildId,
+    Http, InteractionId,
 };
 use serenity::http::HttpError;
 
@@ -52,12 +52,14 @@ pub enum DiscordError {
 impl DiscordError {
     fn from_serenity(what: &'static str, error: serenity::Error) -> Self {
         match error {
-            serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => DiscordError::Rejected {
-                what,
-                status: response.status_code.as_u16(),
-                code: response.error.code,
-                message: response.error.message,
-            },
+            serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+                DiscordError::Rejected {
+                    what,
+                    status: response.status_code.as_u16(),
+                    code: response.error.code,
+                    message: response.error.message,
+                }
+            }
             source => DiscordError::Other { what, source },
         }
     }
@@ -90,7 +92,11 @@ impl DiscordClient {
     }
 
     /// Posts `message` in `channel`; returns the new message's id.
-    pub async fn send_message(&self, channel: u64, message: &OutMessage) -> Result<u64, DiscordError> {
+    pub async fn send_message(
+        &self,
+        channel: u64,
+        message: &OutMessage,
+    ) -> Result<u64, DiscordError> {
         let channel = ChannelId::new(channel);
         let sent = retry(RetryPolicy::STANDARD, "send message", || {
             channel.send_message(&*self.http, convert::message(message))
@@ -103,7 +109,8 @@ impl DiscordClient {
     /// Whether message `message` still exists in `channel` (false when either is gone).
     pub async fn message_exists(&self, channel: u64, message: u64) -> Result<bool, DiscordError> {
         let found = retry(RetryPolicy::STANDARD, "get message", || {
-            self.http.get_message(ChannelId::new(channel), message.into())
+            self.http
+                .get_message(ChannelId::new(channel), message.into())
         })
         .await;
         match found {
@@ -116,18 +123,27 @@ impl DiscordClient {
     }
 
     /// Gives an interaction its one initial answer.
-    pub async fn reply(&self, interaction: &InteractionRef, reply: Reply) -> Result<(), DiscordError> {
+    pub async fn reply(
+        &self,
+        interaction: &InteractionRef,
+        reply: Reply,
+    ) -> Result<(), DiscordError> {
         let response = convert::response(&reply);
         let id = InteractionId::new(interaction.id);
         retry(RetryPolicy::INTERACTION, "answer interaction", || {
-            self.http.create_interaction_response(id, &interaction.token, &response, Vec::new())
+            self.http
+                .create_interaction_response(id, &interaction.token, &response, Vec::new())
         })
         .await
         .map_err(|e| DiscordError::from_serenity("answer interaction", e))
     }
 
     /// Replaces the interaction's first answer (after a defer, or to update it).
-    pub async fn edit_reply(&self, interaction: &InteractionRef, message: &OutMessage) -> Result<(), DiscordError> {
+    pub async fn edit_reply(
+        &self,
+        interaction: &InteractionRef,
+        message: &OutMessage,
+    ) -> Result<(), DiscordError> {
         let mut edit = EditInteractionResponse::new()
             .embeds(message.embeds.iter().map(convert::embed).collect())
             .components(convert::rows(&message.rows));
@@ -135,7 +151,8 @@ impl DiscordClient {
             edit = edit.content(content);
         }
         retry(RetryPolicy::STANDARD, "edit interaction answer", || {
-            self.http.edit_original_interaction_response(&interaction.token, &edit, Vec::new())
+            self.http
+                .edit_original_interaction_response(&interaction.token, &edit, Vec::new())
         })
         .await
         .map(|_| ())
@@ -143,7 +160,12 @@ impl DiscordClient {
     }
 
     /// Sends a further message for an interaction (allowed for 15 minutes).
-    pub async fn followup(&self, interaction: &InteractionRef, message: &OutMessage, ephemeral: bool) -> Result<u64, DiscordError> {
+    pub async fn followup(
+        &self,
+        interaction: &InteractionRef,
+        message: &OutMessage,
+        ephemeral: bool,
+    ) -> Result<u64, DiscordError> {
         let mut followup = CreateInteractionResponseFollowup::new()
             .embeds(message.embeds.iter().map(convert::embed).collect())
             .components(convert::rows(&message.rows))
@@ -152,7 +174,8 @@ impl DiscordClient {
             followup = followup.content(content);
         }
         let sent = retry(RetryPolicy::STANDARD, "send followup", || {
-            self.http.create_followup_message(&interaction.token, &followup, Vec::new())
+            self.http
+                .create_followup_message(&interaction.token, &followup, Vec::new())
         })
         .await
         .map_err(|e| DiscordError::from_serenity("send followup", e))?;
@@ -160,7 +183,11 @@ impl DiscordClient {
     }
 
     /// Makes `commands` the guild's complete set of this bot's slash commands.
-    pub async fn set_guild_commands(&self, guild: u64, commands: &[CommandSpec]) -> Result<(), DiscordError> {
+    pub async fn set_guild_commands(
+        &self,
+        guild: u64,
+        commands: &[CommandSpec],
+    ) -> Result<(), DiscordError> {
         let builders: Vec<CreateCommand> = commands
             .iter()
             .map(|spec| {
@@ -172,7 +199,8 @@ impl DiscordClient {
             })
             .collect();
         retry(RetryPolicy::STANDARD, "register commands", || {
-            self.http.create_guild_commands(GuildId::new(guild), &builders)
+            self.http
+                .create_guild_commands(GuildId::new(guild), &builders)
         })
         .await
         .map(|_| ())

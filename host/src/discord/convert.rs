@@ -1,10 +1,11 @@
 //! Conversions between serenity's types and the bot's own (`ui`, `event`).
 
 use serenity::all::{
-    ActionRowComponent, ButtonStyle as SButtonStyle, CommandDataOptionValue, ComponentInteractionDataKind,
-    CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption,
-    Interaction as SInteraction, Member, Message, PartialMember, ReactionType, User,
+    ActionRowComponent, ButtonStyle as SButtonStyle, CommandDataOptionValue,
+    ComponentInteractionDataKind, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption, Interaction as SInteraction, Member, Message,
+    PartialMember, ReactionType, User,
 };
 
 use crate::event::{Actor, ChatMessage, Interaction, InteractionKind, InteractionRef};
@@ -48,7 +49,12 @@ fn style(s: ButtonStyle) -> SButtonStyle {
 pub fn rows(rows: &[Vec<Component>]) -> Vec<CreateActionRow> {
     rows.iter()
         .map(|row| {
-            if let [Component::Select { custom_id, placeholder, options }] = row.as_slice() {
+            if let [Component::Select {
+                custom_id,
+                placeholder,
+                options,
+            }] = row.as_slice()
+            {
                 let options = options
                     .iter()
                     .map(|o| {
@@ -62,20 +68,33 @@ pub fn rows(rows: &[Vec<Component>]) -> Vec<CreateActionRow> {
                         option
                     })
                     .collect();
-                let menu = CreateSelectMenu::new(custom_id, CreateSelectMenuKind::String { options }).placeholder(placeholder);
+                let menu =
+                    CreateSelectMenu::new(custom_id, CreateSelectMenuKind::String { options })
+                        .placeholder(placeholder);
                 return CreateActionRow::SelectMenu(menu);
             }
             let buttons = row
                 .iter()
                 .filter_map(|c| match c {
-                    Component::Button { custom_id, label, emoji: e, style: s, disabled } => {
-                        let mut button = CreateButton::new(custom_id).label(label).style(style(*s)).disabled(*disabled);
+                    Component::Button {
+                        custom_id,
+                        label,
+                        emoji: e,
+                        style: s,
+                        disabled,
+                    } => {
+                        let mut button = CreateButton::new(custom_id)
+                            .label(label)
+                            .style(style(*s))
+                            .disabled(*disabled);
                         if let Some(e) = e {
                             button = button.emoji(emoji(e));
                         }
                         Some(button)
                     }
-                    Component::Link { label, url } => Some(CreateButton::new_link(url).label(label)),
+                    Component::Link { label, url } => {
+                        Some(CreateButton::new_link(url).label(label))
+                    }
                     Component::Select { .. } => None,
                 })
                 .collect();
@@ -86,7 +105,9 @@ pub fn rows(rows: &[Vec<Component>]) -> Vec<CreateActionRow> {
 
 /// A channel message builder.
 pub fn message(m: &OutMessage) -> CreateMessage {
-    let mut out = CreateMessage::new().embeds(m.embeds.iter().map(embed).collect()).components(rows(&m.rows));
+    let mut out = CreateMessage::new()
+        .embeds(m.embeds.iter().map(embed).collect())
+        .components(rows(&m.rows));
     if let Some(content) = &m.content {
         out = out.content(content);
     }
@@ -109,22 +130,30 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
         Reply::Message { message, ephemeral } => {
             CreateInteractionResponse::Message(response_message(message).ephemeral(*ephemeral))
         }
-        Reply::Update(message) => CreateInteractionResponse::UpdateMessage(response_message(message)),
-        Reply::Defer { ephemeral } => {
-            CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(*ephemeral))
+        Reply::Update(message) => {
+            CreateInteractionResponse::UpdateMessage(response_message(message))
         }
+        Reply::Defer { ephemeral } => CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(*ephemeral),
+        ),
     }
 }
 
 fn display_name(user: &User, nick: Option<&str>) -> String {
-    nick.map(str::to_owned).unwrap_or_else(|| user.global_name.clone().unwrap_or_else(|| user.name.clone()))
+    nick.map(str::to_owned).unwrap_or_else(|| {
+        user.global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone())
+    })
 }
 
 fn actor_from_member(user: &User, member: Option<&Member>) -> Actor {
     Actor {
         id: user.id.get(),
         name: display_name(user, member.and_then(|m| m.nick.as_deref())),
-        roles: member.map(|m| m.roles.iter().map(|r| r.get()).collect()).unwrap_or_default(),
+        roles: member
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -132,7 +161,9 @@ fn actor_from_partial(user: &User, member: Option<&PartialMember>) -> Actor {
     Actor {
         id: user.id.get(),
         name: display_name(user, member.and_then(|m| m.nick.as_deref())),
-        roles: member.map(|m| m.roles.iter().map(|r| r.get()).collect()).unwrap_or_default(),
+        roles: member
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -153,14 +184,23 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
     match i {
         SInteraction::Component(c) => {
             let kind = match &c.data.kind {
-                ComponentInteractionDataKind::Button => InteractionKind::Button { custom_id: c.data.custom_id.clone() },
-                ComponentInteractionDataKind::StringSelect { values } => {
-                    InteractionKind::Select { custom_id: c.data.custom_id.clone(), values: values.clone() }
-                }
-                _ => InteractionKind::Select { custom_id: c.data.custom_id.clone(), values: vec![] },
+                ComponentInteractionDataKind::Button => InteractionKind::Button {
+                    custom_id: c.data.custom_id.clone(),
+                },
+                ComponentInteractionDataKind::StringSelect { values } => InteractionKind::Select {
+                    custom_id: c.data.custom_id.clone(),
+                    values: values.clone(),
+                },
+                _ => InteractionKind::Select {
+                    custom_id: c.data.custom_id.clone(),
+                    values: vec![],
+                },
             };
             Some(Interaction {
-                handle: InteractionRef { id: c.id.get(), token: c.token.clone() },
+                handle: InteractionRef {
+                    id: c.id.get(),
+                    token: c.token.clone(),
+                },
                 guild_id: c.guild_id.map(|g| g.get()),
                 channel_id: c.channel_id.get(),
                 user: actor_from_member(&c.user, c.member.as_ref()),
@@ -175,16 +215,25 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
                 .iter()
                 .flat_map(|row| row.components.iter())
                 .filter_map(|c| match c {
-                    ActionRowComponent::InputText(input) => Some((input.custom_id.clone(), input.value.clone().unwrap_or_default())),
+                    ActionRowComponent::InputText(input) => Some((
+                        input.custom_id.clone(),
+                        input.value.clone().unwrap_or_default(),
+                    )),
                     _ => None,
                 })
                 .collect();
             Some(Interaction {
-                handle: InteractionRef { id: m.id.get(), token: m.token.clone() },
+                handle: InteractionRef {
+                    id: m.id.get(),
+                    token: m.token.clone(),
+                },
                 guild_id: m.guild_id.map(|g| g.get()),
                 channel_id: m.channel_id.get(),
                 user: actor_from_member(&m.user, m.member.as_ref()),
-                kind: InteractionKind::Modal { custom_id: m.data.custom_id.clone(), fields },
+                kind: InteractionKind::Modal {
+                    custom_id: m.data.custom_id.clone(),
+                    fields,
+                },
                 message_id: m.message.as_ref().map(|msg| msg.id.get()),
             })
         }
@@ -207,11 +256,17 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
                 })
                 .collect();
             Some(Interaction {
-                handle: InteractionRef { id: c.id.get(), token: c.token.clone() },
+                handle: InteractionRef {
+                    id: c.id.get(),
+                    token: c.token.clone(),
+                },
                 guild_id: c.guild_id.map(|g| g.get()),
                 channel_id: c.channel_id.get(),
                 user: actor_from_member(&c.user, c.member.as_deref()),
-                kind: InteractionKind::Command { name: c.data.name.clone(), options },
+                kind: InteractionKind::Command {
+                    name: c.data.name.clone(),
+                    options,
+                },
                 message_id: None,
             })
         }

@@ -39,7 +39,10 @@ impl EventHandler for Handler {
         if let Some(tickets) = self.tickets() {
             tickets.on_ready(&guilds).await;
         }
-        self.ready.send_replace(Some(ReadyInfo { bot_id: ready.user.id.get(), guilds }));
+        self.ready.send_replace(Some(ReadyInfo {
+            bot_id: ready.user.id.get(),
+            guilds,
+        }));
     }
 
     async fn message(&self, _ctx: Context, message: Message) {
@@ -52,7 +55,9 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
-        let (Some(tickets), Some(interaction)) = (self.tickets(), convert::interaction(&interaction)) else {
+        let (Some(tickets), Some(interaction)) =
+            (self.tickets(), convert::interaction(&interaction))
+        else {
             return;
         };
         tickets.on_interaction(interaction).await;

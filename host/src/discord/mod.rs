@@ -12,7 +12,9 @@ pub mod retry;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use serenity::all::{Cache, Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager};
+use serenity::all::{
+    Cache, Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -37,16 +39,26 @@ pub struct DiscordSettings {
 
 impl fmt::Debug for DiscordSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiscordSettings").field("token", &"<redacted>").field("api_base", &self.api_base).finish()
+        f.debug_struct("DiscordSettings")
+            .field("token", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .finish()
     }
 }
 
 impl DiscordSettings {
     /// Reads [`TOKEN_VAR`] and [`API_BASE_VAR`]; `None` when no token is set.
     pub fn from_env() -> Option<Self> {
-        let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.trim().is_empty())?;
-        let api_base = std::env::var(API_BASE_VAR).ok().filter(|b| !b.trim().is_empty());
-        Some(Self { token: token.trim().to_owned(), api_base })
+        let token = std::env::var(TOKEN_VAR)
+            .ok()
+            .filter(|t| !t.trim().is_empty())?;
+        let api_base = std::env::var(API_BASE_VAR)
+            .ok()
+            .filter(|b| !b.trim().is_empty());
+        Some(Self {
+            token: token.trim().to_owned(),
+            api_base,
+        })
     }
 }
 
@@ -85,12 +97,19 @@ impl Bot {
         if let Some(base) = &settings.api_base {
             // serenity's rate limiter ignores the proxy setting, so it must be off here;
             // `retry` handles 429s instead.
-            http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+            http = http
+                .proxy(base.trim_end_matches('/'))
+                .ratelimiter_disabled(true);
         }
         let slot = Arc::new(OnceLock::new());
         let (ready_tx, ready) = watch::channel(None);
-        let handler = handler::Handler { tickets: slot.clone(), ready: ready_tx };
-        let mut client: Client = ClientBuilder::new_with_http(http.build(), intents()).event_handler(handler).await?;
+        let handler = handler::Handler {
+            tickets: slot.clone(),
+            ready: ready_tx,
+        };
+        let mut client: Client = ClientBuilder::new_with_http(http.build(), intents())
+            .event_handler(handler)
+            .await?;
         let discord = DiscordClient::new(client.http.clone());
         let tickets = lifecycle(discord.clone());
         let _ = slot.set(tickets.clone());
@@ -101,7 +120,16 @@ impl Bot {
                 tracing::error!(%error, "the Discord connection ended");
             }
         });
-        Ok((Self { shards, task, ready, client: discord, cache }, tickets))
+        Ok((
+            Self {
+                shards,
+                task,
+                ready,
+                client: discord,
+                cache,
+            },
+            tickets,
+        ))
     }
 
     /// Waits until READY arrived and returns what it said.
@@ -111,7 +139,10 @@ impl Bot {
             Ok(info) => info.clone(),
             Err(_) => None,
         };
-        info.unwrap_or(ReadyInfo { bot_id: 0, guilds: Vec::new() })
+        info.unwrap_or(ReadyInfo {
+            bot_id: 0,
+            guilds: Vec::new(),
+        })
     }
 
     /// The name of guild `id` if the gateway has delivered it to the cache.

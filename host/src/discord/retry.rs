@@ -23,11 +23,17 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// For ordinary REST calls.
-    pub const STANDARD: RetryPolicy =
-        RetryPolicy { attempts: 5, first_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8) };
+    pub const STANDARD: RetryPolicy = RetryPolicy {
+        attempts: 5,
+        first_delay: Duration::from_millis(250),
+        max_delay: Duration::from_secs(8),
+    };
     /// For an interaction's first answer, which must reach Discord within 3 seconds.
-    pub const INTERACTION: RetryPolicy =
-        RetryPolicy { attempts: 3, first_delay: Duration::from_millis(150), max_delay: Duration::from_millis(600) };
+    pub const INTERACTION: RetryPolicy = RetryPolicy {
+        attempts: 3,
+        first_delay: Duration::from_millis(150),
+        max_delay: Duration::from_millis(600),
+    };
 }
 
 /// Whether an error is worth another try.
@@ -37,7 +43,9 @@ pub fn is_transient(error: &serenity::Error) -> bool {
             let status = response.status_code.as_u16();
             status == 429 || status >= 500
         }
-        serenity::Error::Http(HttpError::Request(error)) => error.is_connect() || error.is_timeout() || error.is_request(),
+        serenity::Error::Http(HttpError::Request(error)) => {
+            error.is_connect() || error.is_timeout() || error.is_request()
+        }
         _ => false,
     }
 }

@@ -105,7 +105,10 @@ impl Store {
             })
             .map_err(StoreError::Thread)?;
         opened.await.map_err(|_| StoreError::Closed)??;
-        Ok(Self { jobs, path: Arc::new(path.to_owned()) })
+        Ok(Self {
+            jobs,
+            path: Arc::new(path.to_owned()),
+        })
     }
 
     /// The database file.

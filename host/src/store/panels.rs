@@ -49,7 +49,13 @@ impl Store {
         self.call(move |db| {
             db.execute(
                 "INSERT OR REPLACE INTO panels VALUES (?, ?, ?, ?, ?)",
-                params![panel.guild_id, panel.channel_id, panel.message_id, panel.posted_by, panel.posted_at],
+                params![
+                    panel.guild_id,
+                    panel.channel_id,
+                    panel.message_id,
+                    panel.posted_by,
+                    panel.posted_at
+                ],
             )?;
             Ok(())
         })

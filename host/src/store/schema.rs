@@ -94,27 +94,46 @@ pub fn version(connection: &Connection) -> Result<i64, duckdb::Error> {
     if exists == 0 {
         return Ok(0);
     }
-    connection.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |row| row.get(0))
+    connection.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_migrations",
+        [],
+        |row| row.get(0),
+    )
 }
 
 /// Opens `path` and applies the missing migrations.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+    let open_error = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
     let mut connection = Connection::open(path).map_err(open_error)?;
     let found = version(&connection).map_err(open_error)?;
     if found > LATEST {
-        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: LATEST });
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: LATEST,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let failed = |source| StoreError::Migration { path: path.to_owned(), version, source };
+        let failed = |source| StoreError::Migration {
+            path: path.to_owned(),
+            version,
+            source,
+        };
         let tx = connection.transaction().map_err(failed)?;
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
         )
         .map_err(failed)?;
         tx.execute_batch(sql).map_err(failed)?;
-        tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", params![version, Utc::now()]).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?)",
+            params![version, Utc::now()],
+        )
+        .map_err(failed)?;
         tx.commit().map_err(failed)?;
         tracing::info!(version, path = %path.display(), "database migrated");
     }

@@ -28,7 +28,12 @@ impl Store {
                 .query_row(
                     "SELECT encoding, body FROM transcripts WHERE token_hash = ?",
                     params![hash],
-                    |row| Ok(StoredTranscript { encoding: row.get(0)?, body: row.get(1)? }),
+                    |row| {
+                        Ok(StoredTranscript {
+                            encoding: row.get(0)?,
+                            body: row.get(1)?,
+                        })
+                    },
                 )
                 .optional()?;
             Ok(found)
@@ -37,12 +42,23 @@ impl Store {
     }
 
     /// Stores a transcript page for `ticket_id` under `token`.
-    pub async fn save_transcript(&self, ticket_id: i64, token: &str, page: StoredTranscript) -> Result<(), StoreError> {
+    pub async fn save_transcript(
+        &self,
+        ticket_id: i64,
+        token: &str,
+        page: StoredTranscript,
+    ) -> Result<(), StoreError> {
         let hash = token_hash(token);
         self.call(move |db| {
             db.execute(
                 "INSERT OR REPLACE INTO transcripts VALUES (?, ?, ?, ?, ?)",
-                params![hash, ticket_id, page.encoding, page.body, chrono::Utc::now()],
+                params![
+                    hash,
+                    ticket_id,
+                    page.encoding,
+                    page.body,
+                    chrono::Utc::now()
+                ],
             )?;
             Ok(())
         })

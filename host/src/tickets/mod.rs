@@ -37,9 +37,19 @@ pub struct Tickets {
 impl Tickets {
     /// Builds the lifecycle for `config`.
     pub fn new(config: Arc<Config>, store: Store, discord: DiscordClient) -> Self {
-        let texts = config.guilds.iter().map(|g| (g.id, texts_for(g.locale, &g.texts))).collect();
+        let texts = config
+            .guilds
+            .iter()
+            .map(|g| (g.id, texts_for(g.locale, &g.texts)))
+            .collect();
         let fallback_texts = texts_for(config.locale, &Default::default());
-        Self { config, store, discord, texts, fallback_texts }
+        Self {
+            config,
+            store,
+            discord,
+            texts,
+            fallback_texts,
+        }
     }
 
     /// The guild's settings, if configured.
@@ -49,7 +59,9 @@ impl Tickets {
 
     /// The texts to use in `guild` (the host's default language elsewhere).
     pub fn texts(&self, guild: Option<u64>) -> &Texts {
-        guild.and_then(|g| self.texts.get(&g)).unwrap_or(&self.fallback_texts)
+        guild
+            .and_then(|g| self.texts.get(&g))
+            .unwrap_or(&self.fallback_texts)
     }
 
     /// The store.
@@ -63,7 +75,10 @@ impl Tickets {
         let mut localized = Vec::new();
         for locale in crate::locale::Locale::ALL {
             let catalogue = crate::locale::Catalogue::builtin(locale);
-            localized.push((discord_locale(locale).to_owned(), catalogue.get("setup-command-description", &[])));
+            localized.push((
+                discord_locale(locale).to_owned(),
+                catalogue.get("setup-command-description", &[]),
+            ));
         }
         vec![CommandSpec {
             name: SETUP_SLASH_COMMAND.into(),
@@ -80,13 +95,20 @@ impl Tickets {
                 tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
                 continue;
             }
-            if let Err(error) = self.discord.set_guild_commands(guild.id, &self.commands(guild)).await {
+            if let Err(error) = self
+                .discord
+                .set_guild_commands(guild.id, &self.commands(guild))
+                .await
+            {
                 tracing::error!(%error, guild = guild.id, "could not register slash commands");
             }
         }
         for guild in guilds {
             if self.guild(*guild).is_none() {
-                tracing::info!(guild, "the bot is in a guild that is not configured; ignoring it");
+                tracing::info!(
+                    guild,
+                    "the bot is in a guild that is not configured; ignoring it"
+                );
             }
         }
     }
@@ -104,16 +126,19 @@ impl Tickets {
             InteractionKind::Command { name, .. } if name == SETUP_SLASH_COMMAND => {
                 self.setup_from_command(&interaction).await
             }
-            InteractionKind::Button { custom_id } | InteractionKind::Select { custom_id, .. } | InteractionKind::Modal { custom_id, .. } => {
-                match CustomId::parse(custom_id) {
-                    Ok(CustomId::OpenPanel) => self.open_panel(&interaction),
-                    Ok(CustomId::ChooseType) => Reply::private(self.texts(interaction.guild_id).get("action-not-available", &[])),
-                    Err(unknown) => {
-                        tracing::info!(custom_id = %unknown.0, "unknown component");
-                        Reply::private(self.texts(interaction.guild_id).get("unknown-action", &[]))
-                    }
+            InteractionKind::Button { custom_id }
+            | InteractionKind::Select { custom_id, .. }
+            | InteractionKind::Modal { custom_id, .. } => match CustomId::parse(custom_id) {
+                Ok(CustomId::OpenPanel) => self.open_panel(&interaction),
+                Ok(CustomId::ChooseType) => Reply::private(
+                    self.texts(interaction.guild_id)
+                        .get("action-not-available", &[]),
+                ),
+                Err(unknown) => {
+                    tracing::info!(custom_id = %unknown.0, "unknown component");
+                    Reply::private(self.texts(interaction.guild_id).get("unknown-action", &[]))
                 }
-            }
+            },
             InteractionKind::Command { name, .. } => {
                 tracing::info!(command = %name, "unknown command");
                 Reply::private(self.texts(interaction.guild_id).get("unknown-action", &[]))

@@ -50,7 +50,11 @@ pub enum SetupError {
 
 impl Tickets {
     /// Posts the guild's panel unless the stored one still exists.
-    pub async fn setup_panel(&self, guild_id: u64, actor: &Actor) -> Result<SetupOutcome, SetupError> {
+    pub async fn setup_panel(
+        &self,
+        guild_id: u64,
+        actor: &Actor,
+    ) -> Result<SetupOutcome, SetupError> {
         let Some(guild) = self.guild(guild_id) else {
             return Ok(SetupOutcome::NotConfigured);
         };
@@ -58,22 +62,44 @@ impl Tickets {
             return Ok(SetupOutcome::NotStaff);
         }
         if let Some(existing) = self.store.panel(guild_id).await? {
-            if self.discord.message_exists(existing.channel_id, existing.message_id).await? {
-                return Ok(SetupOutcome::AlreadyPosted { channel: existing.channel_id, message: existing.message_id });
+            if self
+                .discord
+                .message_exists(existing.channel_id, existing.message_id)
+                .await?
+            {
+                return Ok(SetupOutcome::AlreadyPosted {
+                    channel: existing.channel_id,
+                    message: existing.message_id,
+                });
             }
             tracing::info!(guild = guild_id, "stored panel is gone; posting a new one");
         }
         let texts = self.texts(Some(guild_id));
-        let panel = OutMessage::embed(Embed::new(texts.get("panel-title", &[]), texts.get("panel-description", &[])).color(PANEL_COLOR))
-            .row(vec![Component::Button {
-                custom_id: CustomId::OpenPanel.to_string(),
-                label: texts.get("panel-open-button", &[]),
-                emoji: Some("🎫".into()),
-                style: ButtonStyle::Primary,
-                disabled: false,
-            }]);
-        let message = self.discord.send_message(guild.panel_channel, &panel).await?;
-        let record = PanelRecord { guild_id, channel_id: guild.panel_channel, message_id: message, posted_by: actor.id, posted_at: Utc::now() };
+        let panel = OutMessage::embed(
+            Embed::new(
+                texts.get("panel-title", &[]),
+                texts.get("panel-description", &[]),
+            )
+            .color(PANEL_COLOR),
+        )
+        .row(vec![Component::Button {
+            custom_id: CustomId::OpenPanel.to_string(),
+            label: texts.get("panel-open-button", &[]),
+            emoji: Some("🎫".into()),
+            style: ButtonStyle::Primary,
+            disabled: false,
+        }]);
+        let message = self
+            .discord
+            .send_message(guild.panel_channel, &panel)
+            .await?;
+        let record = PanelRecord {
+            guild_id,
+            channel_id: guild.panel_channel,
+            message_id: message,
+            posted_by: actor.id,
+            posted_at: Utc::now(),
+        };
         self.store.save_panel(record).await?;
         let event = EventRecord {
             at: Utc::now(),
@@ -84,17 +110,30 @@ impl Tickets {
             data: json!({"channel": guild.panel_channel.to_string(), "message": message.to_string()}),
         };
         self.store.record_event(event).await?;
-        tracing::info!(guild = guild_id, channel = guild.panel_channel, message, "panel posted");
-        Ok(SetupOutcome::Posted { channel: guild.panel_channel, message })
+        tracing::info!(
+            guild = guild_id,
+            channel = guild.panel_channel,
+            message,
+            "panel posted"
+        );
+        Ok(SetupOutcome::Posted {
+            channel: guild.panel_channel,
+            message,
+        })
     }
 
     fn describe_setup(&self, guild: u64, outcome: &Result<SetupOutcome, SetupError>) -> String {
         let texts = self.texts(Some(guild));
         match outcome {
-            Ok(SetupOutcome::Posted { channel, .. }) => texts.get("panel-posted", &[("channel", &format!("<#{channel}>"))]),
+            Ok(SetupOutcome::Posted { channel, .. }) => {
+                texts.get("panel-posted", &[("channel", &format!("<#{channel}>"))])
+            }
             Ok(SetupOutcome::AlreadyPosted { channel, message }) => {
                 let link = format!("https://discord.com/channels/{guild}/{channel}/{message}");
-                texts.get("panel-exists", &[("channel", &format!("<#{channel}>")), ("link", &link)])
+                texts.get(
+                    "panel-exists",
+                    &[("channel", &format!("<#{channel}>")), ("link", &link)],
+                )
             }
             Ok(SetupOutcome::NotStaff) => texts.get("setup-not-staff", &[]),
             Ok(SetupOutcome::NotConfigured) => texts.get("guild-not-configured", &[]),
@@ -106,13 +145,19 @@ impl Tickets {
     }
 
     pub(super) async fn setup_from_message(&self, message: &ChatMessage) {
-        let Some(guild) = message.guild_id else { return };
+        let Some(guild) = message.guild_id else {
+            return;
+        };
         if self.guild(guild).is_none() {
             return;
         }
         let outcome = self.setup_panel(guild, &message.author).await;
         let text = self.describe_setup(guild, &outcome);
-        if let Err(error) = self.discord.send_message(message.channel_id, &OutMessage::text(text)).await {
+        if let Err(error) = self
+            .discord
+            .send_message(message.channel_id, &OutMessage::text(text))
+            .await
+        {
             tracing::warn!(%error, guild, "could not answer !setup_tickets");
         }
     }
@@ -134,13 +179,22 @@ impl Tickets {
         let options = guild
             .ticket_types
             .iter()
-            .map(|t| SelectOption { value: t.id.clone(), label: t.label.clone(), description: t.description.clone(), emoji: t.emoji.clone() })
+            .map(|t| SelectOption {
+                value: t.id.clone(),
+                label: t.label.clone(),
+                description: t.description.clone(),
+                emoji: t.emoji.clone(),
+            })
             .collect();
-        let message = OutMessage::text(texts.get("choose-type-prompt", &[])).row(vec![Component::Select {
-            custom_id: CustomId::ChooseType.to_string(),
-            placeholder: texts.get("choose-type-placeholder", &[]),
-            options,
-        }]);
-        Reply::Message { message, ephemeral: true }
+        let message =
+            OutMessage::text(texts.get("choose-type-prompt", &[])).row(vec![Component::Select {
+                custom_id: CustomId::ChooseType.to_string(),
+                placeholder: texts.get("choose-type-placeholder", &[]),
+                options,
+            }]);
+        Reply::Message {
+            message,
+            ephemeral: true,
+        }
     }
 }

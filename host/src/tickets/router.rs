@@ -59,8 +59,21 @@ mod tests {
         for id in [CustomId::OpenPanel, CustomId::ChooseType] {
             assert_eq!(CustomId::parse(&id.to_string()), Ok(id));
         }
-        for text in ["", "tb", "tb:", "tb:nope", "tb:open:extra", "open", "pl:poke:x", "abrir_ticket"] {
-            assert_eq!(CustomId::parse(text), Err(UnknownId(text.to_owned())), "{text}");
+        for text in [
+            "",
+            "tb",
+            "tb:",
+            "tb:nope",
+            "tb:open:extra",
+            "open",
+            "pl:poke:x",
+            "abrir_ticket",
+        ] {
+            assert_eq!(
+                CustomId::parse(text),
+                Err(UnknownId(text.to_owned())),
+                "{text}"
+            );
         }
     }
 }

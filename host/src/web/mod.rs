@@ -33,17 +33,31 @@ async fn transcript(State(store): State<Store>, Path(token): Path<String>) -> Re
         Ok(Some(page)) => {
             let mut response = (
                 [
-                    (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
-                    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-                    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    ),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("private, max-age=3600"),
+                    ),
+                    (
+                        header::REFERRER_POLICY,
+                        HeaderValue::from_static("no-referrer"),
+                    ),
+                    (
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ),
                 ],
                 page.body,
             )
                 .into_response();
             if page.encoding != "identity" {
                 if let Ok(value) = HeaderValue::from_str(&page.encoding) {
-                    response.headers_mut().insert(header::CONTENT_ENCODING, value);
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_ENCODING, value);
                 }
             }
             response
@@ -51,7 +65,11 @@ async fn transcript(State(store): State<Store>, Path(token): Path<String>) -> Re
         Ok(None) => (StatusCode::NOT_FOUND, "No transcript here.").into_response(),
         Err(error) => {
             tracing::error!(%error, "reading a transcript failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "The transcript store is unavailable; try again shortly.").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The transcript store is unavailable; try again shortly.",
+            )
+                .into_response()
         }
     }
 }

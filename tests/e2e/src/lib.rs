@@ -36,21 +36,39 @@ impl Harness {
         let emu = Emulator::start().await.expect("emulator starts");
         let world = DemoWorld::create(&emu);
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut harness = Self { emu, world, dir, locale: locale.to_owned(), bot: None };
+        let mut harness = Self {
+            emu,
+            world,
+            dir,
+            locale: locale.to_owned(),
+            bot: None,
+        };
         harness.boot().await;
         harness
     }
 
     /// The config the bot runs with.
     pub fn config(&self) -> Config {
-        self.world.config(&self.dir.path().join("ticketbot.duckdb"), "127.0.0.1:0".parse().unwrap(), &self.locale)
+        self.world.config(
+            &self.dir.path().join("ticketbot.duckdb"),
+            "127.0.0.1:0".parse().unwrap(),
+            &self.locale,
+        )
     }
 
     /// Starts the bot (again) and waits until it is READY.
     pub async fn boot(&mut self) {
         assert!(self.bot.is_none(), "the bot is already running");
-        let running = app::start(Arc::new(self.config()), Mode::Full(demo::settings(&self.emu))).await.expect("bot starts");
-        let ready = tokio::time::timeout(WAIT, running.ready()).await.expect("READY in time").expect("bot mode");
+        let running = app::start(
+            Arc::new(self.config()),
+            Mode::Full(demo::settings(&self.emu)),
+        )
+        .await
+        .expect("bot starts");
+        let ready = tokio::time::timeout(WAIT, running.ready())
+            .await
+            .expect("READY in time")
+            .expect("bot mode");
         assert!(ready.guilds.contains(&self.world.guild));
         self.bot = Some(running);
     }
@@ -76,7 +94,9 @@ impl Harness {
     /// Waits for the bot's next request at or after `from` matching `method` and `pattern`.
     pub async fn request_after(&self, from: usize, method: &str, pattern: &str) -> LoggedRequest {
         self.emu
-            .wait_for_after(from, WAIT, &format!("{method} {pattern}"), |r| r.is(method, pattern))
+            .wait_for_after(from, WAIT, &format!("{method} {pattern}"), |r| {
+                r.is(method, pattern)
+            })
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -88,12 +108,20 @@ impl Harness {
 
     /// Waits for a message the bot posted (successfully) in `channel` at or after log position
     /// `from` that `matches`.
-    pub async fn message_where(&self, from: usize, channel: u64, matches: impl Fn(&Value) -> bool) -> Value {
+    pub async fn message_where(
+        &self,
+        from: usize,
+        channel: u64,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
         let path = format!("/channels/{channel}/messages");
         let request = self
             .emu
             .wait_for_after(from, WAIT, &format!("a message in {channel}"), |r| {
-                r.method == "POST" && r.path.ends_with(&path) && r.status < 300 && matches(&r.response)
+                r.method == "POST"
+                    && r.path.ends_with(&path)
+                    && r.status < 300
+                    && matches(&r.response)
             })
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -104,7 +132,11 @@ impl Harness {
     pub async fn finish(mut self) {
         self.stop().await;
         let errors = self.emu.model_errors();
-        assert!(errors.is_empty(), "payloads Discord would refuse:\n{}", errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "payloads Discord would refuse:\n{}",
+            errors.join("\n")
+        );
     }
 }
 
@@ -119,7 +151,13 @@ pub fn custom_ids(message: &Value) -> Vec<Vec<String>> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| c["custom_id"].as_str().or(c["url"].as_str()).unwrap_or_default().to_owned())
+                .map(|c| {
+                    c["custom_id"]
+                        .as_str()
+                        .or(c["url"].as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                })
                 .collect()
         })
         .collect()
@@ -127,7 +165,10 @@ pub fn custom_ids(message: &Value) -> Vec<Vec<String>> {
 
 /// A message's id as a number.
 pub fn id_of(message: &Value) -> u64 {
-    message["id"].as_str().and_then(|s| s.parse().ok()).expect("message id")
+    message["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("message id")
 }
 
 /// Polls `check` until it gives something, for state outside the emulator (the bot's cache).
@@ -137,12 +178,17 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
         if let Some(found) = check() {
             return found;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
 /// Whether a message has text content containing `text`.
 pub fn says(message: &Value, text: &str) -> bool {
-    message["content"].as_str().is_some_and(|c| c.contains(text))
+    message["content"]
+        .as_str()
+        .is_some_and(|c| c.contains(text))
 }

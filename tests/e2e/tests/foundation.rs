@@ -21,15 +21,33 @@ fn panels(h: &Harness) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_reaches_ready_caches_the_guild_and_registers_its_command() {
     let h = Harness::start().await;
-    let name = eventually("the guild in the bot's cache", || h.bot().cached_guild_name(h.world.guild)).await;
+    let name = eventually("the guild in the bot's cache", || {
+        h.bot().cached_guild_name(h.world.guild)
+    })
+    .await;
     assert_eq!(name, "Los Santos Roleplay");
-    let put = h.request_after(0, "PUT", &format!("/applications/*/guilds/{}/commands", h.world.guild)).await;
+    let put = h
+        .request_after(
+            0,
+            "PUT",
+            &format!("/applications/*/guilds/{}/commands", h.world.guild),
+        )
+        .await;
     assert_eq!(put.status, 200);
     let commands = put.response.as_array().expect("command list");
     assert_eq!(commands.len(), 1);
     assert_eq!(commands[0]["name"], "setup-tickets");
-    assert_eq!(commands[0]["description_localizations"]["en-US"], "Post the ticket panel in the configured panel channel");
-    assert!(h.emu.requests().iter().all(|r| !r.path.contains("/applications/") || r.path.contains("/guilds/")), "no global commands");
+    assert_eq!(
+        commands[0]["description_localizations"]["en-US"],
+        "Post the ticket panel in the configured panel channel"
+    );
+    assert!(
+        h.emu
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("/applications/") || r.path.contains("/guilds/")),
+        "no global commands"
+    );
     h.finish().await;
 }
 
@@ -42,30 +60,82 @@ async fn staff_posts_the_panel_once_and_it_survives_a_restart() {
     let panel = h.message_after(from, h.world.panel_channel).await;
     assert_eq!(panel["embeds"][0]["title"], "Support");
     assert_eq!(custom_ids(&panel), vec![vec!["tb:open".to_owned()]]);
-    assert_eq!(panel["components"][0]["components"][0]["label"], "Open ticket");
-    let confirmation = h.message_where(from, h.world.panel_channel, |m| says(m, "was posted")).await;
-    assert_eq!(confirmation["content"], format!("The ticket panel was posted in <#{}>.", h.world.panel_channel));
+    assert_eq!(
+        panel["components"][0]["components"][0]["label"],
+        "Open ticket"
+    );
+    let confirmation = h
+        .message_where(from, h.world.panel_channel, |m| says(m, "was posted"))
+        .await;
+    assert_eq!(
+        confirmation["content"],
+        format!(
+            "The ticket panel was posted in <#{}>.",
+            h.world.panel_channel
+        )
+    );
 
-    let stored = h.bot().store().panel(h.world.guild).await.unwrap().expect("panel stored");
-    assert_eq!((stored.channel_id, stored.message_id), (h.world.panel_channel, id_of(&panel)));
+    let stored = h
+        .bot()
+        .store()
+        .panel(h.world.guild)
+        .await
+        .unwrap()
+        .expect("panel stored");
+    assert_eq!(
+        (stored.channel_id, stored.message_id),
+        (h.world.panel_channel, id_of(&panel))
+    );
     assert_eq!(stored.posted_by, h.world.staff);
     let events = h.bot().store().events(h.world.guild).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["panel.posted"]);
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["panel.posted"]
+    );
 
     h.restart().await;
     let from = h.emu.log_position();
     staff.say(h.world.panel_channel, SETUP).unwrap();
-    let answer = h.message_where(from, h.world.panel_channel, |m| says(m, "already in")).await;
-    assert!(says(&answer, &format!("/channels/{}/{}/{}", h.world.guild, h.world.panel_channel, id_of(&panel))), "{answer}");
+    let answer = h
+        .message_where(from, h.world.panel_channel, |m| says(m, "already in"))
+        .await;
+    assert!(
+        says(
+            &answer,
+            &format!(
+                "/channels/{}/{}/{}",
+                h.world.guild,
+                h.world.panel_channel,
+                id_of(&panel)
+            )
+        ),
+        "{answer}"
+    );
     assert_eq!(panels(&h), vec![id_of(&panel)], "a second panel was posted");
 
     // The old panel's button still works after the restart.
-    let click = h.emu.user(h.world.player).click(id_of(&panel), "tb:open").unwrap();
+    let click = h
+        .emu
+        .user(h.world.player)
+        .click(id_of(&panel), "tb:open")
+        .unwrap();
     let shown = click.message(WAIT).await.unwrap();
-    assert_eq!(shown["flags"].as_u64().unwrap() & 64, 64, "the type choice is ephemeral");
+    assert_eq!(
+        shown["flags"].as_u64().unwrap() & 64,
+        64,
+        "the type choice is ephemeral"
+    );
     assert_eq!(custom_ids(&shown), vec![vec!["tb:type".to_owned()]]);
-    let options = shown["components"][0]["components"][0]["options"].as_array().unwrap();
-    assert_eq!(options.iter().map(|o| o["value"].as_str().unwrap()).collect::<Vec<_>>(), ["support", "report"]);
+    let options = shown["components"][0]["components"][0]["options"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        options
+            .iter()
+            .map(|o| o["value"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["support", "report"]
+    );
     h.finish().await;
 }
 
@@ -76,7 +146,8 @@ async fn a_panel_deleted_by_hand_is_posted_again() {
     let from = h.emu.log_position();
     staff.say(h.world.panel_channel, SETUP).unwrap();
     let first = id_of(&h.message_after(from, h.world.panel_channel).await);
-    h.message_where(from, h.world.panel_channel, |m| says(m, "was posted")).await;
+    h.message_where(from, h.world.panel_channel, |m| says(m, "was posted"))
+        .await;
     let from = h.emu.log_position();
     // Staff delete the panel message in Discord's UI.
     h.emu.delete_message(h.world.panel_channel, first);
@@ -101,11 +172,16 @@ async fn a_player_cannot_set_up_the_panel() {
     assert!(panels(&h).is_empty());
     assert_eq!(h.bot().store().panel(h.world.guild).await.unwrap(), None);
 
-    let slash = player.slash(h.world.panel_channel, "setup-tickets", json!([])).unwrap();
+    let slash = player
+        .slash(h.world.panel_channel, "setup-tickets", json!([]))
+        .unwrap();
     let response = slash.response(WAIT).await.unwrap();
     assert_eq!(response["type"], 4);
     assert_eq!(response["data"]["flags"], 64, "the refusal is ephemeral");
-    assert_eq!(response["data"]["content"], "Only staff can set up the ticket panel.");
+    assert_eq!(
+        response["data"]["content"],
+        "Only staff can set up the ticket panel."
+    );
     assert!(panels(&h).is_empty());
     h.finish().await;
 }
@@ -114,19 +190,39 @@ async fn a_player_cannot_set_up_the_panel() {
 async fn staff_can_use_the_slash_command() {
     let h = Harness::start().await;
     let staff = h.emu.user(h.world.staff);
-    let slash = staff.slash(h.world.log_channel, "setup-tickets", json!([])).unwrap();
+    let slash = staff
+        .slash(h.world.log_channel, "setup-tickets", json!([]))
+        .unwrap();
     let response = slash.response(WAIT).await.unwrap();
     assert_eq!(response["data"]["flags"], 64);
     let text = response["data"]["content"].as_str().unwrap().to_owned();
-    assert!(text.contains(&format!("<#{}>", h.world.panel_channel)), "{text}");
-    assert_eq!(panels(&h).len(), 1, "the panel goes to the configured channel, not where the command ran");
+    assert!(
+        text.contains(&format!("<#{}>", h.world.panel_channel)),
+        "{text}"
+    );
+    assert_eq!(
+        panels(&h).len(),
+        1,
+        "the panel goes to the configured channel, not where the command ran"
+    );
     // pt-BR is the guild's language here.
     let panel = &h.emu.messages_in(h.world.panel_channel)[0];
-    assert_eq!(panel["components"][0]["components"][0]["label"], "Abrir ticket");
+    assert_eq!(
+        panel["components"][0]["components"][0]["label"],
+        "Abrir ticket"
+    );
 
-    let again = staff.slash(h.world.log_channel, "setup-tickets", json!([])).unwrap();
+    let again = staff
+        .slash(h.world.log_channel, "setup-tickets", json!([]))
+        .unwrap();
     let response = again.response(WAIT).await.unwrap();
-    assert!(response["data"]["content"].as_str().unwrap().contains("https://discord.com/channels/"), "{response}");
+    assert!(
+        response["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("https://discord.com/channels/"),
+        "{response}"
+    );
     assert_eq!(panels(&h).len(), 1);
     h.finish().await;
 }
@@ -139,15 +235,32 @@ async fn rate_limits_and_server_errors_are_retried() {
         method: Some("POST".into()),
         path_contains: target.clone(),
         times: 2,
-        fault: Fault::RateLimited { retry_after: 0.2, global: false },
+        fault: Fault::RateLimited {
+            retry_after: 0.2,
+            global: false,
+        },
     });
-    h.emu.inject(FaultRule { method: Some("POST".into()), path_contains: target.clone(), times: 1, fault: Fault::ServerError(502) });
+    h.emu.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: target.clone(),
+        times: 1,
+        fault: Fault::ServerError(502),
+    });
     let from = h.emu.log_position();
-    h.emu.user(h.world.staff).say(h.world.panel_channel, SETUP).unwrap();
+    h.emu
+        .user(h.world.staff)
+        .say(h.world.panel_channel, SETUP)
+        .unwrap();
     let panel = h.message_after(from, h.world.panel_channel).await;
     assert_eq!(custom_ids(&panel), vec![vec!["tb:open".to_owned()]]);
-    let statuses: Vec<u16> =
-        h.emu.requests().iter().skip(from).filter(|r| r.method == "POST" && r.path == target).map(|r| r.status).collect();
+    let statuses: Vec<u16> = h
+        .emu
+        .requests()
+        .iter()
+        .skip(from)
+        .filter(|r| r.method == "POST" && r.path == target)
+        .map(|r| r.status)
+        .collect();
     assert_eq!(&statuses[..4], &[429, 429, 502, 200], "{statuses:?}");
     assert_eq!(panels(&h).len(), 1, "retries must not post twice");
     h.finish().await;
@@ -159,11 +272,17 @@ async fn a_dropped_gateway_is_resumed_without_losing_events() {
     h.emu.drop_gateway();
     // Sent while the bot is away: the emulator keeps it for the RESUME, as Discord does.
     let from = h.emu.log_position();
-    h.emu.user(h.world.staff).say(h.world.panel_channel, SETUP).unwrap();
+    h.emu
+        .user(h.world.staff)
+        .say(h.world.panel_channel, SETUP)
+        .unwrap();
     let panel = h.message_after(from, h.world.panel_channel).await;
     assert_eq!(custom_ids(&panel), vec![vec!["tb:open".to_owned()]]);
     let stats = h.emu.gateway_stats();
-    assert_eq!(stats.identifies, 1, "the bot resumed instead of starting a new session");
+    assert_eq!(
+        stats.identifies, 1,
+        "the bot resumed instead of starting a new session"
+    );
     assert!(stats.resumes >= 1, "{stats:?}");
     h.finish().await;
 }

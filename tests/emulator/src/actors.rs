@@ -51,7 +51,13 @@ impl Actor {
     }
 
     /// Posts a message with one attachment; returns its id.
-    pub fn say_with_file(&self, channel: u64, content: &str, filename: &str, bytes: &[u8]) -> Result<u64> {
+    pub fn say_with_file(
+        &self,
+        channel: u64,
+        content: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<u64> {
         let attachment = Attachment {
             id: 0,
             filename: filename.to_owned(),
@@ -64,9 +70,17 @@ impl Actor {
     fn post(&self, channel: u64, content: &str, mut attachments: Vec<Attachment>) -> Result<u64> {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");
-            let is_guild = world.channels.get(&channel).ok_or_else(|| refused("no such channel"))?.guild_id.is_some();
+            let is_guild = world
+                .channels
+                .get(&channel)
+                .ok_or_else(|| refused("no such channel"))?
+                .guild_id
+                .is_some();
             if is_guild && !world.can_view(channel, self.user) {
-                return Err(refused(format!("user {} cannot see channel {channel}", self.user)));
+                return Err(refused(format!(
+                    "user {} cannot see channel {channel}",
+                    self.user
+                )));
             }
             for a in &mut attachments {
                 a.id = world.next_id();
@@ -92,7 +106,10 @@ impl Actor {
             data
         };
         validate::gateway_event("MESSAGE_CREATE", &data).map_err(EmulatorError::Model)?;
-        let id = data["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+        let id = data["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
         self.inner.dispatch("MESSAGE_CREATE", data);
         self.inner.changed();
         Ok(id)
@@ -109,12 +126,23 @@ impl Actor {
     }
 
     /// Chooses `values` in the select menu `custom_id` on `message`.
-    pub fn choose(&self, message: u64, custom_id: &str, values: &[&str]) -> Result<InteractionHandle> {
+    pub fn choose(
+        &self,
+        message: u64,
+        custom_id: &str,
+        values: &[&str],
+    ) -> Result<InteractionHandle> {
         let (channel, component, source) = self.find_component(message, custom_id)?;
         if component["type"].as_u64() != Some(3) {
             return Err(refused(format!("{custom_id} is not a string select")));
         }
-        let options: Vec<&str> = component["options"].as_array().map(Vec::as_slice).unwrap_or_default().iter().filter_map(|o| o["value"].as_str()).collect();
+        let options: Vec<&str> = component["options"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|o| o["value"].as_str())
+            .collect();
         if let Some(bad) = values.iter().find(|v| !options.contains(v)) {
             return Err(refused(format!("{bad} is not an option of {custom_id}")));
         }
@@ -128,18 +156,35 @@ impl Actor {
     }
 
     /// Submits the modal the bot opened in answer to `opened_by`, filling `values` by field id.
-    pub fn submit_modal(&self, opened_by: &InteractionHandle, values: &[(&str, &str)]) -> Result<InteractionHandle> {
+    pub fn submit_modal(
+        &self,
+        opened_by: &InteractionHandle,
+        values: &[(&str, &str)],
+    ) -> Result<InteractionHandle> {
         let state = opened_by.state();
-        let response = state.response.ok_or_else(|| refused("the bot has not answered yet"))?;
+        let response = state
+            .response
+            .ok_or_else(|| refused("the bot has not answered yet"))?;
         if response["type"].as_u64() != Some(9) {
             return Err(refused("the bot did not open a modal"));
         }
         let modal = &response["data"];
         let mut rows = Vec::new();
-        for row in modal["components"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            for input in row["components"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        for row in modal["components"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            for input in row["components"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 let field = input["custom_id"].as_str().unwrap_or_default();
-                let value = values.iter().find(|(k, _)| *k == field).map_or("", |(_, v)| *v);
+                let value = values
+                    .iter()
+                    .find(|(k, _)| *k == field)
+                    .map_or("", |(_, v)| *v);
                 let required = input["required"].as_bool().unwrap_or(true);
                 let len = value.chars().count() as u64;
                 if required && value.is_empty() {
@@ -149,13 +194,18 @@ impl Actor {
                     let min = input["min_length"].as_u64().unwrap_or(0);
                     let max = input["max_length"].as_u64().unwrap_or(4000);
                     if len < min || len > max {
-                        return Err(refused(format!("field {field} takes {min}..={max} characters")));
+                        return Err(refused(format!(
+                            "field {field} takes {min}..={max} characters"
+                        )));
                     }
                 }
                 rows.push(json!({"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]}));
             }
         }
-        if let Some((unknown, _)) = values.iter().find(|(k, _)| !rows.iter().any(|r| r["components"][0]["custom_id"] == *k)) {
+        if let Some((unknown, _)) = values
+            .iter()
+            .find(|(k, _)| !rows.iter().any(|r| r["components"][0]["custom_id"] == *k))
+        {
             return Err(refused(format!("the modal has no field {unknown}")));
         }
         let data = json!({"custom_id": modal["custom_id"], "components": rows});
@@ -167,10 +217,16 @@ impl Actor {
         let command = {
             let world = self.inner.world.lock().expect("world lock");
             let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
-            let registered = world.commands.get(&guild).into_iter().chain(world.commands.get(&None)).flatten();
+            let registered = world
+                .commands
+                .get(&guild)
+                .into_iter()
+                .chain(world.commands.get(&None))
+                .flatten();
             registered.clone().find(|c| c["name"] == name).cloned()
         };
-        let command = command.ok_or_else(|| refused(format!("no command /{name} is registered here")))?;
+        let command =
+            command.ok_or_else(|| refused(format!("no command /{name} is registered here")))?;
         let data = json!({
             "id": command["id"], "name": name, "type": 1, "options": options,
             "guild_id": command["guild_id"],
@@ -182,7 +238,11 @@ impl Actor {
     pub fn join_voice(&self, channel: u64) -> Result<()> {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");
-            let guild = world.channels.get(&channel).and_then(|c| c.guild_id).ok_or_else(|| refused("not a guild channel"))?;
+            let guild = world
+                .channels
+                .get(&channel)
+                .and_then(|c| c.guild_id)
+                .ok_or_else(|| refused("not a guild channel"))?;
             if !world.can_view(channel, self.user) {
                 return Err(refused("cannot see that voice channel"));
             }
@@ -212,13 +272,25 @@ impl Actor {
     /// Finds a component on a message this user can see: (channel, component, message).
     fn find_component(&self, message: u64, custom_id: &str) -> Result<(u64, Value, u64)> {
         let world = self.inner.world.lock().expect("world lock");
-        let found = world.messages.get(&message).ok_or_else(|| refused(format!("message {message} does not exist")))?;
+        let found = world
+            .messages
+            .get(&message)
+            .ok_or_else(|| refused(format!("message {message} does not exist")))?;
         let visible = match found.ephemeral_for {
             Some(user) => user == self.user,
-            None => world.channels.get(&found.channel_id).is_some_and(|c| c.guild_id.is_none()) || world.can_view(found.channel_id, self.user),
+            None => {
+                world
+                    .channels
+                    .get(&found.channel_id)
+                    .is_some_and(|c| c.guild_id.is_none())
+                    || world.can_view(found.channel_id, self.user)
+            }
         };
         if !visible {
-            return Err(refused(format!("user {} cannot see message {message}", self.user)));
+            return Err(refused(format!(
+                "user {} cannot see message {message}",
+                self.user
+            )));
         }
         let component = found
             .components
@@ -232,12 +304,22 @@ impl Actor {
         Ok((found.channel_id, component, message))
     }
 
-    fn interact(&self, kind: u8, channel: u64, data: Value, source: Option<u64>) -> Result<InteractionHandle> {
+    fn interact(
+        &self,
+        kind: u8,
+        channel: u64,
+        data: Value,
+        source: Option<u64>,
+    ) -> Result<InteractionHandle> {
         let payload = {
             let mut world = self.inner.world.lock().expect("world lock");
             let id = world.next_id();
             let token = format!("itoken.{id}.{:016x}", rand::random::<u64>());
-            let target = world.channels.get(&channel).cloned().ok_or_else(|| refused("no such channel"))?;
+            let target = world
+                .channels
+                .get(&channel)
+                .cloned()
+                .ok_or_else(|| refused("no such channel"))?;
             let guild_id = target.guild_id;
             let mut payload = json!({
                 "id": id.to_string(),
@@ -258,8 +340,14 @@ impl Actor {
             });
             match guild_id {
                 Some(guild) => {
-                    let g = world.guilds.get(&guild).ok_or_else(|| refused("no such guild"))?;
-                    let member = g.members.get(&self.user).ok_or_else(|| refused(format!("user {} is not a member", self.user)))?;
+                    let g = world
+                        .guilds
+                        .get(&guild)
+                        .ok_or_else(|| refused("no such guild"))?;
+                    let member = g
+                        .members
+                        .get(&self.user)
+                        .ok_or_else(|| refused(format!("user {} is not a member", self.user)))?;
                     let mut member = world::member_json(&world, guild, member, true);
                     member["permissions"] = json!("1071698660929");
                     payload["guild_id"] = json!(guild.to_string());
@@ -292,7 +380,10 @@ impl Actor {
         };
         let handle = InteractionHandle {
             inner: self.inner.clone(),
-            id: payload["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default(),
+            id: payload["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_default(),
             token: payload["token"].as_str().unwrap_or_default().to_owned(),
         };
         self.inner.dispatch("INTERACTION_CREATE", payload);
@@ -310,7 +401,9 @@ impl InteractionHandle {
     /// Waits for the bot's initial response and returns its body (`type`, `data`).
     pub async fn response(&self, timeout: Duration) -> Result<Value> {
         self.inner
-            .wait_until(timeout, "the interaction's initial response", || self.state().response)
+            .wait_until(timeout, "the interaction's initial response", || {
+                self.state().response
+            })
             .await
     }
 
@@ -335,7 +428,12 @@ impl InteractionHandle {
                 let world = self.inner.world.lock().expect("world lock");
                 let state = world.interactions.get(&self.id)?;
                 (state.followups.len() >= n).then(|| {
-                    state.followups.iter().filter_map(|id| world.messages.get(id)).map(|m| world::message_json(&world, &base, m)).collect()
+                    state
+                        .followups
+                        .iter()
+                        .filter_map(|id| world.messages.get(id))
+                        .map(|m| world::message_json(&world, &base, m))
+                        .collect()
                 })
             })
             .await

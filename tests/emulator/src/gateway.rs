@@ -162,7 +162,11 @@ pub(crate) async fn serve(inner: Arc<Inner>, mut socket: WebSocket) {
 
 fn forget(inner: &Inner, connection_id: u64) {
     let mut state = inner.gateway.state.lock().expect("gateway lock");
-    if state.connection.as_ref().is_some_and(|(id, _)| *id == connection_id) {
+    if state
+        .connection
+        .as_ref()
+        .is_some_and(|(id, _)| *id == connection_id)
+    {
         state.connection = None;
     }
 }
@@ -194,7 +198,10 @@ fn identify(inner: &Arc<Inner>, tx: &mpsc::UnboundedSender<Outgoing>, data: &Val
     let (ready, guilds) = {
         let world = inner.world.lock().expect("world lock");
         let bot = world.users.get(&world.bot_id).cloned();
-        let mut user = bot.as_ref().map(crate::world::user_json).unwrap_or_default();
+        let mut user = bot
+            .as_ref()
+            .map(crate::world::user_json)
+            .unwrap_or_default();
         user["verified"] = json!(true);
         user["mfa_enabled"] = json!(false);
         user["flags"] = json!(0);
@@ -216,8 +223,11 @@ fn identify(inner: &Arc<Inner>, tx: &mpsc::UnboundedSender<Outgoing>, data: &Val
             "presences": [],
             "relationships": [],
         });
-        let guilds: Vec<Value> =
-            world.guilds.values().map(|g| crate::world::guild_create_json(&world, g)).collect();
+        let guilds: Vec<Value> = world
+            .guilds
+            .values()
+            .map(|g| crate::world::guild_create_json(&world, g))
+            .collect();
         (ready, guilds)
     };
     {

@@ -190,7 +190,9 @@ impl Inner {
         let mut faults = self.faults.lock().expect("faults lock");
         let rule = faults.iter_mut().find(|r| {
             r.times > 0
-                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && path.contains(&r.path_contains)
         })?;
         rule.times -= 1;
@@ -314,12 +316,38 @@ impl Emulator {
         let id = world.next_id();
         let bot_role = world.next_id();
         let bot_id = world.bot_id;
-        let everyone = Role { id, name: "@everyone".into(), permissions: 0x6_3584_0e41, position: 0 };
-        let bot = Role { id: bot_role, name: "Ticketbot".into(), permissions: ADMINISTRATOR, position: 1 };
+        let everyone = Role {
+            id,
+            name: "@everyone".into(),
+            permissions: 0x6_3584_0e41,
+            position: 0,
+        };
+        let bot = Role {
+            id: bot_role,
+            name: "Ticketbot".into(),
+            permissions: ADMINISTRATOR,
+            position: 1,
+        };
         let now = Utc::now();
         let mut members = std::collections::BTreeMap::new();
-        members.insert(owner, Member { user_id: owner, nick: None, roles: vec![], joined_at: now });
-        members.insert(bot_id, Member { user_id: bot_id, nick: None, roles: vec![bot_role], joined_at: now });
+        members.insert(
+            owner,
+            Member {
+                user_id: owner,
+                nick: None,
+                roles: vec![],
+                joined_at: now,
+            },
+        );
+        members.insert(
+            bot_id,
+            Member {
+                user_id: bot_id,
+                nick: None,
+                roles: vec![bot_role],
+                joined_at: now,
+            },
+        );
         world.guilds.insert(
             id,
             Guild {
@@ -340,7 +368,12 @@ impl Emulator {
         let id = world.next_id();
         let guild = world.guilds.get_mut(&guild).expect("no such guild");
         let position = guild.roles.len() as u16;
-        guild.roles.push(Role { id, name: name.to_owned(), permissions, position });
+        guild.roles.push(Role {
+            id,
+            name: name.to_owned(),
+            permissions,
+            position,
+        });
         id
     }
 
@@ -360,7 +393,14 @@ impl Emulator {
             let member = member.clone();
             let mut data = world::member_json(&world, guild, &member, true);
             data["guild_id"] = Value::String(guild.to_string());
-            (if existed { "GUILD_MEMBER_UPDATE" } else { "GUILD_MEMBER_ADD" }, data)
+            (
+                if existed {
+                    "GUILD_MEMBER_UPDATE"
+                } else {
+                    "GUILD_MEMBER_ADD"
+                },
+                data,
+            )
         };
         self.inner.dispatch(event.0, event.1);
         self.inner.changed();
@@ -388,7 +428,10 @@ impl Emulator {
             world.channels.insert(id, channel);
             data
         };
-        let id = data["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+        let id = data["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
         self.inner.dispatch("CHANNEL_CREATE", data);
         self.inner.changed();
         id
@@ -408,12 +451,17 @@ impl Emulator {
     pub fn delete_message(&self, channel: u64, message: u64) {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");
-            if world.messages.get(&message).is_none_or(|m| m.channel_id != channel) {
+            if world
+                .messages
+                .get(&message)
+                .is_none_or(|m| m.channel_id != channel)
+            {
                 return;
             }
             let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
             world.messages.remove(&message);
-            let mut data = serde_json::json!({"id": message.to_string(), "channel_id": channel.to_string()});
+            let mut data =
+                serde_json::json!({"id": message.to_string(), "channel_id": channel.to_string()});
             if let Some(guild) = guild {
                 data["guild_id"] = serde_json::json!(guild.to_string());
             }
@@ -427,7 +475,9 @@ impl Emulator {
     pub fn delete_channel(&self, channel: u64) {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");
-            let Some(removed) = world.channels.remove(&channel) else { return };
+            let Some(removed) = world.channels.remove(&channel) else {
+                return;
+            };
             world.messages.retain(|_, m| m.channel_id != channel);
             world::channel_json(&removed)
         };
@@ -484,7 +534,9 @@ impl Emulator {
         check: impl Fn(&World) -> Option<T>,
     ) -> Result<T, EmulatorError> {
         self.inner
-            .wait_until(timeout, what, || check(&self.inner.world.lock().expect("world lock")))
+            .wait_until(timeout, what, || {
+                check(&self.inner.world.lock().expect("world lock"))
+            })
             .await
     }
 
@@ -564,7 +616,10 @@ async fn cdn(
         .find(|a| a.id == id);
     match found {
         Some(a) => {
-            let kind = a.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+            let kind = a
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
             ([(header::CONTENT_TYPE, kind)], a.bytes.clone()).into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),

@@ -80,11 +80,19 @@ struct Outcome {
 
 impl Outcome {
     fn json(body: Value) -> Self {
-        Self { status: 200, body, events: vec![] }
+        Self {
+            status: 200,
+            body,
+            events: vec![],
+        }
     }
 
     fn no_content() -> Self {
-        Self { status: 204, body: Value::Null, events: vec![] }
+        Self {
+            status: 204,
+            body: Value::Null,
+            events: vec![],
+        }
     }
 
     fn with(mut self, event: &'static str, data: Value) -> Self {
@@ -110,7 +118,17 @@ pub(crate) async fn handle(
     let query = uri.query().map(str::to_owned);
     let (body, uploads) = match parse_body(&headers, body).await {
         Ok(parsed) => parsed,
-        Err(error) => return respond(&inner, &method, path, query, Value::Null, vec![], Err(error)),
+        Err(error) => {
+            return respond(
+                &inner,
+                &method,
+                path,
+                query,
+                Value::Null,
+                vec![],
+                Err(error),
+            )
+        }
     };
     let authorized = headers
         .get(header::AUTHORIZATION)
@@ -123,7 +141,10 @@ pub(crate) async fn handle(
         Err(ApiError::new(401, 0, "401: Unauthorized"))
     } else if let Some(fault) = inner.take_fault(method.as_str(), &path) {
         Err(match fault {
-            Fault::RateLimited { retry_after, global } => ApiError {
+            Fault::RateLimited {
+                retry_after,
+                global,
+            } => ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: 0,
                 message: if global {
@@ -138,7 +159,11 @@ pub(crate) async fn handle(
     } else {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut world = inner.world.lock().expect("world lock");
-        let ctx = Ctx { base: inner.base_url(), gateway: inner.gateway_url(), query: query.as_deref() };
+        let ctx = Ctx {
+            base: inner.base_url(),
+            gateway: inner.gateway_url(),
+            query: query.as_deref(),
+        };
         route(&mut world, &ctx, &method, &segments, &body, uploads)
     };
     respond(&inner, &method, path, query, body, files, result)
@@ -155,7 +180,12 @@ fn respond(
 ) -> Response {
     let (status, response, events, retry_after) = match result {
         Ok(outcome) => (outcome.status, outcome.body, outcome.events, None),
-        Err(error) => (error.status.as_u16(), error.body(), vec![], error.retry_after),
+        Err(error) => (
+            error.status.as_u16(),
+            error.body(),
+            vec![],
+            error.retry_after,
+        ),
     };
     for (event, data) in events {
         inner.dispatch(event, data);
@@ -178,15 +208,20 @@ fn respond(
     if let Some(retry_after) = retry_after {
         let headers = reply.headers_mut();
         let seconds = retry_after.ceil().to_string();
-        headers.insert("retry-after", seconds.parse().expect("digits are a valid header"));
+        headers.insert(
+            "retry-after",
+            seconds.parse().expect("digits are a valid header"),
+        );
         headers.insert("x-ratelimit-scope", "user".parse().expect("valid header"));
     }
     reply
 }
 
 async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<Upload>)> {
-    let content_type =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if content_type.starts_with("multipart/form-data") {
         let boundary = multer::parse_boundary(content_type)
             .map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
@@ -194,19 +229,27 @@ async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<Uplo
         let mut multipart = multer::Multipart::new(stream, boundary);
         let mut payload = Value::Null;
         let mut uploads = Vec::new();
-        while let Some(field) =
-            multipart.next_field().await.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::invalid(format!("multipart: {e}")))?
         {
             let name = field.name().unwrap_or_default().to_owned();
             let filename = field.file_name().map(str::to_owned);
             let content_type = field.content_type().map(|m| m.to_string());
-            let bytes =
-                field.bytes().await.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
             if name == "payload_json" {
                 payload = serde_json::from_slice(&bytes)
                     .map_err(|e| ApiError::invalid(format!("payload_json: {e}")))?;
             } else if let Some(filename) = filename {
-                uploads.push(Upload { filename, content_type, bytes: bytes.to_vec() });
+                uploads.push(Upload {
+                    filename,
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
             }
         }
         return Ok((payload, uploads));
@@ -216,7 +259,13 @@ async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<Uplo
     }
     serde_json::from_slice(&body)
         .map(|v| (v, vec![]))
-        .map_err(|e| ApiError::new(400, 50109, format!("The request body contains invalid JSON: {e}")))
+        .map_err(|e| {
+            ApiError::new(
+                400,
+                50109,
+                format!("The request body contains invalid JSON: {e}"),
+            )
+        })
 }
 
 struct Ctx<'a> {
@@ -227,7 +276,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn query_param(&self, key: &str) -> Option<&str> {
-        self.query?.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.query?
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -264,15 +317,26 @@ fn route(
         }
         ("GET", ["users", user]) => {
             let user = id(user, "User", 10013)?;
-            let found = world.users.get(&user).ok_or_else(|| ApiError::unknown("User", 10013))?;
+            let found = world
+                .users
+                .get(&user)
+                .ok_or_else(|| ApiError::unknown("User", 10013))?;
             Ok(Outcome::json(world::user_json(found)))
         }
         ("POST", ["users", "@me", "channels"]) => open_dm(world, body),
-        ("GET", ["applications", _, "commands"]) => Ok(Outcome::json(json!(world.commands.get(&None).cloned().unwrap_or_default()))),
+        ("GET", ["applications", _, "commands"]) => Ok(Outcome::json(json!(world
+            .commands
+            .get(&None)
+            .cloned()
+            .unwrap_or_default()))),
         ("PUT", ["applications", _, "commands"]) => put_commands(world, None, body),
         ("GET", ["applications", _, "guilds", guild, "commands"]) => {
             let guild = id(guild, "Guild", 10004)?;
-            Ok(Outcome::json(json!(world.commands.get(&Some(guild)).cloned().unwrap_or_default())))
+            Ok(Outcome::json(json!(world
+                .commands
+                .get(&Some(guild))
+                .cloned()
+                .unwrap_or_default())))
         }
         ("PUT", ["applications", _, "guilds", guild, "commands"]) => {
             let guild = id(guild, "Guild", 10004)?;
@@ -283,35 +347,72 @@ fn route(
         }
         ("GET", ["guilds", guild]) => {
             let guild = id(guild, "Guild", 10004)?;
-            let g = world.guilds.get(&guild).ok_or_else(|| ApiError::unknown("Guild", 10004))?;
+            let g = world
+                .guilds
+                .get(&guild)
+                .ok_or_else(|| ApiError::unknown("Guild", 10004))?;
             Ok(Outcome::json(world::guild_create_json(world, g)))
         }
         ("GET", ["guilds", guild, "channels"]) => {
             let guild = id(guild, "Guild", 10004)?;
-            let list: Vec<Value> = world.channels.values().filter(|c| c.guild_id == Some(guild)).map(world::channel_json).collect();
+            let list: Vec<Value> = world
+                .channels
+                .values()
+                .filter(|c| c.guild_id == Some(guild))
+                .map(world::channel_json)
+                .collect();
             Ok(Outcome::json(json!(list)))
         }
-        ("POST", ["guilds", guild, "channels"]) => create_channel(world, id(guild, "Guild", 10004)?, body),
+        ("POST", ["guilds", guild, "channels"]) => {
+            create_channel(world, id(guild, "Guild", 10004)?, body)
+        }
         ("GET", ["guilds", guild, "roles"]) => {
             let guild = id(guild, "Guild", 10004)?;
-            let g = world.guilds.get(&guild).ok_or_else(|| ApiError::unknown("Guild", 10004))?;
-            Ok(Outcome::json(json!(g.roles.iter().map(world::role_json).collect::<Vec<_>>())))
+            let g = world
+                .guilds
+                .get(&guild)
+                .ok_or_else(|| ApiError::unknown("Guild", 10004))?;
+            Ok(Outcome::json(json!(g
+                .roles
+                .iter()
+                .map(world::role_json)
+                .collect::<Vec<_>>())))
         }
         ("GET", ["guilds", guild, "members", user]) => {
             let guild = id(guild, "Guild", 10004)?;
             let user = id(user, "Member", 10007)?;
-            let g = world.guilds.get(&guild).ok_or_else(|| ApiError::unknown("Guild", 10004))?;
-            let member = g.members.get(&user).ok_or_else(|| ApiError::unknown("Member", 10007))?;
-            Ok(Outcome::json(world::member_json(world, guild, member, true)))
+            let g = world
+                .guilds
+                .get(&guild)
+                .ok_or_else(|| ApiError::unknown("Guild", 10004))?;
+            let member = g
+                .members
+                .get(&user)
+                .ok_or_else(|| ApiError::unknown("Member", 10007))?;
+            Ok(Outcome::json(world::member_json(
+                world, guild, member, true,
+            )))
         }
         ("GET", ["channels", channel]) => {
-            let c = world.channels.get(&id(channel, "Channel", 10003)?).ok_or_else(|| ApiError::unknown("Channel", 10003))?;
-            Ok(Outcome::json(if c.kind == channel_type::DM { world::dm_channel_json(world, c) } else { world::channel_json(c) }))
+            let c = world
+                .channels
+                .get(&id(channel, "Channel", 10003)?)
+                .ok_or_else(|| ApiError::unknown("Channel", 10003))?;
+            Ok(Outcome::json(if c.kind == channel_type::DM {
+                world::dm_channel_json(world, c)
+            } else {
+                world::channel_json(c)
+            }))
         }
-        ("PATCH", ["channels", channel]) => edit_channel(world, id(channel, "Channel", 10003)?, body),
+        ("PATCH", ["channels", channel]) => {
+            edit_channel(world, id(channel, "Channel", 10003)?, body)
+        }
         ("DELETE", ["channels", channel]) => {
             let channel = id(channel, "Channel", 10003)?;
-            let removed = world.channels.remove(&channel).ok_or_else(|| ApiError::unknown("Channel", 10003))?;
+            let removed = world
+                .channels
+                .remove(&channel)
+                .ok_or_else(|| ApiError::unknown("Channel", 10003))?;
             world.messages.retain(|_, m| m.channel_id != channel);
             let data = world::channel_json(&removed);
             Ok(Outcome::json(data.clone()).with("CHANNEL_DELETE", data))
@@ -319,7 +420,10 @@ fn route(
         ("PUT", ["channels", channel, "permissions", target]) => {
             let channel = id(channel, "Channel", 10003)?;
             let target = id(target, "Overwrite", 10009)?;
-            let c = world.channels.get_mut(&channel).ok_or_else(|| ApiError::unknown("Channel", 10003))?;
+            let c = world
+                .channels
+                .get_mut(&channel)
+                .ok_or_else(|| ApiError::unknown("Channel", 10003))?;
             let overwrite = parse_overwrite(target, body)?;
             c.overwrites.retain(|o| o.id != target);
             c.overwrites.push(overwrite);
@@ -329,12 +433,17 @@ fn route(
         ("DELETE", ["channels", channel, "permissions", target]) => {
             let channel = id(channel, "Channel", 10003)?;
             let target = id(target, "Overwrite", 10009)?;
-            let c = world.channels.get_mut(&channel).ok_or_else(|| ApiError::unknown("Channel", 10003))?;
+            let c = world
+                .channels
+                .get_mut(&channel)
+                .ok_or_else(|| ApiError::unknown("Channel", 10003))?;
             c.overwrites.retain(|o| o.id != target);
             let data = world::channel_json(c);
             Ok(Outcome::no_content().with("CHANNEL_UPDATE", data))
         }
-        ("GET", ["channels", channel, "messages"]) => list_messages(world, ctx, id(channel, "Channel", 10003)?),
+        ("GET", ["channels", channel, "messages"]) => {
+            list_messages(world, ctx, id(channel, "Channel", 10003)?)
+        }
         ("POST", ["channels", channel, "messages"]) => {
             let channel = id(channel, "Channel", 10003)?;
             let author = world.bot_id;
@@ -343,14 +452,21 @@ fn route(
         ("GET", ["channels", channel, "messages", message]) => {
             let channel = id(channel, "Channel", 10003)?;
             let message = id(message, "Message", 10008)?;
-            let found = world.messages.get(&message).filter(|m| m.channel_id == channel && !m.is_ephemeral());
+            let found = world
+                .messages
+                .get(&message)
+                .filter(|m| m.channel_id == channel && !m.is_ephemeral());
             let found = found.ok_or_else(|| ApiError::unknown("Message", 10008))?;
             Ok(Outcome::json(world::message_json(world, &ctx.base, found)))
         }
         ("PATCH", ["channels", channel, "messages", message]) => {
             let channel = id(channel, "Channel", 10003)?;
             let message = id(message, "Message", 10008)?;
-            if world.messages.get(&message).is_none_or(|m| m.channel_id != channel || m.is_ephemeral()) {
+            if world
+                .messages
+                .get(&message)
+                .is_none_or(|m| m.channel_id != channel || m.is_ephemeral())
+            {
                 return Err(ApiError::unknown("Message", 10008));
             }
             edit_message(world, ctx, message, body, uploads, true)
@@ -360,12 +476,22 @@ fn route(
             let message = id(message, "Message", 10008)?;
             delete_message(world, channel, message)
         }
-        ("POST", ["interactions", interaction, token, "callback"]) => {
-            interaction_callback(world, ctx, id(interaction, "interaction", 10062)?, token, body)
-        }
+        ("POST", ["interactions", interaction, token, "callback"]) => interaction_callback(
+            world,
+            ctx,
+            id(interaction, "interaction", 10062)?,
+            token,
+            body,
+        ),
         ("POST", ["webhooks", _, token]) => followup(world, ctx, token, body, uploads),
-        (_, ["webhooks", _, token, "messages", message]) => webhook_message(world, ctx, m, token, message, body, uploads),
-        _ => Err(ApiError::new(404, 0, format!("404: Not Found ({m} /{})", segments.join("/")))),
+        (_, ["webhooks", _, token, "messages", message]) => {
+            webhook_message(world, ctx, m, token, message, body, uploads)
+        }
+        _ => Err(ApiError::new(
+            404,
+            0,
+            format!("404: Not Found ({m} /{})", segments.join("/")),
+        )),
     }
 }
 
@@ -397,11 +523,16 @@ fn open_dm(world: &mut World, body: &Value) -> Result<Outcome> {
             channel
         }
     };
-    Ok(Outcome::json(world::dm_channel_json(world, &world.channels[&channel])))
+    Ok(Outcome::json(world::dm_channel_json(
+        world,
+        &world.channels[&channel],
+    )))
 }
 
 fn put_commands(world: &mut World, guild: Option<u64>, body: &Value) -> Result<Outcome> {
-    let list = body.as_array().ok_or_else(|| ApiError::invalid("expected an array of commands"))?;
+    let list = body
+        .as_array()
+        .ok_or_else(|| ApiError::invalid("expected an array of commands"))?;
     if list.len() > 100 {
         return Err(ApiError::invalid("at most 100 commands"));
     }
@@ -411,7 +542,9 @@ fn put_commands(world: &mut World, guild: Option<u64>, body: &Value) -> Result<O
         let name = command["name"].as_str().unwrap_or_default();
         let valid_name = !name.is_empty()
             && name.len() <= 32
-            && name.chars().all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            && name
+                .chars()
+                .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !valid_name {
             return Err(ApiError::invalid(format!("command name {name:?}")));
         }
@@ -443,14 +576,22 @@ fn parse_overwrite(target: u64, body: &Value) -> Result<Overwrite> {
     let bits = |key: &str| -> Result<u64> {
         match &body[key] {
             Value::Null => Ok(0),
-            other => snowflake(other).ok_or_else(|| ApiError::invalid(format!("{key} must be a permission bit set"))),
+            other => snowflake(other)
+                .ok_or_else(|| ApiError::invalid(format!("{key} must be a permission bit set"))),
         }
     };
-    let kind = body["type"].as_u64().ok_or_else(|| ApiError::invalid("overwrite type"))?;
+    let kind = body["type"]
+        .as_u64()
+        .ok_or_else(|| ApiError::invalid("overwrite type"))?;
     if kind > 1 {
         return Err(ApiError::invalid("overwrite type must be 0 or 1"));
     }
-    Ok(Overwrite { id: target, kind: kind as u8, allow: bits("allow")?, deny: bits("deny")? })
+    Ok(Overwrite {
+        id: target,
+        kind: kind as u8,
+        allow: bits("allow")?,
+        deny: bits("deny")?,
+    })
 }
 
 fn parse_overwrites(body: &Value) -> Result<Option<Vec<Overwrite>>> {
@@ -469,21 +610,38 @@ fn parse_overwrites(body: &Value) -> Result<Option<Vec<Overwrite>>> {
 fn channel_name(kind: u8, name: &str) -> Result<String> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be between 1 and 100 characters"));
+        return Err(ApiError::invalid(
+            "name must be between 1 and 100 characters",
+        ));
     }
     // Discord lowercases text channel names and turns spaces into dashes.
-    Ok(if kind == channel_type::TEXT { trimmed.to_lowercase().replace(' ', "-") } else { trimmed.to_owned() })
+    Ok(if kind == channel_type::TEXT {
+        trimmed.to_lowercase().replace(' ', "-")
+    } else {
+        trimmed.to_owned()
+    })
 }
 
 fn check_parent(world: &World, guild: u64, parent: Option<u64>, moving: Option<u64>) -> Result<()> {
     let Some(parent) = parent else { return Ok(()) };
-    let category = world.channels.get(&parent).filter(|c| c.guild_id == Some(guild) && c.kind == channel_type::CATEGORY);
+    let category = world
+        .channels
+        .get(&parent)
+        .filter(|c| c.guild_id == Some(guild) && c.kind == channel_type::CATEGORY);
     if category.is_none() {
-        return Err(ApiError::invalid("parent_id is not a category of this guild"));
+        return Err(ApiError::invalid(
+            "parent_id is not a category of this guild",
+        ));
     }
-    let children = world.channels.values().filter(|c| c.parent_id == Some(parent) && Some(c.id) != moving).count();
+    let children = world
+        .channels
+        .values()
+        .filter(|c| c.parent_id == Some(parent) && Some(c.id) != moving)
+        .count();
     if children >= CATEGORY_LIMIT {
-        return Err(ApiError::invalid("Maximum number of channels in category reached (50)"));
+        return Err(ApiError::invalid(
+            "Maximum number of channels in category reached (50)",
+        ));
     }
     Ok(())
 }
@@ -493,14 +651,30 @@ fn create_channel(world: &mut World, guild: u64, body: &Value) -> Result<Outcome
         return Err(ApiError::unknown("Guild", 10004));
     }
     let kind = body["type"].as_u64().unwrap_or(0) as u8;
-    if ![channel_type::TEXT, channel_type::VOICE, channel_type::CATEGORY].contains(&kind) {
+    if ![
+        channel_type::TEXT,
+        channel_type::VOICE,
+        channel_type::CATEGORY,
+    ]
+    .contains(&kind)
+    {
         return Err(ApiError::invalid("unsupported channel type"));
     }
     let name = channel_name(kind, body["name"].as_str().unwrap_or_default())?;
     let parent = snowflake(&body["parent_id"]);
     check_parent(world, guild, parent, None)?;
-    if world.channels.values().filter(|c| c.guild_id == Some(guild)).count() >= 500 {
-        return Err(ApiError::new(400, 30013, "Maximum number of guild channels reached (500)"));
+    if world
+        .channels
+        .values()
+        .filter(|c| c.guild_id == Some(guild))
+        .count()
+        >= 500
+    {
+        return Err(ApiError::new(
+            400,
+            30013,
+            "Maximum number of guild channels reached (500)",
+        ));
     }
     let overwrites = parse_overwrites(body)?.unwrap_or_default();
     let id = world.next_id();
@@ -519,18 +693,30 @@ fn create_channel(world: &mut World, guild: u64, body: &Value) -> Result<Outcome
     };
     let data = world::channel_json(&channel);
     world.channels.insert(id, channel);
-    Ok(Outcome { status: 201, body: data.clone(), events: vec![("CHANNEL_CREATE", data)] })
+    Ok(Outcome {
+        status: 201,
+        body: data.clone(),
+        events: vec![("CHANNEL_CREATE", data)],
+    })
 }
 
 fn edit_channel(world: &mut World, channel: u64, body: &Value) -> Result<Outcome> {
-    let existing = world.channels.get(&channel).ok_or_else(|| ApiError::unknown("Channel", 10003))?.clone();
-    let guild = existing.guild_id.ok_or_else(|| ApiError::new(400, 50003, "Cannot execute action on a DM channel"))?;
+    let existing = world
+        .channels
+        .get(&channel)
+        .ok_or_else(|| ApiError::unknown("Channel", 10003))?
+        .clone();
+    let guild = existing
+        .guild_id
+        .ok_or_else(|| ApiError::new(400, 50003, "Cannot execute action on a DM channel"))?;
     let mut updated = existing.clone();
     if let Some(name) = body.get("name").and_then(Value::as_str) {
         let name = channel_name(existing.kind, name)?;
         if name != existing.name {
             let now = Instant::now();
-            updated.renames.retain(|t| now.duration_since(*t) < RENAME_WINDOW);
+            updated
+                .renames
+                .retain(|t| now.duration_since(*t) < RENAME_WINDOW);
             if updated.renames.len() >= 2 {
                 let oldest = updated.renames[0];
                 let wait = RENAME_WINDOW.saturating_sub(now.duration_since(oldest));
@@ -571,16 +757,27 @@ fn list_messages(world: &World, ctx: &Ctx<'_>, channel: u64) -> Result<Outcome> 
     if !world.channels.contains_key(&channel) {
         return Err(ApiError::unknown("Channel", 10003));
     }
-    let limit = ctx.query_param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50).clamp(1, 100);
-    let before = ctx.query_param("before").and_then(|v| v.parse::<u64>().ok());
+    let limit = ctx
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, 100);
+    let before = ctx
+        .query_param("before")
+        .and_then(|v| v.parse::<u64>().ok());
     let after = ctx.query_param("after").and_then(|v| v.parse::<u64>().ok());
-    let visible = world.messages.values().filter(|m| m.channel_id == channel && !m.is_ephemeral());
+    let visible = world
+        .messages
+        .values()
+        .filter(|m| m.channel_id == channel && !m.is_ephemeral());
     let list: Vec<Value> = match after {
         // With `after`, Discord returns the oldest messages after it, still newest first.
         Some(after) => {
             let mut page: Vec<&Message> = visible.filter(|m| m.id > after).take(limit).collect();
             page.reverse();
-            page.into_iter().map(|m| world::message_json(world, &ctx.base, m)).collect()
+            page.into_iter()
+                .map(|m| world::message_json(world, &ctx.base, m))
+                .collect()
         }
         None => visible
             .rev()
@@ -596,9 +793,14 @@ fn list_messages(world: &World, ctx: &Ctx<'_>, channel: u64) -> Result<Outcome> 
 fn check_message_body(body: &Value, has_files: bool) -> Result<()> {
     let content = body["content"].as_str().unwrap_or_default();
     if content.chars().count() > 2000 {
-        return Err(ApiError::invalid("content: Must be 2000 or fewer in length."));
+        return Err(ApiError::invalid(
+            "content: Must be 2000 or fewer in length.",
+        ));
     }
-    let embeds = body["embeds"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let embeds = body["embeds"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if embeds.len() > 10 {
         return Err(ApiError::invalid("embeds: Must be 10 or fewer in length."));
     }
@@ -608,31 +810,52 @@ fn check_message_body(body: &Value, has_files: bool) -> Result<()> {
         for (key, max) in limits {
             let n = embed[key].as_str().map_or(0, |s| s.chars().count());
             if n > max {
-                return Err(ApiError::invalid(format!("embeds.{i}.{key}: Must be {max} or fewer in length.")));
+                return Err(ApiError::invalid(format!(
+                    "embeds.{i}.{key}: Must be {max} or fewer in length."
+                )));
             }
             total += n;
         }
-        let fields = embed["fields"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let fields = embed["fields"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if fields.len() > 25 {
-            return Err(ApiError::invalid(format!("embeds.{i}.fields: Must be 25 or fewer in length.")));
+            return Err(ApiError::invalid(format!(
+                "embeds.{i}.fields: Must be 25 or fewer in length."
+            )));
         }
         for (j, field) in fields.iter().enumerate() {
             let name = field["name"].as_str().map_or(0, |s| s.chars().count());
             let value = field["value"].as_str().map_or(0, |s| s.chars().count());
             if name == 0 || name > 256 || value == 0 || value > 1024 {
-                return Err(ApiError::invalid(format!("embeds.{i}.fields.{j}: name 1-256, value 1-1024")));
+                return Err(ApiError::invalid(format!(
+                    "embeds.{i}.fields.{j}: name 1-256, value 1-1024"
+                )));
             }
             total += name + value;
         }
-        total += embed["footer"]["text"].as_str().map_or(0, |s| s.chars().count());
-        total += embed["author"]["name"].as_str().map_or(0, |s| s.chars().count());
+        total += embed["footer"]["text"]
+            .as_str()
+            .map_or(0, |s| s.chars().count());
+        total += embed["author"]["name"]
+            .as_str()
+            .map_or(0, |s| s.chars().count());
     }
     if total > 6000 {
-        return Err(ApiError::invalid("embeds: total size must be 6000 or fewer"));
+        return Err(ApiError::invalid(
+            "embeds: total size must be 6000 or fewer",
+        ));
     }
-    let rows = body["components"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let rows = body["components"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     check_components(rows)?;
-    let empty = content.is_empty() && embeds.is_empty() && rows.is_empty() && !has_files
+    let empty = content.is_empty()
+        && embeds.is_empty()
+        && rows.is_empty()
+        && !has_files
         && body["sticker_ids"].as_array().is_none_or(Vec::is_empty);
     if empty {
         return Err(ApiError::new(400, 50006, "Cannot send an empty message"));
@@ -642,17 +865,29 @@ fn check_message_body(body: &Value, has_files: bool) -> Result<()> {
 
 fn check_components(rows: &[Value]) -> Result<()> {
     if rows.len() > 5 {
-        return Err(ApiError::invalid("components: Must be 5 or fewer in length."));
+        return Err(ApiError::invalid(
+            "components: Must be 5 or fewer in length.",
+        ));
     }
     let mut ids = std::collections::HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         if row["type"].as_u64() != Some(1) {
-            return Err(ApiError::invalid(format!("components.{i}: top level must be action rows")));
+            return Err(ApiError::invalid(format!(
+                "components.{i}: top level must be action rows"
+            )));
         }
-        let items = row["components"].as_array().map(Vec::as_slice).unwrap_or_default();
-        let selects = items.iter().filter(|c| c["type"].as_u64() != Some(2)).count();
+        let items = row["components"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let selects = items
+            .iter()
+            .filter(|c| c["type"].as_u64() != Some(2))
+            .count();
         if items.is_empty() || items.len() > 5 || (selects > 0 && items.len() > 1) {
-            return Err(ApiError::invalid(format!("components.{i}: a row holds 1-5 buttons or one select")));
+            return Err(ApiError::invalid(format!(
+                "components.{i}: a row holds 1-5 buttons or one select"
+            )));
         }
         for (j, item) in items.iter().enumerate() {
             let path = format!("components.{i}.components.{j}");
@@ -660,18 +895,28 @@ fn check_components(rows: &[Value]) -> Result<()> {
             let is_link = item["type"].as_u64() == Some(2) && item["style"].as_u64() == Some(5);
             if is_link {
                 if custom_id.is_some() || item["url"].as_str().is_none() {
-                    return Err(ApiError::invalid(format!("{path}: link buttons need a url and no custom_id")));
+                    return Err(ApiError::invalid(format!(
+                        "{path}: link buttons need a url and no custom_id"
+                    )));
                 }
             } else {
-                let custom_id = custom_id.ok_or_else(|| ApiError::invalid(format!("{path}.custom_id: required")))?;
+                let custom_id = custom_id
+                    .ok_or_else(|| ApiError::invalid(format!("{path}.custom_id: required")))?;
                 if custom_id.is_empty() || custom_id.chars().count() > 100 {
-                    return Err(ApiError::invalid(format!("{path}.custom_id: 1-100 characters")));
+                    return Err(ApiError::invalid(format!(
+                        "{path}.custom_id: 1-100 characters"
+                    )));
                 }
                 if !ids.insert(custom_id.to_owned()) {
-                    return Err(ApiError::invalid(format!("{path}.custom_id: must be unique")));
+                    return Err(ApiError::invalid(format!(
+                        "{path}.custom_id: must be unique"
+                    )));
                 }
             }
-            if item["label"].as_str().is_some_and(|l| l.chars().count() > 80) {
+            if item["label"]
+                .as_str()
+                .is_some_and(|l| l.chars().count() > 80)
+            {
                 return Err(ApiError::invalid(format!("{path}.label: 80 or fewer")));
             }
             if let Some(options) = item["options"].as_array() {
@@ -680,8 +925,13 @@ fn check_components(rows: &[Value]) -> Result<()> {
                 }
                 for option in options {
                     for key in ["label", "value", "description"] {
-                        if option[key].as_str().is_some_and(|s| s.chars().count() > 100) {
-                            return Err(ApiError::invalid(format!("{path}.options.{key}: 100 or fewer")));
+                        if option[key]
+                            .as_str()
+                            .is_some_and(|s| s.chars().count() > 100)
+                        {
+                            return Err(ApiError::invalid(format!(
+                                "{path}.options.{key}: 100 or fewer"
+                            )));
                         }
                     }
                 }
@@ -694,7 +944,12 @@ fn check_components(rows: &[Value]) -> Result<()> {
 fn store_uploads(world: &mut World, uploads: Vec<Upload>) -> Vec<Attachment> {
     uploads
         .into_iter()
-        .map(|u| Attachment { id: world.next_id(), filename: u.filename, content_type: u.content_type, bytes: u.bytes })
+        .map(|u| Attachment {
+            id: world.next_id(),
+            filename: u.filename,
+            content_type: u.content_type,
+            bytes: u.bytes,
+        })
         .collect()
 }
 
@@ -708,10 +963,21 @@ fn post_message(
     uploads: Vec<Upload>,
     interaction: Option<(u64, u64)>,
 ) -> Result<Outcome> {
-    let target = world.channels.get(&channel).ok_or_else(|| ApiError::unknown("Channel", 10003))?;
+    let target = world
+        .channels
+        .get(&channel)
+        .ok_or_else(|| ApiError::unknown("Channel", 10003))?;
     if let Some(recipient) = target.recipient {
-        if world.users.get(&recipient).is_some_and(|u| u.dms_closed || u.bot) {
-            return Err(ApiError::new(403, 50007, "Cannot send messages to this user"));
+        if world
+            .users
+            .get(&recipient)
+            .is_some_and(|u| u.dms_closed || u.bot)
+        {
+            return Err(ApiError::new(
+                403,
+                50007,
+                "Cannot send messages to this user",
+            ));
         }
     }
     check_message_body(body, !uploads.is_empty())?;
@@ -730,14 +996,22 @@ fn post_message(
         flags: if ephemeral { 64 } else { 0 },
         timestamp: Utc::now(),
         edited: None,
-        ephemeral_for: if ephemeral { interaction.map(|(_, user)| user) } else { None },
+        ephemeral_for: if ephemeral {
+            interaction.map(|(_, user)| user)
+        } else {
+            None
+        },
         interaction_id: interaction.map(|(id, _)| id),
         reference: snowflake(&body["message_reference"]["message_id"]),
     };
     let data = world::message_json(world, &ctx.base, &message);
     world.messages.insert(id, message);
     let outcome = Outcome::json(data.clone());
-    Ok(if ephemeral { outcome } else { outcome.with("MESSAGE_CREATE", data) })
+    Ok(if ephemeral {
+        outcome
+    } else {
+        outcome.with("MESSAGE_CREATE", data)
+    })
 }
 
 fn edit_message(
@@ -749,9 +1023,17 @@ fn edit_message(
     bot_only: bool,
 ) -> Result<Outcome> {
     let bot = world.bot_id;
-    let existing = world.messages.get(&message).ok_or_else(|| ApiError::unknown("Message", 10008))?.clone();
+    let existing = world
+        .messages
+        .get(&message)
+        .ok_or_else(|| ApiError::unknown("Message", 10008))?
+        .clone();
     if bot_only && existing.author_id != bot {
-        return Err(ApiError::new(403, 50005, "Cannot edit a message authored by another user"));
+        return Err(ApiError::new(
+            403,
+            50005,
+            "Cannot edit a message authored by another user",
+        ));
     }
     let mut updated = existing.clone();
     if let Some(content) = body.get("content") {
@@ -778,11 +1060,18 @@ fn edit_message(
     let ephemeral = updated.is_ephemeral();
     world.messages.insert(message, updated);
     let outcome = Outcome::json(data.clone());
-    Ok(if ephemeral { outcome } else { outcome.with("MESSAGE_UPDATE", data) })
+    Ok(if ephemeral {
+        outcome
+    } else {
+        outcome.with("MESSAGE_UPDATE", data)
+    })
 }
 
 fn delete_message(world: &mut World, channel: u64, message: u64) -> Result<Outcome> {
-    let found = world.messages.get(&message).filter(|m| m.channel_id == channel);
+    let found = world
+        .messages
+        .get(&message)
+        .filter(|m| m.channel_id == channel);
     let found = found.ok_or_else(|| ApiError::unknown("Message", 10008))?;
     let ephemeral = found.is_ephemeral();
     world.messages.remove(&message);
@@ -792,25 +1081,53 @@ fn delete_message(world: &mut World, channel: u64, message: u64) -> Result<Outco
         data["guild_id"] = json!(guild.to_string());
     }
     let outcome = Outcome::no_content();
-    Ok(if ephemeral { outcome } else { outcome.with("MESSAGE_DELETE", data) })
+    Ok(if ephemeral {
+        outcome
+    } else {
+        outcome.with("MESSAGE_DELETE", data)
+    })
 }
 
-fn interaction_callback(world: &mut World, ctx: &Ctx<'_>, interaction: u64, token: &str, body: &Value) -> Result<Outcome> {
-    let state = world.interactions.get(&interaction).filter(|i| i.token == token).cloned();
+fn interaction_callback(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    interaction: u64,
+    token: &str,
+    body: &Value,
+) -> Result<Outcome> {
+    let state = world
+        .interactions
+        .get(&interaction)
+        .filter(|i| i.token == token)
+        .cloned();
     let state = state.ok_or_else(|| ApiError::unknown("interaction", 10062))?;
     if state.response.is_some() {
-        return Err(ApiError::new(400, 40060, "Interaction has already been acknowledged."));
+        return Err(ApiError::new(
+            400,
+            40060,
+            "Interaction has already been acknowledged.",
+        ));
     }
     if state.created.elapsed() > INITIAL_RESPONSE {
         return Err(ApiError::unknown("interaction", 10062));
     }
-    let kind = body["type"].as_u64().ok_or_else(|| ApiError::invalid("type: required"))?;
+    let kind = body["type"]
+        .as_u64()
+        .ok_or_else(|| ApiError::invalid("type: required"))?;
     let data = &body["data"];
     let mut events = vec![];
     let mut original = None;
     match kind {
         4 => {
-            let outcome = post_message(world, ctx, state.channel_id, world.bot_id, data, vec![], Some((interaction, state.user_id)))?;
+            let outcome = post_message(
+                world,
+                ctx,
+                state.channel_id,
+                world.bot_id,
+                data,
+                vec![],
+                Some((interaction, state.user_id)),
+            )?;
             original = snowflake(&outcome.body["id"]);
             events = outcome.events;
         }
@@ -842,8 +1159,16 @@ fn interaction_callback(world: &mut World, ctx: &Ctx<'_>, interaction: u64, toke
             }
         }
         6 | 7 => {
-            let source = state.source_message.filter(|_| state.kind == 3 || state.kind == 5);
-            let source = source.ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body: callback type 6/7 is only for component interactions"))?;
+            let source = state
+                .source_message
+                .filter(|_| state.kind == 3 || state.kind == 5);
+            let source = source.ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    50035,
+                    "Invalid Form Body: callback type 6/7 is only for component interactions",
+                )
+            })?;
             if kind == 7 {
                 let outcome = edit_message(world, ctx, source, data, vec![], false)?;
                 events = outcome.events;
@@ -855,17 +1180,38 @@ fn interaction_callback(world: &mut World, ctx: &Ctx<'_>, interaction: u64, toke
                 return Err(ApiError::invalid("a modal cannot answer a modal submit"));
             }
             let title = data["title"].as_str().unwrap_or_default();
-            let rows = data["components"].as_array().map(Vec::as_slice).unwrap_or_default();
-            if data["custom_id"].as_str().is_none_or(str::is_empty) || title.is_empty() || title.chars().count() > 45 || rows.is_empty() || rows.len() > 5 {
-                return Err(ApiError::invalid("modal: custom_id, title (1-45) and 1-5 rows required"));
+            let rows = data["components"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if data["custom_id"].as_str().is_none_or(str::is_empty)
+                || title.is_empty()
+                || title.chars().count() > 45
+                || rows.is_empty()
+                || rows.len() > 5
+            {
+                return Err(ApiError::invalid(
+                    "modal: custom_id, title (1-45) and 1-5 rows required",
+                ));
             }
         }
-        _ => return Err(ApiError::invalid(format!("type: {kind} is not a valid interaction callback type here"))),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "type: {kind} is not a valid interaction callback type here"
+            )))
+        }
     }
-    let entry = world.interactions.get_mut(&interaction).expect("checked above");
+    let entry = world
+        .interactions
+        .get_mut(&interaction)
+        .expect("checked above");
     entry.response = Some(body.clone());
     entry.original_message = original;
-    Ok(Outcome { status: 204, body: Value::Null, events })
+    Ok(Outcome {
+        status: 204,
+        body: Value::Null,
+        events,
+    })
 }
 
 fn live_interaction(world: &World, token: &str) -> Result<u64> {
@@ -880,16 +1226,35 @@ fn live_interaction(world: &World, token: &str) -> Result<u64> {
     Ok(state.id)
 }
 
-fn followup(world: &mut World, ctx: &Ctx<'_>, token: &str, body: &Value, uploads: Vec<Upload>) -> Result<Outcome> {
+fn followup(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    token: &str,
+    body: &Value,
+    uploads: Vec<Upload>,
+) -> Result<Outcome> {
     let interaction = live_interaction(world, token)?;
     let (channel, user) = {
         let state = &world.interactions[&interaction];
         (state.channel_id, state.user_id)
     };
     let bot = world.bot_id;
-    let outcome = post_message(world, ctx, channel, bot, body, uploads, Some((interaction, user)))?;
+    let outcome = post_message(
+        world,
+        ctx,
+        channel,
+        bot,
+        body,
+        uploads,
+        Some((interaction, user)),
+    )?;
     if let Some(id) = snowflake(&outcome.body["id"]) {
-        world.interactions.get_mut(&interaction).expect("live").followups.push(id);
+        world
+            .interactions
+            .get_mut(&interaction)
+            .expect("live")
+            .followups
+            .push(id);
     }
     Ok(outcome)
 }
@@ -906,7 +1271,9 @@ fn webhook_message(
     let interaction = live_interaction(world, token)?;
     let state = world.interactions[&interaction].clone();
     let target = if message == "@original" {
-        state.original_message.ok_or_else(|| ApiError::unknown("Message", 10008))?
+        state
+            .original_message
+            .ok_or_else(|| ApiError::unknown("Message", 10008))?
     } else {
         let id = id(message, "Message", 10008)?;
         if !state.followups.contains(&id) && state.original_message != Some(id) {
@@ -916,7 +1283,10 @@ fn webhook_message(
     };
     match method {
         "GET" => {
-            let found = world.messages.get(&target).ok_or_else(|| ApiError::unknown("Message", 10008))?;
+            let found = world
+                .messages
+                .get(&target)
+                .ok_or_else(|| ApiError::unknown("Message", 10008))?;
             Ok(Outcome::json(world::message_json(world, &ctx.base, found)))
         }
         "PATCH" => {
@@ -927,7 +1297,11 @@ fn webhook_message(
             edit_message(world, ctx, target, body, uploads, false)
         }
         "DELETE" => {
-            let channel = world.messages.get(&target).map(|m| m.channel_id).ok_or_else(|| ApiError::unknown("Message", 10008))?;
+            let channel = world
+                .messages
+                .get(&target)
+                .map(|m| m.channel_id)
+                .ok_or_else(|| ApiError::unknown("Message", 10008))?;
             delete_message(world, channel, target)
         }
         _ => Err(ApiError::new(405, 0, "405: Method Not Allowed")),

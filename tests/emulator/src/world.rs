@@ -268,7 +268,11 @@ impl World {
         let Some(member) = guild.members.get(&user_id) else {
             return false;
         };
-        let mut base = guild.roles.iter().find(|r| r.id == guild_id).map_or(0, |r| r.permissions);
+        let mut base = guild
+            .roles
+            .iter()
+            .find(|r| r.id == guild_id)
+            .map_or(0, |r| r.permissions);
         for role in guild.roles.iter().filter(|r| member.roles.contains(&r.id)) {
             base |= role.permissions;
         }
@@ -277,7 +281,11 @@ impl World {
         }
         let apply = |perms: u64, ow: &Overwrite| (perms & !ow.deny) | ow.allow;
         let mut perms = base;
-        if let Some(ow) = channel.overwrites.iter().find(|o| o.kind == 0 && o.id == guild_id) {
+        if let Some(ow) = channel
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 0 && o.id == guild_id)
+        {
             perms = apply(perms, ow);
         }
         let (mut allow, mut deny) = (0, 0);
@@ -290,7 +298,11 @@ impl World {
             deny |= ow.deny;
         }
         perms = (perms & !deny) | allow;
-        if let Some(ow) = channel.overwrites.iter().find(|o| o.kind == 1 && o.id == user_id) {
+        if let Some(ow) = channel
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 1 && o.id == user_id)
+        {
             perms = apply(perms, ow);
         }
         perms & VIEW != 0
@@ -321,7 +333,10 @@ fn unknown_user(id: u64) -> Value {
 
 /// A user object for `id`, or a placeholder for an unknown user.
 pub fn user_json_by_id(world: &World, id: u64) -> Value {
-    world.users.get(&id).map_or_else(|| unknown_user(id), user_json)
+    world
+        .users
+        .get(&id)
+        .map_or_else(|| unknown_user(id), user_json)
 }
 
 /// A role object.
@@ -399,8 +414,11 @@ pub fn channel_json(channel: &Channel) -> Value {
 
 /// A DM channel object (recipients included).
 pub fn dm_channel_json(world: &World, channel: &Channel) -> Value {
-    let recipients: Vec<Value> =
-        channel.recipient.iter().map(|id| user_json_by_id(world, *id)).collect();
+    let recipients: Vec<Value> = channel
+        .recipient
+        .iter()
+        .map(|id| user_json_by_id(world, *id))
+        .collect();
     json!({
         "id": channel.id.to_string(),
         "type": channel_type::DM,
@@ -412,7 +430,10 @@ pub fn dm_channel_json(world: &World, channel: &Channel) -> Value {
 
 /// An attachment object with its CDN URL under `base`.
 pub fn attachment_json(base: &str, channel_id: u64, a: &Attachment) -> Value {
-    let url = format!("{base}/cdn/attachments/{channel_id}/{}/{}", a.id, a.filename);
+    let url = format!(
+        "{base}/cdn/attachments/{channel_id}/{}/{}",
+        a.id, a.filename
+    );
     json!({
         "id": a.id.to_string(),
         "filename": a.filename,
@@ -493,7 +514,11 @@ pub fn message_json(world: &World, base: &str, m: &Message) -> Value {
     }
     if let Some(guild_id) = guild_id {
         value["guild_id"] = json!(guild_id.to_string());
-        if let Some(member) = world.guilds.get(&guild_id).and_then(|g| g.members.get(&m.author_id)) {
+        if let Some(member) = world
+            .guilds
+            .get(&guild_id)
+            .and_then(|g| g.members.get(&m.author_id))
+        {
             value["member"] = member_json(world, guild_id, member, false);
         }
     }
@@ -508,8 +533,11 @@ pub fn guild_create_json(world: &World, guild: &Guild) -> Value {
         .filter(|c| c.guild_id == Some(guild.id))
         .map(channel_json)
         .collect();
-    let members: Vec<Value> =
-        guild.members.values().map(|m| member_json(world, guild.id, m, true)).collect();
+    let members: Vec<Value> = guild
+        .members
+        .values()
+        .map(|m| member_json(world, guild.id, m, true))
+        .collect();
     let voice_states: Vec<Value> = world
         .voice
         .iter()
@@ -579,7 +607,11 @@ pub fn voice_state_json(world: &World, guild_id: u64, user_id: u64, channel: Opt
         "suppress": false,
         "request_to_speak_timestamp": null,
     });
-    if let Some(member) = world.guilds.get(&guild_id).and_then(|g| g.members.get(&user_id)) {
+    if let Some(member) = world
+        .guilds
+        .get(&guild_id)
+        .and_then(|g| g.members.get(&user_id))
+    {
         value["member"] = member_json(world, guild_id, member, true);
     }
     value
