@@ -14,3 +14,94 @@ choose-type-placeholder = Choose a ticket type
 unknown-action = This button is no longer handled by the bot (it may come from an older version). If you need help, open a new ticket from the panel.
 action-not-available = This action is not available yet.
 discord-error = Discord did not accept the request; please try again in a moment.
+
+# Opening a ticket.
+ticket-type-unknown = That ticket type is no longer offered. Press the panel's button again.
+ticket-already-opening = Your ticket is already being created; one moment.
+ticket-limit = You already have an open ticket: { $channels }. Finish it before opening another.
+ticket-created = Your ticket was created: { $channel }
+ticket-go-button = Go to the ticket
+ticket-categories-full = Your ticket could not be created right now; the staff have been told.
+staff-categories-full = ⚠️ A ticket could not be created: every ticket category is full (Discord allows { $limit } channels per category). Add a category to `overflow_categories` in config.toml or close old tickets.
+
+# The welcome message and its buttons.
+welcome-title = Ticket #{ $number } · { $type }
+welcome-description = Hello { $opener }! Tell us what you need and the staff will answer here.
+welcome-field-opener = Opened by
+welcome-field-type = Type
+welcome-field-claimed = Claimed by
+welcome-unclaimed = Nobody yet
+button-close = Close
+button-claim = Claim
+button-unclaim = Unclaim
+button-handover = Hand over
+button-cancel = Cancel
+button-add-member = Add member
+button-remove-member = Remove member
+button-add-note = Add note
+
+# Refusals.
+ticket-closed = This ticket is already closed; its buttons no longer work.
+ticket-closing = This ticket is being closed.
+not-opener = Only the person who opened this ticket can cancel it.
+not-staff = Only staff can do that.
+not-participant = Only the ticket's opener and staff can do that.
+
+# Claim.
+claim-already = This ticket is already claimed by { $staff }.
+claim-not-claimed = This ticket is not claimed.
+claim-announced = { $staff } claimed this ticket.
+unclaim-announced = { $staff } released this ticket.
+handover-done = { $from } handed this ticket to { $to }.
+handover-not-staff = { $user } is not staff; the ticket stays as it was.
+
+# Watching the next message.
+watch-add-prompt = Mention the users to add in your next message in this ticket (you have { $seconds } seconds).
+watch-remove-prompt = Mention the users to remove in your next message in this ticket (you have { $seconds } seconds).
+watch-note-prompt = Write your note as your next message in this ticket (you have { $seconds } seconds).
+watch-handover-prompt = Mention the staff member who takes over this ticket (you have { $seconds } seconds).
+watch-expired = { $user }, no mention arrived within { $seconds } seconds; nothing was changed.
+watch-note-expired = { $user }, no note arrived within { $seconds } seconds; nothing was saved.
+members-added = Added to the ticket: { $users }
+members-removed = Removed from the ticket: { $users }
+members-not-removable = Not removed (staff, the opener, or not in this ticket): { $users }
+note-saved = 📝 { $staff } added a staff note.
+
+# Cancel and close.
+cancel-started = Cancelling your ticket…
+close-form-title = Close ticket #{ $number }
+close-form-reason = Reason (optional)
+close-announcement = 🔒 { $staff } closed this ticket. This channel will be deleted in { $seconds } seconds.
+close-announcement-reason = 🔒 { $staff } closed this ticket: { $reason }. This channel will be deleted in { $seconds } seconds.
+close-store-failed = ⚠️ The transcript could not be saved, so this ticket was NOT closed and nothing was deleted. Staff: try closing again.
+close-delete-failed = ⚠️ Discord refused to delete this channel, so the ticket stays open. Staff: check the bot's Manage Channels permission and close again.
+dm-closed-title = Your ticket #{ $number } was closed
+dm-closed-description = Your ticket in **{ $guild }** was closed. Read its transcript: { $link }
+field-closed-by = Closed by
+field-closed-at = Closed at
+field-reason = Reason
+no-reason = No reason given
+nobody = —
+log-closed-title = Ticket #{ $number } closed
+log-cancelled-title = Ticket #{ $number } cancelled by its opener
+log-orphaned-title = Ticket #{ $number } closed: its channel was deleted by hand
+field-identifier = Identifier
+field-transcript = Transcript
+field-token = Token
+field-opened-by = Opened by
+field-claimed-by = Claimed by
+field-opened-at = Opened at
+field-duration = Duration
+field-notes = Notes
+field-type = Type
+field-dm = DM to the opener
+dm-delivered = delivered
+dm-refused = not delivered (the opener does not accept DMs)
+
+# The transcript page.
+transcript-title = Ticket #{ $number } · { $type }
+transcript-notes = Staff notes
+transcript-messages = Messages
+transcript-deleted = deleted
+transcript-edited = edited
+transcript-empty = No messages.

@@ -15,3 +15,94 @@ choose-type-placeholder = Escolha o tipo de ticket
 unknown-action = Este botão não é mais tratado pelo bot (pode ser de uma versão antiga). Se precisar de ajuda, abra um novo ticket pelo painel.
 action-not-available = Esta ação ainda não está disponível.
 discord-error = O Discord não aceitou o pedido; tente de novo em instantes.
+
+# Abrindo um ticket.
+ticket-type-unknown = Esse tipo de ticket não é mais oferecido. Clique de novo no botão do painel.
+ticket-already-opening = Seu ticket já está sendo criado; um momento.
+ticket-limit = Você já tem um ticket aberto: { $channels }. Finalize-o antes de abrir outro.
+ticket-created = Seu ticket foi criado: { $channel }
+ticket-go-button = Ir para o ticket
+ticket-categories-full = Não foi possível criar seu ticket agora; a equipe foi avisada.
+staff-categories-full = ⚠️ Um ticket não pôde ser criado: todas as categorias de tickets estão cheias (o Discord permite { $limit } canais por categoria). Adicione uma categoria em `overflow_categories` no config.toml ou feche tickets antigos.
+
+# A mensagem de boas-vindas e seus botões.
+welcome-title = Ticket #{ $number } · { $type }
+welcome-description = Olá { $opener }! Conte o que você precisa e a equipe responderá aqui.
+welcome-field-opener = Aberto por
+welcome-field-type = Tipo
+welcome-field-claimed = Assumido por
+welcome-unclaimed = Ninguém ainda
+button-close = Fechar
+button-claim = Assumir
+button-unclaim = Liberar
+button-handover = Passar adiante
+button-cancel = Cancelar
+button-add-member = Adicionar membro
+button-remove-member = Remover membro
+button-add-note = Adicionar nota
+
+# Recusas.
+ticket-closed = Este ticket já foi fechado; seus botões não funcionam mais.
+ticket-closing = Este ticket está sendo fechado.
+not-opener = Apenas quem abriu este ticket pode cancelá-lo.
+not-staff = Apenas a equipe pode fazer isso.
+not-participant = Apenas quem abriu o ticket e a equipe podem fazer isso.
+
+# Assumir.
+claim-already = Este ticket já foi assumido por { $staff }.
+claim-not-claimed = Este ticket não está assumido.
+claim-announced = { $staff } assumiu este ticket.
+unclaim-announced = { $staff } liberou este ticket.
+handover-done = { $from } passou este ticket para { $to }.
+handover-not-staff = { $user } não é da equipe; o ticket continua como estava.
+
+# Aguardando a próxima mensagem.
+watch-add-prompt = Mencione os usuários a adicionar na sua próxima mensagem neste ticket (você tem { $seconds } segundos).
+watch-remove-prompt = Mencione os usuários a remover na sua próxima mensagem neste ticket (você tem { $seconds } segundos).
+watch-note-prompt = Escreva sua nota como sua próxima mensagem neste ticket (você tem { $seconds } segundos).
+watch-handover-prompt = Mencione o membro da equipe que assume este ticket (você tem { $seconds } segundos).
+watch-expired = { $user }, nenhuma menção chegou em { $seconds } segundos; nada foi alterado.
+watch-note-expired = { $user }, nenhuma nota chegou em { $seconds } segundos; nada foi salvo.
+members-added = Adicionados ao ticket: { $users }
+members-removed = Removidos do ticket: { $users }
+members-not-removable = Não removidos (equipe, quem abriu, ou fora deste ticket): { $users }
+note-saved = 📝 { $staff } adicionou uma nota da equipe.
+
+# Cancelar e fechar.
+cancel-started = Cancelando seu ticket…
+close-form-title = Fechar ticket #{ $number }
+close-form-reason = Motivo (opcional)
+close-announcement = 🔒 { $staff } fechou este ticket. Este canal será apagado em { $seconds } segundos.
+close-announcement-reason = 🔒 { $staff } fechou este ticket: { $reason }. Este canal será apagado em { $seconds } segundos.
+close-store-failed = ⚠️ A transcrição não pôde ser salva, então este ticket NÃO foi fechado e nada foi apagado. Equipe: tente fechar de novo.
+close-delete-failed = ⚠️ O Discord recusou apagar este canal, então o ticket continua aberto. Equipe: verifique a permissão Gerenciar Canais do bot e feche de novo.
+dm-closed-title = Seu ticket #{ $number } foi fechado
+dm-closed-description = Seu ticket em **{ $guild }** foi fechado. Leia a transcrição: { $link }
+field-closed-by = Fechado por
+field-closed-at = Fechado em
+field-reason = Motivo
+no-reason = Nenhum motivo informado
+nobody = —
+log-closed-title = Ticket #{ $number } fechado
+log-cancelled-title = Ticket #{ $number } cancelado por quem abriu
+log-orphaned-title = Ticket #{ $number } fechado: o canal foi apagado manualmente
+field-identifier = Identificador
+field-transcript = Transcrição
+field-token = Token
+field-opened-by = Aberto por
+field-claimed-by = Assumido por
+field-opened-at = Aberto em
+field-duration = Duração
+field-notes = Notas
+field-type = Tipo
+field-dm = DM para quem abriu
+dm-delivered = entregue
+dm-refused = não entregue (quem abriu não aceita DMs)
+
+# A página de transcrição.
+transcript-title = Ticket #{ $number } · { $type }
+transcript-notes = Notas da equipe
+transcript-messages = Mensagens
+transcript-deleted = apagada
+transcript-edited = editada
+transcript-empty = Nenhuma mensagem.

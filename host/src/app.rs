@@ -115,6 +115,9 @@ impl Running {
 
     /// Stops the bot, then the web server, then closes the database.
     pub async fn stop(self) {
+        if let Some(tickets) = &self.tickets {
+            tickets.shutdown();
+        }
         if let Some(bot) = self.bot {
             bot.shutdown().await;
         }

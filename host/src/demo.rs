@@ -40,6 +40,14 @@ pub struct DemoWorld {
     pub category: u64,
     /// Where item-return requests go.
     pub item_return_channel: u64,
+    /// Used when the ticket category is full.
+    pub overflow_category: u64,
+    /// Extra staff for "report" tickets only.
+    pub moderator_role: u64,
+    /// A member with only the moderator role.
+    pub moderator: u64,
+    /// Seconds between the close announcement and the channel's deletion.
+    pub close_delay_seconds: u32,
 }
 
 impl DemoWorld {
@@ -58,6 +66,10 @@ impl DemoWorld {
         let log_channel = emulator.create_text_channel(guild, "ticket-logs", None);
         let category = emulator.create_category(guild, "Tickets");
         let item_return_channel = emulator.create_text_channel(guild, "devolucao-itens", None);
+        let overflow_category = emulator.create_category(guild, "Tickets 2");
+        let moderator_role = emulator.create_role(guild, "Moderação", VIEW_AND_SEND);
+        let moderator = emulator.create_user("mod_lucia");
+        emulator.add_member(guild, moderator, &[moderator_role]);
         Self {
             guild,
             staff_role,
@@ -67,6 +79,10 @@ impl DemoWorld {
             log_channel,
             category,
             item_return_channel,
+            overflow_category,
+            moderator_role,
+            moderator,
+            close_delay_seconds: 10,
         }
     }
 
@@ -87,8 +103,10 @@ name = "Los Santos Roleplay"
 panel_channel = {panel}
 log_channel = {log}
 ticket_category = {category}
+overflow_categories = [{overflow}]
 staff_roles = [{staff_role}]
 item_return_channel = {items}
+close_delay_seconds = {delay}
 
 [[guild.ticket_type]]
 id = "support"
@@ -101,6 +119,7 @@ id = "report"
 label = "Denúncia"
 emoji = "🚨"
 description = "Denunciar um jogador"
+staff_roles = [{moderators}]
 "#,
             database = database.display().to_string(),
             guild = self.guild,
@@ -109,6 +128,9 @@ description = "Denunciar um jogador"
             category = self.category,
             staff_role = self.staff_role,
             items = self.item_return_channel,
+            overflow = self.overflow_category,
+            delay = self.close_delay_seconds,
+            moderators = self.moderator_role,
         )
     }
 

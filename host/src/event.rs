@@ -83,4 +83,25 @@ pub struct ChatMessage {
     pub content: String,
     /// Users mentioned.
     pub mentions: Vec<u64>,
+    /// Whether the author is a bot (this bot included).
+    pub from_bot: bool,
+    /// When it was sent.
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    /// Files attached.
+    pub attachments: Vec<AttachmentRef>,
+    /// Embeds, in Discord's JSON shape.
+    pub embeds: serde_json::Value,
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttachmentRef {
+    /// File name.
+    pub filename: String,
+    /// Discord's CDN URL.
+    pub url: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type, if Discord knows it.
+    pub content_type: Option<String>,
 }

@@ -21,5 +21,6 @@ pub mod event;
 pub mod locale;
 pub mod store;
 pub mod tickets;
+pub mod transcript;
 pub mod ui;
 pub mod web;

@@ -100,7 +100,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             let Some(settings) = DiscordSettings::from_env() else {
                 anyhow::bail!(
                     "no bot token: set the environment variable {TOKEN_VAR} to your bot's token \
-                     (see README.md, \"Creating the Discord application\"), \
+                     (see README.md, \"Running it for your community\"), \
                      or try `ticketbot demo`, which needs no token"
                 );
             };

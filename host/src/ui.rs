@@ -115,6 +115,70 @@ pub struct OutMessage {
     pub embeds: Vec<Embed>,
     /// Action rows (at most 5, each at most 5 buttons or one select).
     pub rows: Vec<Vec<Component>>,
+    /// Files attached to the message.
+    pub files: Vec<OutFile>,
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutFile {
+    /// File name shown in Discord.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A field of a modal form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextInput {
+    /// Sent back with the value.
+    pub custom_id: String,
+    /// Label above the field.
+    pub label: String,
+    /// Several lines rather than one.
+    pub paragraph: bool,
+    /// Must be filled in.
+    pub required: bool,
+    /// Longest value accepted.
+    pub max_length: u16,
+}
+
+/// Who a permission overwrite applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverwriteTarget {
+    /// A role.
+    Role(u64),
+    /// A member.
+    Member(u64),
+}
+
+/// A channel permission overwrite: bits allowed and denied for a role or member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overwrite {
+    /// Role or member.
+    pub target: OverwriteTarget,
+    /// Allowed permission bits.
+    pub allow: u64,
+    /// Denied permission bits.
+    pub deny: u64,
+}
+
+/// Discord permission bits the bot uses.
+pub mod permissions {
+    /// See the channel.
+    pub const VIEW_CHANNEL: u64 = 1 << 10;
+    /// Post messages.
+    pub const SEND_MESSAGES: u64 = 1 << 11;
+    /// Embed links.
+    pub const EMBED_LINKS: u64 = 1 << 14;
+    /// Upload files.
+    pub const ATTACH_FILES: u64 = 1 << 15;
+    /// Read earlier messages.
+    pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+    /// Manage the channel (rename, delete).
+    pub const MANAGE_CHANNELS: u64 = 1 << 4;
+    /// What a participant of a ticket gets.
+    pub const PARTICIPANT: u64 = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | ATTACH_FILES;
 }
 
 impl OutMessage {
@@ -132,6 +196,12 @@ impl OutMessage {
             embeds: vec![embed],
             ..Self::default()
         }
+    }
+
+    /// Attaches a file.
+    pub fn file(mut self, name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        self.files.push(OutFile { name: name.into(), bytes });
+        self
     }
 
     /// Adds a row of components.
@@ -153,6 +223,15 @@ pub enum Reply {
     },
     /// Replace the message the component is on.
     Update(OutMessage),
+    /// A form; its submission arrives as a modal interaction.
+    Modal {
+        /// Sent back on submit.
+        custom_id: String,
+        /// Title of the form.
+        title: String,
+        /// Its fields (1-5).
+        inputs: Vec<TextInput>,
+    },
     /// Acknowledge now and answer later (shows "thinking").
     Defer {
         /// The later answer is visible only to the user.
@@ -160,7 +239,24 @@ pub enum Reply {
     },
 }
 
+impl Component {
+    /// A button.
+    pub fn button(custom_id: impl Into<String>, label: impl Into<String>, style: ButtonStyle) -> Self {
+        Component::Button { custom_id: custom_id.into(), label: label.into(), emoji: None, style, disabled: false }
+    }
+
+    /// A link button.
+    pub fn link(label: impl Into<String>, url: impl Into<String>) -> Self {
+        Component::Link { label: label.into(), url: url.into() }
+    }
+}
+
 impl Reply {
+    /// A text reply everyone in the channel sees.
+    pub fn public(text: impl Into<String>) -> Self {
+        Reply::Message { message: OutMessage::text(text), ephemeral: false }
+    }
+
     /// An ephemeral text reply.
     pub fn private(text: impl Into<String>) -> Self {
         Reply::Message {

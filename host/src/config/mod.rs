@@ -66,6 +66,8 @@ pub struct GuildConfig {
     /// Ticket channel name pattern; `{code}` is 6 random letters/digits, `{number}` the ticket's
     /// number, `{type}` the ticket type id.
     pub channel_name: String,
+    /// How long after the close announcement the channel is deleted.
+    pub close_delay: std::time::Duration,
     /// The ticket types offered by the panel, in order.
     pub ticket_types: Vec<TicketType>,
     /// Action plugins enabled in this guild.
@@ -78,6 +80,20 @@ impl GuildConfig {
     /// Whether any of `roles` is a staff role here.
     pub fn is_staff(&self, roles: &[u64]) -> bool {
         roles.iter().any(|r| self.staff_roles.contains(r))
+    }
+
+    /// Whether any of `roles` is staff for tickets of type `type_id` (guild staff, or the type's
+    /// own staff roles).
+    pub fn is_staff_for(&self, type_id: &str, roles: &[u64]) -> bool {
+        self.is_staff(roles)
+            || self
+                .ticket_type(type_id)
+                .is_some_and(|t| roles.iter().any(|r| t.staff_roles.contains(r)))
+    }
+
+    /// The ticket type `id`.
+    pub fn ticket_type(&self, id: &str) -> Option<&TicketType> {
+        self.ticket_types.iter().find(|t| t.id == id)
     }
 }
 

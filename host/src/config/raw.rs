@@ -71,6 +71,7 @@ pub struct RawGuild {
     pub item_return_channel: Option<Snowflake>,
     pub max_open_per_user: Option<i64>,
     pub channel_name: Option<String>,
+    pub close_delay_seconds: Option<i64>,
     #[serde(default, rename = "ticket_type")]
     pub ticket_types: Vec<RawTicketType>,
     #[serde(default, rename = "plugin")]

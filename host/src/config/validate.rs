@@ -178,6 +178,10 @@ fn check_guild(
     if !(1..=50).contains(&max_open) {
         checker.report(&path.key("max_open_per_user"), "must be between 1 and 50");
     }
+    let close_delay = raw.close_delay_seconds.unwrap_or(10);
+    if !(0..=300).contains(&close_delay) {
+        checker.report(&path.key("close_delay_seconds"), "must be between 0 and 300");
+    }
     let channel_name = raw
         .channel_name
         .clone()
@@ -278,6 +282,7 @@ fn check_guild(
         item_return_channel: raw.item_return_channel.map(|c| c.0),
         max_open_per_user: max_open.clamp(1, 50) as u32,
         channel_name,
+        close_delay: std::time::Duration::from_secs(close_delay.clamp(0, 300) as u64),
         ticket_types,
         plugins,
         texts: raw.texts.clone(),

@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    ChannelId, CreateCommand, CreateInteractionResponseFollowup, EditInteractionResponse, GuildId,
-    Http, InteractionId,
+    Channel, ChannelId, ChannelType, CreateChannel, CreateCommand, CreateInteractionResponseFollowup,
+    EditInteractionResponse, EditMessage, GuildId, Http, InteractionId, MessageId,
+    PermissionOverwriteType, UserId,
 };
 use serenity::http::HttpError;
 
 use super::convert;
 use super::retry::{retry, RetryPolicy};
 use crate::event::InteractionRef;
-use crate::ui::{OutMessage, Reply};
+use crate::ui::{OutMessage, Overwrite, Reply};
 
 /// A slash command to register in a guild.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +23,17 @@ pub struct CommandSpec {
     pub description: String,
     /// (Discord locale, description) pairs so each user sees their own language.
     pub localized_descriptions: Vec<(String, String)>,
+}
+
+/// A guild channel, as far as the lifecycle cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Channel id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub parent: Option<u64>,
 }
 
 /// Why a Discord call failed after its retries.
@@ -61,6 +73,14 @@ impl DiscordError {
                 }
             }
             source => DiscordError::Other { what, source },
+        }
+    }
+
+    /// Discord's JSON error code, when Discord answered with one.
+    pub fn code(&self) -> Option<isize> {
+        match self {
+            DiscordError::Rejected { code, .. } => Some(*code),
+            DiscordError::Other { .. } => None,
         }
     }
 
@@ -205,5 +225,128 @@ impl DiscordClient {
         .await
         .map(|_| ())
         .map_err(|e| DiscordError::from_serenity("register commands", e))
+    }
+
+    /// The permission overwrites of a channel or category.
+    pub async fn overwrites(&self, channel: u64) -> Result<Vec<Overwrite>, DiscordError> {
+        let found = retry(RetryPolicy::STANDARD, "get channel", || self.http.get_channel(ChannelId::new(channel)))
+            .await
+            .map_err(|e| DiscordError::from_serenity("get channel", e))?;
+        Ok(match found {
+            Channel::Guild(channel) => channel.permission_overwrites.iter().filter_map(convert::overwrite_from).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Whether channel `channel` still exists.
+    pub async fn channel_exists(&self, channel: u64) -> Result<bool, DiscordError> {
+        match retry(RetryPolicy::STANDARD, "get channel", || self.http.get_channel(ChannelId::new(channel))).await {
+            Ok(_) => Ok(true),
+            Err(error) => match DiscordError::from_serenity("get channel", error) {
+                DiscordError::Rejected { status: 404, .. } => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// The channels of `guild`.
+    pub async fn guild_channels(&self, guild: u64) -> Result<Vec<ChannelInfo>, DiscordError> {
+        let channels = retry(RetryPolicy::STANDARD, "list channels", || GuildId::new(guild).channels(&*self.http))
+            .await
+            .map_err(|e| DiscordError::from_serenity("list channels", e))?;
+        Ok(channels
+            .values()
+            .map(|c| ChannelInfo { id: c.id.get(), name: c.name.clone(), parent: c.parent_id.map(|p| p.get()) })
+            .collect())
+    }
+
+    /// The roles of member `user` in `guild` (`None` when not a member).
+    pub async fn member_roles(&self, guild: u64, user: u64) -> Result<Option<Vec<u64>>, DiscordError> {
+        match retry(RetryPolicy::STANDARD, "get member", || self.http.get_member(GuildId::new(guild), UserId::new(user))).await {
+            Ok(member) => Ok(Some(member.roles.iter().map(|r| r.get()).collect())),
+            Err(error) => match DiscordError::from_serenity("get member", error) {
+                DiscordError::Rejected { status: 404, .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Creates a text channel; returns its id.
+    pub async fn create_text_channel(
+        &self,
+        guild: u64,
+        name: &str,
+        category: u64,
+        topic: &str,
+        overwrites: &[Overwrite],
+    ) -> Result<u64, DiscordError> {
+        let permissions: Vec<_> = overwrites.iter().map(convert::overwrite).collect();
+        // Not retried on 5xx: a create that failed late may have happened; the caller decides.
+        let created = GuildId::new(guild)
+            .create_channel(
+                &*self.http,
+                CreateChannel::new(name)
+                    .kind(ChannelType::Text)
+                    .category(ChannelId::new(category))
+                    .topic(topic)
+                    .permissions(permissions),
+            )
+            .await
+            .map_err(|e| DiscordError::from_serenity("create channel", e))?;
+        Ok(created.id.get())
+    }
+
+    /// Deletes a channel; one already gone counts as deleted.
+    pub async fn delete_channel(&self, channel: u64) -> Result<(), DiscordError> {
+        match retry(RetryPolicy::STANDARD, "delete channel", || ChannelId::new(channel).delete(&*self.http)).await {
+            Ok(_) => Ok(()),
+            Err(error) => match DiscordError::from_serenity("delete channel", error) {
+                DiscordError::Rejected { status: 404, .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Sets one permission overwrite on a channel.
+    pub async fn set_overwrite(&self, channel: u64, overwrite: Overwrite) -> Result<(), DiscordError> {
+        let permission = convert::overwrite(&overwrite);
+        retry(RetryPolicy::STANDARD, "set permissions", || {
+            ChannelId::new(channel).create_permission(&*self.http, permission.clone())
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("set permissions", e))
+    }
+
+    /// Removes a member's overwrite from a channel.
+    pub async fn remove_member_overwrite(&self, channel: u64, user: u64) -> Result<(), DiscordError> {
+        retry(RetryPolicy::STANDARD, "remove permissions", || {
+            ChannelId::new(channel).delete_permission(&*self.http, PermissionOverwriteType::Member(UserId::new(user)))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("remove permissions", e))
+    }
+
+    /// Replaces a message's content, embeds and components.
+    pub async fn edit_message(&self, channel: u64, message: u64, content: &OutMessage) -> Result<(), DiscordError> {
+        let mut edit = EditMessage::new()
+            .embeds(content.embeds.iter().map(convert::embed).collect())
+            .components(convert::rows(&content.rows));
+        if let Some(text) = &content.content {
+            edit = edit.content(text);
+        }
+        retry(RetryPolicy::STANDARD, "edit message", || {
+            ChannelId::new(channel).edit_message(&*self.http, MessageId::new(message), edit.clone())
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| DiscordError::from_serenity("edit message", e))
+    }
+
+    /// Sends a direct message; fails with code 50007 when the user does not accept DMs.
+    pub async fn send_dm(&self, user: u64, message: &OutMessage) -> Result<u64, DiscordError> {
+        let channel = retry(RetryPolicy::STANDARD, "open DM", || UserId::new(user).create_dm_channel(&*self.http))
+            .await
+            .map_err(|e| DiscordError::from_serenity("open DM", e))?;
+        self.send_message(channel.id.get(), message).await
     }
 }

@@ -1,6 +1,7 @@
 //! Conversions between serenity's types and the bot's own (`ui`, `event`).
 
 use serenity::all::{
+    CreateAttachment, CreateInputText, CreateModal, InputTextStyle, PermissionOverwrite, PermissionOverwriteType, Permissions, UserId, RoleId,
     ActionRowComponent, ButtonStyle as SButtonStyle, CommandDataOptionValue,
     ComponentInteractionDataKind, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
@@ -8,8 +9,8 @@ use serenity::all::{
     PartialMember, ReactionType, User,
 };
 
-use crate::event::{Actor, ChatMessage, Interaction, InteractionKind, InteractionRef};
-use crate::ui::{ButtonStyle, Component, Embed, OutMessage, Reply};
+use crate::event::{Actor, AttachmentRef, ChatMessage, Interaction, InteractionKind, InteractionRef};
+use crate::ui::{ButtonStyle, Component, Embed, OutMessage, Overwrite, OverwriteTarget, Reply};
 
 fn emoji(text: &str) -> ReactionType {
     ReactionType::try_from(text).unwrap_or_else(|_| ReactionType::Unicode(text.to_owned()))
@@ -107,7 +108,8 @@ pub fn rows(rows: &[Vec<Component>]) -> Vec<CreateActionRow> {
 pub fn message(m: &OutMessage) -> CreateMessage {
     let mut out = CreateMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
-        .components(rows(&m.rows));
+        .components(rows(&m.rows))
+        .add_files(m.files.iter().map(|f| CreateAttachment::bytes(f.bytes.clone(), f.name.clone())));
     if let Some(content) = &m.content {
         out = out.content(content);
     }
@@ -132,6 +134,20 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
         }
         Reply::Update(message) => {
             CreateInteractionResponse::UpdateMessage(response_message(message))
+        }
+        Reply::Modal { custom_id, title, inputs } => {
+            let rows = inputs
+                .iter()
+                .map(|input| {
+                    let style = if input.paragraph { InputTextStyle::Paragraph } else { InputTextStyle::Short };
+                    CreateActionRow::InputText(
+                        CreateInputText::new(style, &input.label, &input.custom_id)
+                            .required(input.required)
+                            .max_length(input.max_length),
+                    )
+                })
+                .collect();
+            CreateInteractionResponse::Modal(CreateModal::new(custom_id, title).components(rows))
         }
         Reply::Defer { ephemeral } => CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(*ephemeral),
@@ -176,6 +192,19 @@ pub fn chat_message(m: &Message) -> ChatMessage {
         author: actor_from_partial(&m.author, m.member.as_deref()),
         content: m.content.clone(),
         mentions: m.mentions.iter().map(|u| u.id.get()).collect(),
+        from_bot: m.author.bot,
+        sent_at: chrono::DateTime::from_timestamp(m.timestamp.unix_timestamp(), 0).unwrap_or_else(chrono::Utc::now),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| AttachmentRef {
+                filename: a.filename.clone(),
+                url: a.url.clone(),
+                size: u64::from(a.size),
+                content_type: a.content_type.clone(),
+            })
+            .collect(),
+        embeds: serde_json::to_value(&m.embeds).unwrap_or_default(),
     }
 }
 
@@ -272,4 +301,23 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
         }
         _ => None,
     }
+}
+
+/// A permission overwrite builder.
+pub fn overwrite(o: &Overwrite) -> PermissionOverwrite {
+    let kind = match o.target {
+        OverwriteTarget::Role(id) => PermissionOverwriteType::Role(RoleId::new(id)),
+        OverwriteTarget::Member(id) => PermissionOverwriteType::Member(UserId::new(id)),
+    };
+    PermissionOverwrite { allow: Permissions::from_bits_truncate(o.allow), deny: Permissions::from_bits_truncate(o.deny), kind }
+}
+
+/// A permission overwrite in the bot's terms (`None` for kinds it does not know).
+pub fn overwrite_from(o: &PermissionOverwrite) -> Option<Overwrite> {
+    let target = match o.kind {
+        PermissionOverwriteType::Role(id) => OverwriteTarget::Role(id.get()),
+        PermissionOverwriteType::Member(id) => OverwriteTarget::Member(id.get()),
+        _ => return None,
+    };
+    Some(Overwrite { target, allow: o.allow.bits(), deny: o.deny.bits() })
 }

@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use serenity::all::{Context, EventHandler, Interaction as SInteraction, Message, Ready};
+use serenity::all::{
+    ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message, MessageId, Ready,
+};
 use serenity::async_trait;
 use tokio::sync::watch;
 
@@ -37,7 +39,7 @@ impl EventHandler for Handler {
         let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
         tracing::info!(bot = %ready.user.name, guilds = guilds.len(), "connected to Discord");
         if let Some(tickets) = self.tickets() {
-            tickets.on_ready(&guilds).await;
+            tickets.on_ready(ready.user.id.get(), &guilds).await;
         }
         self.ready.send_replace(Some(ReadyInfo {
             bot_id: ready.user.id.get(),
@@ -46,11 +48,26 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, _ctx: Context, message: Message) {
-        if message.author.bot {
-            return;
-        }
         if let Some(tickets) = self.tickets() {
             tickets.on_message(convert::chat_message(&message)).await;
+        }
+    }
+
+    async fn message_delete(
+        &self,
+        _ctx: Context,
+        _channel: ChannelId,
+        message: MessageId,
+        _guild: Option<GuildId>,
+    ) {
+        if let Some(tickets) = self.tickets() {
+            tickets.on_message_deleted(message.get()).await;
+        }
+    }
+
+    async fn channel_delete(&self, _ctx: Context, channel: GuildChannel, _messages: Option<Vec<Message>>) {
+        if let Some(tickets) = self.tickets() {
+            tickets.on_channel_deleted(channel.id.get()).await;
         }
     }
 

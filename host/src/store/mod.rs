@@ -5,8 +5,11 @@
 //! work never blocks tokio's workers. The submodules add typed queries per table.
 
 mod events;
+mod messages;
+mod notes;
 mod panels;
 pub mod schema;
+mod tickets;
 mod transcripts;
 
 pub use transcripts::token_hash;
@@ -17,6 +20,9 @@ use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
 pub use events::EventRecord;
+pub use messages::CapturedMessage;
+pub use notes::NoteRecord;
+pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use panels::PanelRecord;
 pub use transcripts::StoredTranscript;
 

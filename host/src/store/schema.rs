@@ -35,8 +35,24 @@ const MIGRATIONS: &[&str] = &[
         closed_at             TIMESTAMP,
         closed_by             UBIGINT,
         close_reason          VARCHAR,
-        transcript_token_hash BLOB,
+        close_due_at          TIMESTAMP,
+        welcome_message_id    UBIGINT,
+        transcript_token      VARCHAR NOT NULL,
         UNIQUE (guild_id, number)
+    );
+    CREATE TABLE ticket_messages (
+        ticket_id   BIGINT NOT NULL,
+        message_id  UBIGINT NOT NULL,
+        author_id   UBIGINT NOT NULL,
+        author_name VARCHAR NOT NULL,
+        author_bot  BOOLEAN NOT NULL,
+        content     VARCHAR NOT NULL,
+        attachments VARCHAR NOT NULL,
+        embeds      VARCHAR NOT NULL,
+        sent_at     TIMESTAMP NOT NULL,
+        edited_at   TIMESTAMP,
+        deleted     BOOLEAN NOT NULL DEFAULT false,
+        PRIMARY KEY (ticket_id, message_id)
     );
     CREATE TABLE ticket_members (
         ticket_id BIGINT NOT NULL,

@@ -4,34 +4,56 @@
 //! components by [`router::CustomId`], keeps state in the [`Store`] and acts on Discord through
 //! [`DiscordClient`]. The parts: `panel` (the panel and `!setup_tickets`), `router` (custom_ids).
 
+mod capture;
+mod close;
+mod open;
 mod panel;
 pub mod router;
+mod staff;
+mod watch;
+mod welcome;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch as signal;
 
 use crate::config::{Config, GuildConfig};
 use crate::discord::client::{CommandSpec, DiscordClient};
 use crate::event::{ChatMessage, Interaction, InteractionKind};
 use crate::locale::{texts_for, Texts};
-use crate::store::Store;
+use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
 use crate::ui::Reply;
 
 pub use panel::SetupOutcome;
-use router::CustomId;
+use router::{CustomId, TicketAction};
+use watch::WatchKind;
 
 /// The text command of the original bot.
 pub const SETUP_TEXT_COMMAND: &str = "!setup_tickets";
 /// The slash command doing the same.
 pub const SETUP_SLASH_COMMAND: &str = "setup-tickets";
 
-/// The lifecycle's state: config, texts per guild, the store and the way to Discord.
+/// The lifecycle's state: config, texts per guild, the store, the way to Discord, and what is
+/// in flight (opens, message watches, close timers).
 pub struct Tickets {
     config: Arc<Config>,
     store: Store,
     discord: DiscordClient,
     texts: HashMap<u64, Texts>,
     fallback_texts: Texts,
+    /// (guild, user) pairs whose ticket is being created: a double click opens one ticket.
+    opening: Mutex<HashSet<(u64, u64)>>,
+    /// Tickets whose close timer runs in this process.
+    closing: Mutex<HashSet<i64>>,
+    watches: watch::Watches,
+    /// The bot's own user id, known from READY.
+    bot_user: std::sync::OnceLock<u64>,
+    /// Becomes true at shutdown; timers stop waiting.
+    stopping: signal::Sender<bool>,
 }
 
 impl Tickets {
@@ -49,7 +71,54 @@ impl Tickets {
             discord,
             texts,
             fallback_texts,
+            opening: Mutex::default(),
+            closing: Mutex::default(),
+            watches: watch::Watches::default(),
+            bot_user: std::sync::OnceLock::new(),
+            stopping: signal::Sender::new(false),
         }
+    }
+
+    /// Ends every watch and timer; a close in progress resumes at the next start.
+    pub fn shutdown(&self) {
+        self.stopping.send_replace(true);
+        self.watches.clear();
+    }
+
+    /// Runs `work` in the background unless the lifecycle is shutting down first.
+    fn spawn_until_shutdown(&self, work: impl Future<Output = ()> + Send + 'static) {
+        let mut stopping = self.stopping.subscribe();
+        if *stopping.borrow() {
+            return;
+        }
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stopping.wait_for(|stop| *stop) => {}
+                _ = work => {}
+            }
+        });
+    }
+
+    /// Sleeps for `delay`, or returns false early at shutdown.
+    async fn sleep_unless_stopping(&self, delay: Duration) -> bool {
+        let mut stopping = self.stopping.subscribe();
+        tokio::select! {
+            _ = stopping.wait_for(|stop| *stop) => false,
+            _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
+    /// Appends to the event log; a failure is logged, never fatal.
+    async fn log_event(&self, guild: u64, ticket: Option<i64>, actor: Option<u64>, kind: &str, data: serde_json::Value) {
+        let event = EventRecord { at: Utc::now(), guild_id: Some(guild), ticket_id: ticket, actor_id: actor, kind: kind.into(), data };
+        if let Err(error) = self.store.record_event(event).await {
+            tracing::error!(%error, kind, "could not record an event");
+        }
+    }
+
+    /// The public transcript URL for a token.
+    pub fn transcript_url(&self, token: &str) -> String {
+        format!("{}/api/ticket/{token}", self.config.web.public_url)
     }
 
     /// The guild's settings, if configured.
@@ -89,7 +158,8 @@ impl Tickets {
 
     /// At READY: registers the slash commands in every configured guild the bot is in, and warns
     /// about configured guilds it is not in (a wrong id, or the bot was never invited).
-    pub async fn on_ready(&self, guilds: &[u64]) {
+    pub async fn on_ready(self: &Arc<Self>, bot_user: u64, guilds: &[u64]) {
+        let _ = self.bot_user.set(bot_user);
         for guild in &self.config.guilds {
             if !guilds.contains(&guild.id) {
                 tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
@@ -103,6 +173,7 @@ impl Tickets {
                 tracing::error!(%error, guild = guild.id, "could not register slash commands");
             }
         }
+        self.resume(guilds).await;
         for guild in guilds {
             if self.guild(*guild).is_none() {
                 tracing::info!(
@@ -114,40 +185,140 @@ impl Tickets {
     }
 
     /// Handles a message posted where the bot can see it.
-    pub async fn on_message(&self, message: ChatMessage) {
+    pub async fn on_message(self: &Arc<Self>, message: ChatMessage) {
+        let ticket = match message.guild_id {
+            Some(_) => self.capture(&message).await,
+            None => None,
+        };
+        if message.from_bot {
+            return;
+        }
+        if let Some(ticket) = ticket {
+            if self.on_watched_message(&ticket, &message).await {
+                return;
+            }
+        }
         if message.content.trim() == SETUP_TEXT_COMMAND {
             self.setup_from_message(&message).await;
         }
     }
 
     /// Handles an interaction; every one gets an answer, never Discord's "interaction failed".
-    pub async fn on_interaction(&self, interaction: Interaction) {
-        let reply = match &interaction.kind {
+    pub async fn on_interaction(self: &Arc<Self>, interaction: Interaction) {
+        let texts = self.texts(interaction.guild_id);
+        let handled = match &interaction.kind {
             InteractionKind::Command { name, .. } if name == SETUP_SLASH_COMMAND => {
-                self.setup_from_command(&interaction).await
+                Handled::Reply(self.setup_from_command(&interaction).await)
             }
             InteractionKind::Button { custom_id }
             | InteractionKind::Select { custom_id, .. }
             | InteractionKind::Modal { custom_id, .. } => match CustomId::parse(custom_id) {
-                Ok(CustomId::OpenPanel) => self.open_panel(&interaction),
-                Ok(CustomId::ChooseType) => Reply::private(
-                    self.texts(interaction.guild_id)
-                        .get("action-not-available", &[]),
-                ),
+                Ok(CustomId::OpenPanel) => Handled::Reply(self.open_panel(&interaction)),
+                Ok(CustomId::ChooseType) => self.choose_type(&interaction).await,
+                Ok(CustomId::Ticket { action, ticket }) => self.ticket_action(&interaction, action, ticket).await,
+                Ok(CustomId::CloseForm { ticket }) => match self.active_ticket_for(&interaction, ticket).await {
+                    Ok((guild, record)) => self.close_submitted(&interaction, guild, record).await,
+                    Err(refusal) => Handled::Reply(refusal),
+                },
                 Err(unknown) => {
                     tracing::info!(custom_id = %unknown.0, "unknown component");
-                    Reply::private(self.texts(interaction.guild_id).get("unknown-action", &[]))
+                    Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
                 }
             },
             InteractionKind::Command { name, .. } => {
                 tracing::info!(command = %name, "unknown command");
-                Reply::private(self.texts(interaction.guild_id).get("unknown-action", &[]))
+                Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
             }
         };
-        if let Err(error) = self.discord.reply(&interaction.handle, reply).await {
-            tracing::warn!(%error, interaction = interaction.handle.id, "could not answer an interaction");
+        let (reply, after) = match handled {
+            Handled::Reply(reply) => (reply, None),
+            Handled::Then(reply, after) => (reply, Some(after)),
+        };
+        match self.discord.reply(&interaction.handle, reply).await {
+            Ok(()) => {
+                if let Some(after) = after {
+                    after.await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, interaction = interaction.handle.id, "could not answer an interaction");
+            }
         }
     }
+
+    /// The ticket a button or form belongs to, if it is active and the interaction comes from
+    /// its channel; otherwise the ephemeral explanation to give.
+    async fn active_ticket_for(
+        &self,
+        interaction: &Interaction,
+        ticket: i64,
+    ) -> Result<(&GuildConfig, TicketRecord), Reply> {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Err(Reply::private(texts.get("guild-not-configured", &[])));
+        };
+        let record = match self.store.ticket(ticket).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(Reply::private(texts.get("unknown-action", &[]))),
+            Err(error) => {
+                tracing::error!(%error, ticket, "reading a ticket failed");
+                return Err(Reply::private(texts.get("discord-error", &[])));
+            }
+        };
+        if record.guild_id != guild.id || record.channel_id != Some(interaction.channel_id) {
+            return Err(Reply::private(texts.get("unknown-action", &[])));
+        }
+        match record.status {
+            TicketStatus::Open => Ok((guild, record)),
+            TicketStatus::Closing => Err(Reply::private(texts.get("ticket-closing", &[]))),
+            _ => Err(Reply::private(texts.get("ticket-closed", &[]))),
+        }
+    }
+
+    /// A button of a ticket's welcome message.
+    async fn ticket_action(self: &Arc<Self>, interaction: &Interaction, action: TicketAction, ticket: i64) -> Handled {
+        let (guild, record) = match self.active_ticket_for(interaction, ticket).await {
+            Ok(found) => found,
+            Err(refusal) => return Handled::Reply(refusal),
+        };
+        let texts = self.texts(Some(guild.id));
+        let user = &interaction.user;
+        let is_staff = guild.is_staff_for(&record.type_id, &user.roles);
+        let refuse = |key: &str| Handled::Reply(Reply::private(texts.get(key, &[])));
+        match action {
+            TicketAction::Cancel if user.id != record.opener_id => refuse("not-opener"),
+            TicketAction::Cancel => self.cancel(guild, record, user.id),
+            TicketAction::Close if !is_staff => refuse("not-staff"),
+            TicketAction::Close => Handled::Reply(self.close_form(guild, &record)),
+            TicketAction::Claim | TicketAction::Unclaim | TicketAction::Handover | TicketAction::AddNote
+                if !is_staff =>
+            {
+                refuse("not-staff")
+            }
+            TicketAction::Claim => Handled::Reply(self.claim(guild, record, user.id).await),
+            TicketAction::Unclaim => Handled::Reply(self.unclaim(guild, record, user.id).await),
+            TicketAction::Handover => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Handover)),
+            TicketAction::AddNote => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Note)),
+            TicketAction::AddMember | TicketAction::RemoveMember if !is_staff && user.id != record.opener_id => {
+                refuse("not-participant")
+            }
+            TicketAction::AddMember => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::AddMembers)),
+            TicketAction::RemoveMember => {
+                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::RemoveMembers))
+            }
+        }
+    }
+}
+
+/// Work to do once the interaction has its answer.
+pub(crate) type After = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What a handler decided.
+pub(crate) enum Handled {
+    /// Answer with this.
+    Reply(Reply),
+    /// Answer with this, then do the rest.
+    Then(Reply, After),
 }
 
 /// Discord's name for a locale (Discord says `en-US`, not `en`).

@@ -1,12 +1,51 @@
 //! custom_ids: stable, prefixed, parseable, so buttons keep working across restarts.
 //!
 //! Every component the core posts carries a [`CustomId`]; the router parses what comes back and
-//! explains, rather than ignores, what it does not know. Plugins will own the `pl:` namespace.
+//! explains, rather than ignores, what it does not know. Ticket buttons carry the ticket's
+//! database id, so a button of a closed ticket is recognised as such. Plugins own `pl:`.
 
 use std::fmt;
 
 /// The core's prefix.
 const CORE: &str = "tb";
+
+/// A button on a ticket's welcome message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketAction {
+    /// The opener cancels the ticket.
+    Cancel,
+    /// A staff member takes the ticket.
+    Claim,
+    /// The claim is released.
+    Unclaim,
+    /// The claim is handed to another staff member (mentioned next).
+    Handover,
+    /// Users mentioned next are added.
+    AddMember,
+    /// Users mentioned next are removed.
+    RemoveMember,
+    /// The next message is kept as a staff note.
+    AddNote,
+    /// Staff close the ticket (a reason form opens).
+    Close,
+}
+
+const ACTIONS: &[(TicketAction, &str)] = &[
+    (TicketAction::Cancel, "cancel"),
+    (TicketAction::Claim, "claim"),
+    (TicketAction::Unclaim, "unclaim"),
+    (TicketAction::Handover, "handover"),
+    (TicketAction::AddMember, "add"),
+    (TicketAction::RemoveMember, "remove"),
+    (TicketAction::AddNote, "note"),
+    (TicketAction::Close, "close"),
+];
+
+impl TicketAction {
+    fn word(self) -> &'static str {
+        ACTIONS.iter().find(|(a, _)| *a == self).map(|(_, w)| *w).unwrap_or("?")
+    }
+}
 
 /// A component action the core handles.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,7 +54,22 @@ pub enum CustomId {
     OpenPanel,
     /// The select of ticket types shown after *Open ticket*.
     ChooseType,
+    /// A button of ticket `ticket`.
+    Ticket {
+        /// What it does.
+        action: TicketAction,
+        /// The ticket's database id.
+        ticket: i64,
+    },
+    /// The close form (reason) of ticket `ticket`.
+    CloseForm {
+        /// The ticket's database id.
+        ticket: i64,
+    },
 }
+
+/// The text field of the close form.
+pub const REASON_FIELD: &str = "reason";
 
 /// A custom_id the bot does not (or no longer) know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,27 +80,33 @@ impl fmt::Display for CustomId {
         match self {
             CustomId::OpenPanel => write!(f, "{CORE}:open"),
             CustomId::ChooseType => write!(f, "{CORE}:type"),
+            CustomId::Ticket { action, ticket } => write!(f, "{CORE}:{}:{ticket}", action.word()),
+            CustomId::CloseForm { ticket } => write!(f, "{CORE}:closeform:{ticket}"),
         }
     }
 }
 
 impl CustomId {
+    /// A ticket button's id.
+    pub fn ticket(action: TicketAction, ticket: i64) -> Self {
+        CustomId::Ticket { action, ticket }
+    }
+
     /// Parses a custom_id sent back by Discord.
     pub fn parse(text: &str) -> Result<Self, UnknownId> {
-        let mut parts = text.split(':');
         let unknown = || UnknownId(text.to_owned());
-        if parts.next() != Some(CORE) {
-            return Err(unknown());
+        let parts: Vec<&str> = text.split(':').collect();
+        let ticket_id = |s: &str| s.parse::<i64>().ok().filter(|id| *id > 0);
+        match parts.as_slice() {
+            [CORE, "open"] => Ok(CustomId::OpenPanel),
+            [CORE, "type"] => Ok(CustomId::ChooseType),
+            [CORE, "closeform", id] => ticket_id(id).map(|ticket| CustomId::CloseForm { ticket }).ok_or_else(unknown),
+            [CORE, word, id] => {
+                let action = ACTIONS.iter().find(|(_, w)| w == word).map(|(a, _)| *a).ok_or_else(unknown)?;
+                ticket_id(id).map(|ticket| CustomId::Ticket { action, ticket }).ok_or_else(unknown)
+            }
+            _ => Err(unknown()),
         }
-        let parsed = match parts.next() {
-            Some("open") => CustomId::OpenPanel,
-            Some("type") => CustomId::ChooseType,
-            _ => return Err(unknown()),
-        };
-        if parts.next().is_some() {
-            return Err(unknown());
-        }
-        Ok(parsed)
     }
 }
 
@@ -56,7 +116,9 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_strangers() {
-        for id in [CustomId::OpenPanel, CustomId::ChooseType] {
+        let mut ids = vec![CustomId::OpenPanel, CustomId::ChooseType, CustomId::CloseForm { ticket: 7 }];
+        ids.extend(ACTIONS.iter().map(|(action, _)| CustomId::ticket(*action, 42)));
+        for id in ids {
             assert_eq!(CustomId::parse(&id.to_string()), Ok(id));
         }
         for text in [
@@ -68,12 +130,20 @@ mod tests {
             "open",
             "pl:poke:x",
             "abrir_ticket",
+            "tb:claim",
+            "tb:claim:x",
+            "tb:claim:0",
+            "tb:claim:-3",
+            "tb:fly:3",
+            "tb:closeform:",
         ] {
-            assert_eq!(
-                CustomId::parse(text),
-                Err(UnknownId(text.to_owned())),
-                "{text}"
-            );
+            assert_eq!(CustomId::parse(text), Err(UnknownId(text.to_owned())), "{text}");
         }
+    }
+
+    #[test]
+    fn fits_discords_limit() {
+        let longest = CustomId::ticket(TicketAction::Handover, i64::MAX).to_string();
+        assert!(longest.len() <= 100, "{longest}");
     }
 }

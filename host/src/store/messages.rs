@@ -1,0 +1,95 @@
+//! Messages captured in ticket channels as they happen, the source of transcripts (so a
+//! channel deleted by hand still leaves its transcript).
+
+use chrono::{DateTime, Utc};
+use duckdb::params;
+
+use super::{Store, StoreError};
+
+/// A captured message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedMessage {
+    /// Discord message id.
+    pub message_id: u64,
+    /// Author id.
+    pub author_id: u64,
+    /// Author's display name at the time.
+    pub author_name: String,
+    /// Whether the author is a bot.
+    pub author_bot: bool,
+    /// Text content (Discord markdown).
+    pub content: String,
+    /// Attachments as JSON (`[{"filename", "url", "size", "content_type"}]`).
+    pub attachments: serde_json::Value,
+    /// Embeds as JSON (Discord's shape).
+    pub embeds: serde_json::Value,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+    /// When it was last edited.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Whether it was deleted later.
+    pub deleted: bool,
+}
+
+impl Store {
+    /// Captures (or, on an edit, replaces) a message of ticket `ticket`.
+    pub async fn capture_message(&self, ticket: i64, message: CapturedMessage) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "INSERT OR REPLACE INTO ticket_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    ticket,
+                    message.message_id,
+                    message.author_id,
+                    message.author_name,
+                    message.author_bot,
+                    message.content,
+                    message.attachments.to_string(),
+                    message.embeds.to_string(),
+                    message.sent_at,
+                    message.edited_at,
+                    message.deleted
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks a captured message deleted (it stays in the transcript, marked).
+    pub async fn mark_message_deleted(&self, message_id: u64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute("UPDATE ticket_messages SET deleted = true WHERE message_id = ?", params![message_id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The ticket's captured messages, oldest first.
+    pub async fn captured_messages(&self, ticket: i64) -> Result<Vec<CapturedMessage>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare(
+                "SELECT message_id, author_id, author_name, author_bot, content, attachments, embeds, sent_at, \
+                 edited_at, deleted FROM ticket_messages WHERE ticket_id = ? ORDER BY sent_at, message_id",
+            )?;
+            let rows = statement.query_map(params![ticket], |row| {
+                let attachments: String = row.get(5)?;
+                let embeds: String = row.get(6)?;
+                Ok(CapturedMessage {
+                    message_id: row.get(0)?,
+                    author_id: row.get(1)?,
+                    author_name: row.get(2)?,
+                    author_bot: row.get(3)?,
+                    content: row.get(4)?,
+                    attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+                    embeds: serde_json::from_str(&embeds).unwrap_or_default(),
+                    sent_at: row.get(7)?,
+                    edited_at: row.get(8)?,
+                    deleted: row.get(9)?,
+                })
+            })?;
+            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,338 @@
+//! Tickets and their members: the lifecycle's state.
+
+use chrono::{DateTime, Utc};
+use duckdb::{params, OptionalExt, Row};
+
+use super::{Store, StoreError};
+
+/// Where a ticket is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketStatus {
+    /// Reserved; its channel is being created.
+    Opening,
+    /// Open: the channel exists.
+    Open,
+    /// Close announced; the channel is deleted at `close_due_at`.
+    Closing,
+    /// Closed by staff (or its channel was deleted by hand).
+    Closed,
+    /// Cancelled by its opener.
+    Cancelled,
+}
+
+impl TicketStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Opening => "opening",
+            TicketStatus::Open => "open",
+            TicketStatus::Closing => "closing",
+            TicketStatus::Closed => "closed",
+            TicketStatus::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "opening" => TicketStatus::Opening,
+            "open" => TicketStatus::Open,
+            "closing" => TicketStatus::Closing,
+            "cancelled" => TicketStatus::Cancelled,
+            _ => TicketStatus::Closed,
+        }
+    }
+
+    /// Whether the ticket still counts against the opener's limit and has a channel.
+    pub fn is_active(self) -> bool {
+        matches!(self, TicketStatus::Opening | TicketStatus::Open | TicketStatus::Closing)
+    }
+}
+
+/// A ticket as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketRecord {
+    /// Database id (global).
+    pub id: i64,
+    /// Guild.
+    pub guild_id: u64,
+    /// Number within the guild: 1, 2, 3...
+    pub number: i32,
+    /// Ticket type id.
+    pub type_id: String,
+    /// Its channel, once created.
+    pub channel_id: Option<u64>,
+    /// Who opened it.
+    pub opener_id: u64,
+    /// Where it is in its life.
+    pub status: TicketStatus,
+    /// The staff member who claimed it.
+    pub claimed_by: Option<u64>,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it was closed or cancelled.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed or cancelled it (`None` when its channel was deleted by hand).
+    pub closed_by: Option<u64>,
+    /// The reason given when closing.
+    pub close_reason: Option<String>,
+    /// When a close in progress deletes the channel.
+    pub close_due_at: Option<DateTime<Utc>>,
+    /// The welcome message with the action buttons.
+    pub welcome_message_id: Option<u64>,
+    /// The secret token of its transcript page.
+    pub transcript_token: String,
+}
+
+/// A new ticket to reserve.
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    /// Guild.
+    pub guild_id: u64,
+    /// Type id.
+    pub type_id: String,
+    /// Opener.
+    pub opener_id: u64,
+    /// Transcript token.
+    pub transcript_token: String,
+    /// At most this many active tickets per opener.
+    pub limit: u32,
+}
+
+/// What [`Store::reserve_ticket`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// A ticket was reserved (status `opening`).
+    Reserved(TicketRecord),
+    /// The opener is at the limit; these are their active tickets.
+    AtLimit(Vec<TicketRecord>),
+}
+
+const COLUMNS: &str = "id, guild_id, number, type_id, channel_id, opener_id, status, claimed_by, opened_at, \
+     closed_at, closed_by, close_reason, close_due_at, welcome_message_id, transcript_token";
+
+fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
+    let status: String = row.get(6)?;
+    Ok(TicketRecord {
+        id: row.get(0)?,
+        guild_id: row.get(1)?,
+        number: row.get(2)?,
+        type_id: row.get(3)?,
+        channel_id: row.get(4)?,
+        opener_id: row.get(5)?,
+        status: TicketStatus::parse(&status),
+        claimed_by: row.get(7)?,
+        opened_at: row.get(8)?,
+        closed_at: row.get(9)?,
+        closed_by: row.get(10)?,
+        close_reason: row.get(11)?,
+        close_due_at: row.get(12)?,
+        welcome_message_id: row.get(13)?,
+        transcript_token: row.get(14)?,
+    })
+}
+
+fn active(db: &duckdb::Connection, guild_id: u64, opener_id: u64) -> duckdb::Result<Vec<TicketRecord>> {
+    let mut statement = db.prepare(&format!(
+        "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND opener_id = ? \
+         AND status IN ('opening', 'open', 'closing') ORDER BY id"
+    ))?;
+    let rows = statement.query_map(params![guild_id, opener_id], ticket)?;
+    rows.collect()
+}
+
+impl Store {
+    /// Reserves a ticket unless the opener is at the limit; the check and the insert are one
+    /// transaction on the database thread, so concurrent clicks cannot both pass.
+    pub async fn reserve_ticket(&self, new: NewTicket) -> Result<Reservation, StoreError> {
+        self.call(move |db| {
+            let tx = db.transaction()?;
+            let open = active(&tx, new.guild_id, new.opener_id)?;
+            if open.len() >= new.limit as usize {
+                return Ok(Reservation::AtLimit(open));
+            }
+            let number: i32 = tx.query_row(
+                "SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE guild_id = ?",
+                params![new.guild_id],
+                |row| row.get(0),
+            )?;
+            let record = tx.query_row(
+                &format!(
+                    "INSERT INTO tickets (guild_id, number, type_id, opener_id, status, opened_at, transcript_token) \
+                     VALUES (?, ?, ?, ?, 'opening', ?, ?) RETURNING {COLUMNS}"
+                ),
+                params![new.guild_id, number, new.type_id, new.opener_id, Utc::now(), new.transcript_token],
+                ticket,
+            )?;
+            tx.execute(
+                "INSERT INTO ticket_members VALUES (?, ?, NULL, ?)",
+                params![record.id, new.opener_id, record.opened_at],
+            )?;
+            tx.commit()?;
+            Ok(Reservation::Reserved(record))
+        })
+        .await
+    }
+
+    /// Drops a reservation whose channel could not be created.
+    pub async fn release_ticket(&self, id: i64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute("DELETE FROM ticket_members WHERE ticket_id = ?", params![id])?;
+            db.execute("DELETE FROM tickets WHERE id = ? AND status = 'opening'", params![id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks a reserved ticket open in `channel` with its welcome message.
+    pub async fn ticket_opened(&self, id: i64, channel: u64, welcome: Option<u64>) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "UPDATE tickets SET status = 'open', channel_id = ?, welcome_message_id = ? WHERE id = ?",
+                params![channel, welcome, id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The ticket with database id `id`.
+    pub async fn ticket(&self, id: i64) -> Result<Option<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            Ok(db
+                .query_row(&format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"), params![id], ticket)
+                .optional()?)
+        })
+        .await
+    }
+
+    /// The active ticket whose channel is `channel`.
+    pub async fn ticket_in_channel(&self, channel: u64) -> Result<Option<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            Ok(db
+                .query_row(
+                    &format!(
+                        "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? \
+                         AND status IN ('opening', 'open', 'closing') ORDER BY id DESC LIMIT 1"
+                    ),
+                    params![channel],
+                    ticket,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Active tickets of `guild` (or all guilds).
+    pub async fn active_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare(&format!(
+                "SELECT {COLUMNS} FROM tickets WHERE status IN ('opening', 'open', 'closing') ORDER BY id"
+            ))?;
+            let rows = statement.query_map([], ticket)?;
+            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    /// Every ticket of `guild`, oldest first.
+    pub async fn tickets_of_guild(&self, guild: u64) -> Result<Vec<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            let mut statement =
+                db.prepare(&format!("SELECT {COLUMNS} FROM tickets WHERE guild_id = ? ORDER BY number"))?;
+            let rows = statement.query_map(params![guild], ticket)?;
+            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    /// Sets or clears the claimer.
+    pub async fn set_claim(&self, id: i64, staff: Option<u64>) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute("UPDATE tickets SET claimed_by = ? WHERE id = ?", params![staff, id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Starts a close: only an open ticket moves to `closing`. Returns whether it did.
+    pub async fn begin_close(
+        &self,
+        id: i64,
+        by: u64,
+        reason: Option<String>,
+        due: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.call(move |db| {
+            let changed = db.execute(
+                "UPDATE tickets SET status = 'closing', closed_by = ?, close_reason = ?, close_due_at = ? \
+                 WHERE id = ? AND status = 'open'",
+                params![by, reason, due, id],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Takes a close back (its transcript could not be stored): the ticket is open again.
+    pub async fn abort_close(&self, id: i64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "UPDATE tickets SET status = 'open', closed_by = NULL, close_reason = NULL, close_due_at = NULL \
+                 WHERE id = ? AND status = 'closing'",
+                params![id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ends an active ticket as `status` (closed or cancelled). Returns whether it was active.
+    pub async fn finish_ticket(
+        &self,
+        id: i64,
+        status: TicketStatus,
+        by: Option<u64>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.call(move |db| {
+            let changed = db.execute(
+                "UPDATE tickets SET status = ?, closed_at = ?, closed_by = coalesce(?, closed_by), close_due_at = NULL \
+                 WHERE id = ? AND status IN ('opening', 'open', 'closing')",
+                params![status.as_str(), at, by, id],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Records that `user` was added to the ticket.
+    pub async fn add_member(&self, id: i64, user: u64, by: u64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "INSERT OR IGNORE INTO ticket_members VALUES (?, ?, ?, ?)",
+                params![id, user, by, Utc::now()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records that `user` was removed from the ticket.
+    pub async fn remove_member(&self, id: i64, user: u64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute("DELETE FROM ticket_members WHERE ticket_id = ? AND user_id = ?", params![id, user])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The ticket's members (the opener first, then in the order they were added).
+    pub async fn members(&self, id: i64) -> Result<Vec<u64>, StoreError> {
+        self.call(move |db| {
+            let mut statement =
+                db.prepare("SELECT user_id FROM ticket_members WHERE ticket_id = ? ORDER BY added_at, user_id")?;
+            let rows = statement.query_map(params![id], |row| row.get(0))?;
+            Ok(rows.collect::<duckdb::Result<Vec<u64>>>()?)
+        })
+        .await
+    }
+}

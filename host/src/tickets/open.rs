@@ -1,0 +1,194 @@
+//! Opening a ticket: the type choice, the limit, the category, the channel, the welcome.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use serde_json::json;
+
+use super::{After, Handled, Tickets};
+use crate::config::GuildConfig;
+use crate::discord::client::DiscordError;
+use crate::event::{Interaction, InteractionKind};
+use crate::store::{NewTicket, Reservation, StoreError, TicketRecord};
+use crate::ui::{permissions, Component, OutMessage, Overwrite, OverwriteTarget, Reply};
+
+/// Discord's limit of channels in one category.
+pub const CATEGORY_LIMIT: usize = 50;
+const CODE_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Why a ticket could not be opened after it was reserved.
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    #[error("every ticket category is full")]
+    CategoriesFull,
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A random code of `n` letters and digits.
+pub fn random_code(n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect()
+}
+
+/// A channel name from the guild's pattern.
+fn channel_name(pattern: &str, number: i32, type_id: &str) -> String {
+    pattern
+        .replace("{code}", &random_code(6))
+        .replace("{number}", &format!("{number:04}"))
+        .replace("{type}", type_id)
+}
+
+/// Adds `allow` for `target` to `overwrites`, merging with an existing overwrite.
+fn grant(overwrites: &mut Vec<Overwrite>, target: OverwriteTarget, allow: u64) {
+    match overwrites.iter_mut().find(|o| o.target == target) {
+        Some(existing) => {
+            existing.allow |= allow;
+            existing.deny &= !allow;
+        }
+        None => overwrites.push(Overwrite { target, allow, deny: 0 }),
+    }
+}
+
+/// A link to a channel.
+pub fn channel_link(guild: u64, channel: u64) -> String {
+    format!("https://discord.com/channels/{guild}/{channel}")
+}
+
+/// Removes the (guild, user) pair from the in-flight set when dropped.
+struct InFlight {
+    tickets: Arc<Tickets>,
+    key: (u64, u64),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.tickets.opening.lock().expect("opening lock").remove(&self.key);
+    }
+}
+
+impl Tickets {
+    /// The user chose a ticket type: checks, then defers and creates the channel afterwards.
+    pub(super) async fn choose_type(self: &Arc<Self>, interaction: &Interaction) -> Handled {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        };
+        let chosen = match &interaction.kind {
+            InteractionKind::Select { values, .. } => values.first().cloned(),
+            _ => None,
+        };
+        let Some(type_id) = chosen.filter(|id| guild.ticket_type(id).is_some()) else {
+            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
+        };
+        let key = (guild.id, interaction.user.id);
+        if !self.opening.lock().expect("opening lock").insert(key) {
+            return Handled::Reply(Reply::private(texts.get("ticket-already-opening", &[])));
+        }
+        let guard = InFlight { tickets: self.clone(), key };
+        let new = NewTicket {
+            guild_id: guild.id,
+            type_id,
+            opener_id: interaction.user.id,
+            transcript_token: random_code(32),
+            limit: guild.max_open_per_user,
+        };
+        let ticket = match self.store.reserve_ticket(new).await {
+            Ok(Reservation::Reserved(ticket)) => ticket,
+            Ok(Reservation::AtLimit(open)) => {
+                let channels: Vec<String> = open
+                    .iter()
+                    .map(|t| t.channel_id.map_or_else(|| format!("#{}", t.number), |c| format!("<#{c}>")))
+                    .collect();
+                let mut message = OutMessage::text(texts.get("ticket-limit", &[("channels", &channels.join(", "))]));
+                if let Some(channel) = open.iter().find_map(|t| t.channel_id) {
+                    message = message
+                        .row(vec![Component::link(texts.get("ticket-go-button", &[]), channel_link(guild.id, channel))]);
+                }
+                return Handled::Reply(Reply::Message { message, ephemeral: true });
+            }
+            Err(error) => {
+                tracing::error!(%error, "reserving a ticket failed");
+                return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
+            }
+        };
+        let this = self.clone();
+        let handle = interaction.handle.clone();
+        let opener = interaction.user.id;
+        let after: After = Box::pin(async move {
+            let _guard = guard;
+            let guild = this.guild(ticket.guild_id).expect("checked above");
+            let texts = this.texts(Some(guild.id));
+            let answer = match this.create_ticket_channel(guild, &ticket).await {
+                Ok(channel) => {
+                    this.log_event(guild.id, Some(ticket.id), Some(opener), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id})).await;
+                    OutMessage::text(texts.get("ticket-created", &[("channel", &format!("<#{channel}>"))]))
+                        .row(vec![Component::link(texts.get("ticket-go-button", &[]), channel_link(guild.id, channel))])
+                }
+                Err(error) => {
+                    tracing::error!(%error, guild = guild.id, "opening a ticket failed");
+                    if let Err(error) = this.store.release_ticket(ticket.id).await {
+                        tracing::error!(%error, "releasing a failed ticket");
+                    }
+                    if matches!(error, OpenError::CategoriesFull) {
+                        let staff = OutMessage::text(texts.get("staff-categories-full", &[("limit", &CATEGORY_LIMIT.to_string())]));
+                        if let Err(error) = this.discord.send_message(guild.log_channel, &staff).await {
+                            tracing::error!(%error, "could not tell staff that the categories are full");
+                        }
+                        OutMessage::text(texts.get("ticket-categories-full", &[]))
+                    } else {
+                        OutMessage::text(texts.get("discord-error", &[]))
+                    }
+                }
+            };
+            if let Err(error) = this.discord.edit_reply(&handle, &answer).await {
+                tracing::warn!(%error, "could not tell the opener about their ticket");
+            }
+        });
+        Handled::Then(Reply::Defer { ephemeral: true }, after)
+    }
+
+    /// Creates the channel of a reserved ticket, posts its welcome and marks it open.
+    async fn create_ticket_channel(&self, guild: &GuildConfig, ticket: &TicketRecord) -> Result<u64, OpenError> {
+        let kind = guild.ticket_type(&ticket.type_id);
+        let first = kind.and_then(|t| t.category).unwrap_or(guild.ticket_category);
+        let mut candidates = vec![first];
+        candidates.extend(guild.overflow_categories.iter().copied().filter(|c| *c != first));
+        let channels = self.discord.guild_channels(guild.id).await?;
+        let category = candidates
+            .into_iter()
+            .find(|c| channels.iter().filter(|ch| ch.parent == Some(*c)).count() < CATEGORY_LIMIT)
+            .ok_or(OpenError::CategoriesFull)?;
+        let mut name = channel_name(&guild.channel_name, ticket.number, &ticket.type_id);
+        while channels.iter().any(|c| c.name == name) {
+            name = channel_name(&guild.channel_name, ticket.number, &ticket.type_id);
+            if !guild.channel_name.contains("{code}") {
+                name = format!("{name}-{}", random_code(3));
+            }
+        }
+
+        let mut overwrites = self.discord.overwrites(category).await?;
+        grant(&mut overwrites, OverwriteTarget::Member(ticket.opener_id), permissions::PARTICIPANT);
+        let staff = guild.staff_roles.iter().chain(kind.into_iter().flat_map(|t| t.staff_roles.iter()));
+        for role in staff {
+            grant(&mut overwrites, OverwriteTarget::Role(*role), permissions::PARTICIPANT);
+        }
+        if let Some(bot) = self.bot_user.get().copied() {
+            grant(&mut overwrites, OverwriteTarget::Member(bot), permissions::PARTICIPANT | permissions::EMBED_LINKS);
+        }
+        let topic = format!("#{} · {} · <@{}>", ticket.number, ticket.type_id, ticket.opener_id);
+        let channel = self.discord.create_text_channel(guild.id, &name, category, &topic, &overwrites).await?;
+        let welcome = self.welcome_message(guild, ticket);
+        let welcome_id = match self.discord.send_message(channel, &welcome).await {
+            Ok(id) => Some(id),
+            Err(error) => {
+                tracing::error!(%error, channel, "could not post the welcome message");
+                None
+            }
+        };
+        self.store.ticket_opened(ticket.id, channel, welcome_id).await?;
+        Ok(channel)
+    }
+}
