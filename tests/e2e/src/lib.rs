@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use ticketbot::app::{self, Mode, Running};
 use ticketbot::config::Config;
+use ticketbot::store::TicketRecord;
 use ticketbot::demo::{self, DemoWorld};
 use ticketbot_emulator::{Emulator, LoggedRequest};
 
@@ -33,8 +34,14 @@ impl Harness {
 
     /// Same, with the guild speaking `locale`.
     pub async fn start_in(locale: &str) -> Self {
+        Self::start_with(locale, |_| {}).await
+    }
+
+    /// Same, after `adjust` changed the community's settings (e.g. the close delay).
+    pub async fn start_with(locale: &str, adjust: impl FnOnce(&mut DemoWorld)) -> Self {
         let emu = Emulator::start().await.expect("emulator starts");
-        let world = DemoWorld::create(&emu);
+        let mut world = DemoWorld::create(&emu);
+        adjust(&mut world);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut harness = Self {
             emu,
@@ -126,6 +133,65 @@ impl Harness {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         request.response
+    }
+
+    /// Staff post the panel; returns its message id.
+    pub async fn post_panel(&self) -> u64 {
+        if let Ok(Some(panel)) = self.bot().store().panel(self.world.guild).await {
+            return panel.message_id;
+        }
+        let from = self.emu.log_position();
+        self.emu.user(self.world.staff).say(self.world.panel_channel, "!setup_tickets").unwrap();
+        let panel = self.message_where(from, self.world.panel_channel, |m| !custom_ids(m).is_empty()).await;
+        id_of(&panel)
+    }
+
+    /// `user` presses the panel's button and chooses `type_id`; returns the bot's final
+    /// ephemeral answer to the choice.
+    pub async fn choose_type(&self, user: u64, type_id: &str) -> Value {
+        let panel = self.post_panel().await;
+        let actor = self.emu.user(user);
+        let menu = actor.click(panel, "tb:open").unwrap().message(WAIT).await.unwrap();
+        let choice = actor.choose(id_of(&menu), "tb:type", &[type_id]).unwrap();
+        choice.message(WAIT).await.unwrap()
+    }
+
+    /// `user` opens a ticket of `type_id`; returns its channel and welcome message.
+    pub async fn open_ticket(&self, user: u64, type_id: &str) -> (u64, Value) {
+        let answer = self.choose_type(user, type_id).await;
+        let url = answer["components"][0]["components"][0]["url"].as_str().unwrap_or_else(|| panic!("no link in {answer}"));
+        let channel: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        let welcome = eventually("the welcome message", || {
+            self.emu.messages_in(channel).into_iter().find(|m| !custom_ids(m).is_empty())
+        })
+        .await;
+        (channel, welcome)
+    }
+
+    /// The ticket whose channel is (or was) `channel`.
+    pub async fn ticket_in(&self, channel: u64) -> Option<TicketRecord> {
+        let all = self.bot().store().tickets_of_guild(self.world.guild).await.expect("read tickets");
+        all.into_iter().find(|t| t.channel_id == Some(channel))
+    }
+
+    /// Waits until the ticket of `channel` satisfies `check`.
+    pub async fn wait_ticket(&self, channel: u64, what: &str, check: impl Fn(&TicketRecord) -> bool) -> TicketRecord {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let found = self.ticket_in(channel).await;
+            if let Some(ticket) = found.filter(|t| check(t)) {
+                return ticket;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for the ticket to be {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// GETs a path of the bot's web server: (status, body).
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = reqwest::get(format!("http://{}{path}", self.bot().web_addr())).await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
     }
 
     /// Stops the bot and checks that every payload it sent was one Discord would accept.

@@ -290,18 +290,10 @@ async fn a_dropped_gateway_is_resumed_without_losing_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_server_answers_health_and_hides_missing_transcripts() {
     let h = Harness::start().await;
-    let base = format!("http://{}", h.bot().web_addr());
-    let health = http_get(&format!("{base}/healthz")).await;
+    let health = h.get("/healthz").await;
     assert_eq!(health.0, 200);
     assert_eq!(health.1, "ok");
-    let missing = http_get(&format!("{base}/api/ticket/not-a-token")).await;
+    let missing = h.get("/api/ticket/not-a-token").await;
     assert_eq!(missing.0, 404);
     h.finish().await;
-}
-
-/// GET `url`: (status, body).
-async fn http_get(url: &str) -> (u16, String) {
-    let response = reqwest::get(url).await.expect("GET");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
 }
