@@ -170,6 +170,14 @@ impl Tickets {
         }
 
         let mut overwrites = self.discord.overwrites(category).await?;
+        // Private whatever the category says: @everyone (the role with the guild's id) is denied.
+        match overwrites.iter_mut().find(|o| o.target == OverwriteTarget::Role(guild.id)) {
+            Some(everyone) => {
+                everyone.deny |= permissions::VIEW_CHANNEL;
+                everyone.allow &= !permissions::VIEW_CHANNEL;
+            }
+            None => overwrites.push(Overwrite { target: OverwriteTarget::Role(guild.id), allow: 0, deny: permissions::VIEW_CHANNEL }),
+        }
         grant(&mut overwrites, OverwriteTarget::Member(ticket.opener_id), permissions::PARTICIPANT);
         let staff = guild.staff_roles.iter().chain(kind.into_iter().flat_map(|t| t.staff_roles.iter()));
         for role in staff {

@@ -156,3 +156,119 @@ async fn only_the_opener_cancels_and_the_transcript_is_kept() {
     assert!(page.1.contains("preciso de ajuda &lt;b&gt;agora&lt;/b&gt;"), "{}", page.1);
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_claim_release_and_hand_over() {
+    let h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "report").await;
+    let claim = button(&welcome, "claim");
+
+    let refused = h.emu.user(h.world.player).click(id_of(&welcome), &claim).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(refused["data"]["content"], "Only staff can do that.");
+    assert_eq!(refused["data"]["flags"], EPHEMERAL);
+
+    let claimed = h.emu.user(h.world.staff).click(id_of(&welcome), &claim).unwrap();
+    let response = claimed.response(WAIT).await.unwrap();
+    assert_eq!(response["type"], 7, "the welcome message is updated in place");
+    let shown = eventually_message(&h, channel, id_of(&welcome), |m| field(&m["embeds"][0], "Claimed by") == format!("<@{}>", h.world.staff)).await;
+    let words: Vec<String> = custom_ids(&shown).concat().iter().map(|id| id.split(':').nth(1).unwrap().to_owned()).collect();
+    assert!(words.contains(&"unclaim".to_owned()) && words.contains(&"handover".to_owned()), "{words:?}");
+    h.wait_ticket(channel, "claimed", |t| t.claimed_by == Some(h.world.staff)).await;
+
+    // Hand over to a player: refused. To the moderator (staff for reports): done.
+    let handover = button(&shown, "handover");
+    let prompt = h.emu.user(h.world.staff).click(id_of(&welcome), &handover).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(prompt["data"]["flags"], EPHEMERAL);
+    let from = h.emu.log_position();
+    h.emu.user(h.world.staff).say(channel, &format!("<@{}>", h.world.player)).unwrap();
+    let answer = h.message_where(from, channel, |m| says(m, "is not staff")).await;
+    assert!(says(&answer, &format!("<@{}>", h.world.player)));
+    h.emu.user(h.world.staff).click(id_of(&welcome), &handover).unwrap().response(WAIT).await.unwrap();
+    let from = h.emu.log_position();
+    h.emu.user(h.world.staff).say(channel, &format!("assume aí <@{}>", h.world.moderator)).unwrap();
+    h.message_where(from, channel, |m| says(m, "handed this ticket to")).await;
+    h.wait_ticket(channel, "handed over", |t| t.claimed_by == Some(h.world.moderator)).await;
+    eventually_message(&h, channel, id_of(&welcome), |m| field(&m["embeds"][0], "Claimed by") == format!("<@{}>", h.world.moderator)).await;
+
+    // The moderator releases it.
+    let unclaim = button(&shown, "unclaim");
+    let released = h.emu.user(h.world.moderator).click(id_of(&welcome), &unclaim).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(released["type"], 7);
+    h.wait_ticket(channel, "released", |t| t.claimed_by.is_none()).await;
+    h.finish().await;
+}
+
+/// Waits until message `id` in `channel` satisfies `check`.
+async fn eventually_message(h: &Harness, channel: u64, id: u64, check: impl Fn(&Value) -> bool) -> Value {
+    ticketbot_e2e::eventually("the message to change", || {
+        h.emu.messages_in(channel).into_iter().find(|m| id_of(m) == id && check(m))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_added_and_removed_by_mention() {
+    let h = Harness::start_in("en").await;
+    let friend = h.emu.create_user("amigo");
+    h.emu.add_member(h.world.guild, friend, &[]);
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    assert!(!h.emu.world(|w| w.can_view(channel, friend)));
+
+    // The opener adds a friend; the staff member's chatter meanwhile does not consume the watch.
+    let prompt = h.emu.user(h.world.player).click(id_of(&welcome), &button(&welcome, "add")).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(prompt["data"]["flags"], EPHEMERAL);
+    assert!(prompt["data"]["content"].as_str().unwrap().contains("15 seconds"));
+    h.emu.user(h.world.staff).say(channel, &format!("hi <@{friend}>")).unwrap();
+    h.emu.user(h.world.player).say(channel, "one moment").unwrap();
+    let from = h.emu.log_position();
+    h.emu.user(h.world.player).say(channel, &format!("<@{friend}> come here")).unwrap();
+    let added = h.message_where(from, channel, |m| says(m, "Added to the ticket")).await;
+    assert!(says(&added, &format!("<@{friend}>")));
+    assert!(h.emu.world(|w| w.can_view(channel, friend)));
+    let ticket = ticket_of(&h, channel).await;
+    assert_eq!(h.bot().store().members(ticket.id).await.unwrap(), vec![h.world.player, friend]);
+    assert_eq!(h.bot().tickets().unwrap().pending_watches(), 0);
+
+    // An added member is neither opener nor staff: they cannot add others.
+    let refused = h.emu.user(friend).click(id_of(&welcome), &button(&welcome, "add")).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(refused["data"]["content"], "Only the ticket's opener and staff can do that.");
+
+    // Staff remove the friend, but not the opener or a staff member.
+    h.emu.user(h.world.staff).click(id_of(&welcome), &button(&welcome, "remove")).unwrap().response(WAIT).await.unwrap();
+    let from = h.emu.log_position();
+    h.emu.user(h.world.staff).say(channel, &format!("<@{friend}> <@{}> <@{}>", h.world.player, h.world.moderator)).unwrap();
+    let removed = h.message_where(from, channel, |m| says(m, "Removed from the ticket")).await;
+    let content = removed["content"].as_str().unwrap();
+    assert!(content.contains(&format!("Removed from the ticket: <@{friend}>")), "{content}");
+    assert!(content.contains(&format!("Not removed (staff, the opener, or not in this ticket): <@{}>, <@{}>", h.world.player, h.world.moderator)), "{content}");
+    assert!(!h.emu.world(|w| w.can_view(channel, friend)));
+    assert!(h.emu.world(|w| w.can_view(channel, h.world.player)));
+    assert_eq!(h.bot().store().members(ticket.id).await.unwrap(), vec![h.world.player]);
+
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_without_a_mention_ends_after_15_seconds() {
+    let h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let from = h.emu.log_position();
+    h.emu.user(h.world.player).click(id_of(&welcome), &button(&welcome, "add")).unwrap().response(WAIT).await.unwrap();
+    h.emu.user(h.world.player).say(channel, "no mention here").unwrap();
+    let expired = h
+        .emu
+        .wait_for_after(from, std::time::Duration::from_secs(25), "the expiry message", |r| {
+            r.is("POST", "/channels/*/messages") && r.response["content"].as_str().is_some_and(|c| c.contains("no mention arrived"))
+        })
+        .await
+        .unwrap();
+    assert!(says(&expired.response, &format!("<@{}>", h.world.player)));
+    assert_eq!(h.bot().tickets().unwrap().pending_watches(), 0);
+    // A later mention adds nobody.
+    let friend = h.emu.create_user("tarde");
+    h.emu.add_member(h.world.guild, friend, &[]);
+    h.emu.user(h.world.player).say(channel, &format!("<@{friend}>")).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!h.emu.world(|w| w.can_view(channel, friend)));
+    h.finish().await;
+}
