@@ -265,10 +265,13 @@ impl Tickets {
                 return Err(Reply::private(texts.get("discord-error", &[])));
             }
         };
-        if record.guild_id != guild.id || record.channel_id != Some(interaction.channel_id) {
+        if record.guild_id != guild.id {
             return Err(Reply::private(texts.get("unknown-action", &[])));
         }
         match record.status {
+            TicketStatus::Open | TicketStatus::Closing if record.channel_id != Some(interaction.channel_id) => {
+                Err(Reply::private(texts.get("unknown-action", &[])))
+            }
             TicketStatus::Open => Ok((guild, record)),
             TicketStatus::Closing => Err(Reply::private(texts.get("ticket-closing", &[]))),
             _ => Err(Reply::private(texts.get("ticket-closed", &[]))),

@@ -1,7 +1,7 @@
 //! The ticket lifecycle end to end: what Discord shows (channels, overwrites, messages,
 //! components, ephemeral flags, DMs) and what the database holds, for every core flow.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use ticketbot::store::TicketStatus;
 use ticketbot_e2e::{custom_ids, id_of, says, Harness, WAIT};
 
@@ -270,5 +270,198 @@ async fn a_watch_without_a_mention_ends_after_15_seconds() {
     h.emu.user(h.world.player).say(channel, &format!("<@{friend}>")).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!h.emu.world(|w| w.can_view(channel, friend)));
+    h.finish().await;
+}
+
+/// Staff close `channel`'s ticket through its form, with `reason`.
+async fn close(h: &Harness, channel: u64, welcome: &Value, reason: &str) -> Value {
+    let staff = h.emu.user(h.world.staff);
+    let form = staff.click(id_of(welcome), &button(welcome, "close")).unwrap();
+    let modal = form.response(WAIT).await.unwrap();
+    assert_eq!(modal["type"], 9, "a modal");
+    let from = h.emu.log_position();
+    let submitted = staff.submit_modal(&form, &[("reason", reason)]).unwrap();
+    let announcement = submitted.response(WAIT).await.unwrap();
+    assert_eq!(announcement["type"], 4);
+    assert_eq!(announcement["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL, 0, "everyone sees the close");
+    let _ = (from, channel);
+    announcement
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_stores_the_transcript_first_then_dms_and_logs() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 1).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    h.emu.user(h.world.player).say_with_file(channel, "my inventory", "inv.png", b"\x89PNG fake").unwrap();
+
+    // A note first.
+    h.emu.user(h.world.staff).click(id_of(&welcome), &button(&welcome, "note")).unwrap().response(WAIT).await.unwrap();
+    let from = h.emu.log_position();
+    h.emu.user(h.world.staff).say(channel, "player was rude, warned once").unwrap();
+    h.message_where(from, channel, |m| says(m, "added a staff note")).await;
+    let ticket = ticket_of(&h, channel).await;
+    let notes = h.bot().store().notes(ticket.id).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!((notes[0].author_id, notes[0].body.as_str()), (h.world.staff, "player was rude, warned once"));
+
+    // Players cannot close.
+    let refused = h.emu.user(h.world.player).click(id_of(&welcome), &button(&welcome, "close")).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(refused["data"]["content"], "Only staff can do that.");
+
+    let from = h.emu.log_position();
+    let announcement = close(&h, channel, &welcome, "resolvido").await;
+    let text = announcement["data"]["content"].as_str().unwrap();
+    assert!(text.contains("closed this ticket: resolvido") && text.contains("1 seconds"), "{text}");
+    let closing = h.wait_ticket(channel, "closing", |t| t.status != TicketStatus::Open).await;
+    assert_eq!(closing.close_reason.as_deref(), Some("resolvido"));
+
+    let deleted = h.request_after(from, "DELETE", &format!("/channels/{channel}")).await;
+    // The transcript was stored before the deletion was asked for.
+    let page = h.get(&format!("/api/ticket/{}", ticket.transcript_token)).await;
+    assert_eq!(page.0, 200);
+    assert!(page.1.contains("my inventory") && page.1.contains("inv.png") && page.1.contains("player was rude"), "{}", page.1);
+    assert!(page.1.contains("resolvido"));
+    assert!(deleted.status < 300);
+    let ticket = h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed).await;
+    assert_eq!(ticket.closed_by, Some(h.world.staff));
+    assert!(ticket.closed_at.is_some());
+
+    // The opener's DM.
+    let dm = ticketbot_e2e::eventually("the DM", || {
+        let dm_channel = h.emu.world(|w| w.dm_channels.get(&h.world.player).copied())?;
+        h.emu.messages_in(dm_channel).into_iter().next()
+    })
+    .await;
+    let embed = &dm["embeds"][0];
+    assert_eq!(embed["title"], "Your ticket #1 was closed");
+    assert!(embed["description"].as_str().unwrap().contains(&format!("/api/ticket/{}", ticket.transcript_token)));
+    assert_eq!(field(embed, "Closed by"), format!("<@{}>", h.world.staff));
+    assert_eq!(field(embed, "Reason"), "resolvido");
+    assert!(field(embed, "Closed at").starts_with("<t:"));
+
+    // The log.
+    let log = h.message_where(from, h.world.log_channel, |m| m["embeds"][0]["title"] == "Ticket #1 closed").await;
+    let embed = &log["embeds"][0];
+    assert_eq!(field(embed, "Identifier"), "#1");
+    assert_eq!(field(embed, "Token"), format!("`{}`", ticket.transcript_token));
+    assert_eq!(field(embed, "Opened by"), format!("<@{}>", h.world.player));
+    assert_eq!(field(embed, "Closed by"), format!("<@{}>", h.world.staff));
+    assert_eq!(field(embed, "Claimed by"), "—");
+    assert!(field(embed, "Notes").contains("player was rude"));
+    assert!(field(embed, "Transcript").ends_with(&ticket.transcript_token));
+    assert_eq!(field(embed, "DM to the opener"), "delivered");
+    let file = &log["attachments"][0];
+    assert_eq!(file["filename"], "transcript-1.html");
+    let html = reqwest::get(file["url"].as_str().unwrap()).await.unwrap().text().await.unwrap();
+    assert!(html.contains("my inventory"));
+
+    // The opener may open again.
+    let (again, _) = h.open_ticket(h.world.player, "support").await;
+    assert_ne!(again, channel);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_whose_transcript_cannot_be_stored_keeps_the_channel() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    // Break the transcript table, as a full disk or a damaged file would.
+    h.bot().store().call(|db| Ok(db.execute_batch("ALTER TABLE transcripts RENAME TO transcripts_away")?)).await.unwrap();
+    let from = h.emu.log_position();
+    close(&h, channel, &welcome, "").await;
+    let warning = h.message_where(from, channel, |m| says(m, "could not be saved")).await;
+    assert!(says(&warning, "NOT closed"));
+    assert!(h.emu.world(|w| w.channels.contains_key(&channel)), "the channel must survive");
+    assert!(!h.emu.requests().iter().skip(from).any(|r| r.is("DELETE", &format!("/channels/{channel}"))));
+    h.wait_ticket(channel, "open again", |t| t.status == TicketStatus::Open && t.closed_by.is_none()).await;
+
+    // Repaired, the next close goes through.
+    h.bot().store().call(|db| Ok(db.execute_batch("ALTER TABLE transcripts_away RENAME TO transcripts")?)).await.unwrap();
+    close(&h, channel, &welcome, "").await;
+    h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed).await;
+    assert!(!h.emu.world(|w| w.channels.contains_key(&channel)));
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_in_progress_completes_after_a_restart() {
+    let mut h = Harness::start_with("en", |w| w.close_delay_seconds = 2).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    close(&h, channel, &welcome, "fim").await;
+    h.wait_ticket(channel, "closing", |t| t.status == TicketStatus::Closing).await;
+    h.stop().await;
+    assert!(h.emu.world(|w| w.channels.contains_key(&channel)), "stopped before the delay ran out");
+    let from = h.emu.log_position();
+    h.boot().await;
+    h.request_after(from, "DELETE", &format!("/channels/{channel}")).await;
+    let ticket = h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed).await;
+    assert_eq!(ticket.close_reason.as_deref(), Some("fim"));
+    h.message_where(from, h.world.log_channel, |m| m["embeds"][0]["title"] == "Ticket #1 closed").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_deleted_by_hand_closes_its_ticket() {
+    let mut h = Harness::start_in("en").await;
+    let (channel, _) = h.open_ticket(h.world.player, "support").await;
+    h.emu.user(h.world.player).say(channel, "hello?").unwrap();
+    let from = h.emu.log_position();
+    h.emu.delete_channel(channel);
+    let ticket = h.wait_ticket(channel, "closed as an orphan", |t| t.status == TicketStatus::Closed).await;
+    assert_eq!(ticket.closed_by, None);
+    let log = h.message_after(from, h.world.log_channel).await;
+    assert_eq!(log["embeds"][0]["title"], "Ticket #1 closed: its channel was deleted by hand");
+    let page = h.get(&format!("/api/ticket/{}", ticket.transcript_token)).await;
+    assert!(page.1.contains("hello?"));
+    // Not stuck behind the limit.
+    let (second, _) = h.open_ticket(h.world.player, "support").await;
+
+    // Deleted while the bot was away: found at the next start.
+    h.stop().await;
+    h.emu.delete_channel(second);
+    h.boot().await;
+    h.wait_ticket(second, "closed at start", |t| t.status == TicketStatus::Closed).await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_and_foreign_buttons_are_explained() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 3).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let staff = h.emu.user(h.world.staff);
+
+    // During the close delay the other buttons explain instead of acting.
+    close(&h, channel, &welcome, "").await;
+    let answer = staff.click(id_of(&welcome), &button(&welcome, "claim")).unwrap().response(WAIT).await.unwrap();
+    assert_eq!((&answer["data"]["content"], &answer["data"]["flags"]), (&json!("This ticket is being closed."), &json!(64)));
+
+    // Buttons the bot does not know: the original bot's, or a ticket button moved elsewhere.
+    let row = |id: &str| json!({"type": 1, "components": [{"type": 2, "style": 1, "label": "x", "custom_id": id}]});
+    let ticket = ticket_of(&h, channel).await;
+    let old = h.emu.seed_bot_message(h.world.panel_channel, "old panel", vec![row("abrir_ticket")]);
+    let foreign = h.emu.seed_bot_message(h.world.panel_channel, "moved", vec![row(&format!("tb:claim:{}", ticket.id))]);
+    let ghost = h.emu.seed_bot_message(h.world.panel_channel, "ghost", vec![row("tb:claim:999999")]);
+    for (message, id) in [(old, "abrir_ticket".to_owned()), (foreign, format!("tb:claim:{}", ticket.id)), (ghost, "tb:claim:999999".to_owned())] {
+        let answer = staff.click(message, &id).unwrap().response(WAIT).await.unwrap();
+        assert_eq!(answer["data"]["flags"], EPHEMERAL, "{id}");
+        assert!(answer["data"]["content"].as_str().unwrap().starts_with("This button is no longer handled"), "{id}: {answer}");
+    }
+
+    // After the close, a ticket button (on a message that survived elsewhere) says closed.
+    h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed).await;
+    let answer = staff.click(foreign, &format!("tb:claim:{}", ticket.id)).unwrap().response(WAIT).await.unwrap();
+    assert_eq!(answer["data"]["content"], "This ticket is already closed; its buttons no longer work.");
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guild_language_and_overrides_apply() {
+    let h = Harness::start().await;
+    let answer = h.choose_type(h.world.player, "support").await;
+    assert!(text(&answer).starts_with("Seu ticket foi criado"), "{answer}");
+    let channel: u64 = answer["components"][0]["components"][0]["url"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let welcome = ticketbot_e2e::eventually("welcome", || h.emu.messages_in(channel).into_iter().find(|m| !custom_ids(m).is_empty())).await;
+    assert_eq!(field(&welcome["embeds"][0], "Aberto por"), format!("<@{}>", h.world.player));
+    assert_eq!(welcome["components"][0]["components"][0]["label"], "Fechar");
     h.finish().await;
 }

@@ -447,6 +447,32 @@ impl Emulator {
         self.create_channel(guild, name, channel_type::CATEGORY, None)
     }
 
+    /// Puts a message from the bot into `channel` as if it had been posted long ago (e.g. by an
+    /// older version of the bot), without any gateway event; returns its id.
+    pub fn seed_bot_message(&self, channel: u64, content: &str, components: Vec<serde_json::Value>) -> u64 {
+        let mut world = self.inner.world.lock().expect("world lock");
+        let id = world.next_id();
+        let message = world::Message {
+            id,
+            channel_id: channel,
+            author_id: world.bot_id,
+            content: content.to_owned(),
+            embeds: vec![],
+            components,
+            attachments: vec![],
+            flags: 0,
+            timestamp: chrono::Utc::now(),
+            edited: None,
+            ephemeral_for: None,
+            interaction_id: None,
+            reference: None,
+        };
+        world.messages.insert(id, message);
+        drop(world);
+        self.inner.changed();
+        id
+    }
+
     /// Deletes a message as a moderator would in Discord's UI (MESSAGE_DELETE is dispatched).
     pub fn delete_message(&self, channel: u64, message: u64) {
         let data = {
