@@ -12,7 +12,6 @@ guild-not-configured = This server is not configured for tickets. Ask the bot's 
 choose-type-prompt = What is your ticket about?
 choose-type-placeholder = Choose a ticket type
 unknown-action = This button is no longer handled by the bot (it may come from an older version). If you need help, open a new ticket from the panel.
-action-not-available = This action is not available yet.
 discord-error = Discord did not accept the request; please try again in a moment.
 
 # Opening a ticket.

@@ -13,7 +13,6 @@ guild-not-configured = Este servidor não está configurado para tickets. Peça 
 choose-type-prompt = Qual é o assunto do seu ticket?
 choose-type-placeholder = Escolha o tipo de ticket
 unknown-action = Este botão não é mais tratado pelo bot (pode ser de uma versão antiga). Se precisar de ajuda, abra um novo ticket pelo painel.
-action-not-available = Esta ação ainda não está disponível.
 discord-error = O Discord não aceitou o pedido; tente de novo em instantes.
 
 # Abrindo um ticket.

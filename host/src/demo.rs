@@ -48,6 +48,8 @@ pub struct DemoWorld {
     pub moderator: u64,
     /// Seconds between the close announcement and the channel's deletion.
     pub close_delay_seconds: u32,
+    /// Text overrides for `[guild.texts]`.
+    pub text_overrides: Vec<(String, String)>,
 }
 
 impl DemoWorld {
@@ -83,13 +85,14 @@ impl DemoWorld {
             moderator_role,
             moderator,
             close_delay_seconds: 10,
+            text_overrides: Vec::new(),
         }
     }
 
     /// A config serving this guild, with the database at `database` and the web server on
     /// `listen`.
     pub fn config_toml(&self, database: &Path, listen: SocketAddr, locale: &str) -> String {
-        format!(
+        let mut text = format!(
             r#"database = {database:?}
 locale = "{locale}"
 
@@ -131,7 +134,14 @@ staff_roles = [{moderators}]
             overflow = self.overflow_category,
             delay = self.close_delay_seconds,
             moderators = self.moderator_role,
-        )
+        );
+        if !self.text_overrides.is_empty() {
+            text.push_str("\n[guild.texts]\n");
+            for (key, value) in &self.text_overrides {
+                text.push_str(&format!("{key} = {value:?}\n"));
+            }
+        }
+        text
     }
 
     /// The parsed config (checked like any file).

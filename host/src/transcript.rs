@@ -53,16 +53,34 @@ time{color:#949ba4;font-size:12px;margin-left:6px}.content{white-space:pre-wrap;
 a{color:#00a8fc}";
 
 fn time(at: &DateTime<Utc>) -> String {
-    format!("<time datetime=\"{}\">{}</time>", at.to_rfc3339(), at.format("%Y-%m-%d %H:%M UTC"))
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        at.to_rfc3339(),
+        at.format("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// Renders the page.
 pub fn render(input: &TranscriptInput<'_>) -> String {
     let t = input.texts;
     let ticket = input.ticket;
-    let names: HashMap<u64, &str> = input.messages.iter().map(|m| (m.author_id, m.author_name.as_str())).collect();
-    let name = |id: u64| names.get(&id).map_or_else(|| id.to_string(), |n| format!("{} ({id})", n));
-    let title = t.get("transcript-title", &[("number", &ticket.number.to_string()), ("type", input.type_label)]);
+    let names: HashMap<u64, &str> = input
+        .messages
+        .iter()
+        .map(|m| (m.author_id, m.author_name.as_str()))
+        .collect();
+    let name = |id: u64| {
+        names
+            .get(&id)
+            .map_or_else(|| id.to_string(), |n| format!("{} ({id})", n))
+    };
+    let title = t.get(
+        "transcript-title",
+        &[
+            ("number", &ticket.number.to_string()),
+            ("type", input.type_label),
+        ],
+    );
     let mut page = String::with_capacity(4096 + input.messages.len() * 256);
     let _ = write!(
         page,
@@ -73,13 +91,28 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
         escape(&title)
     );
     let mut fact = |label: &str, value: String| {
-        let _ = write!(page, "<dt>{}</dt><dd>{}</dd>", escape(&t.get(label, &[])), value);
+        let _ = write!(
+            page,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(&t.get(label, &[])),
+            value
+        );
     };
     fact("field-opened-by", escape(&name(ticket.opener_id)));
     fact("field-opened-at", time(&ticket.opened_at));
     fact("field-closed-at", time(&input.closed_at));
-    fact("field-closed-by", ticket.closed_by.map_or_else(|| escape(&t.get("nobody", &[])), |id| escape(&name(id))));
-    fact("field-claimed-by", ticket.claimed_by.map_or_else(|| escape(&t.get("nobody", &[])), |id| escape(&name(id))));
+    fact(
+        "field-closed-by",
+        ticket
+            .closed_by
+            .map_or_else(|| escape(&t.get("nobody", &[])), |id| escape(&name(id))),
+    );
+    fact(
+        "field-claimed-by",
+        ticket
+            .claimed_by
+            .map_or_else(|| escape(&t.get("nobody", &[])), |id| escape(&name(id))),
+    );
     if let Some(reason) = &ticket.close_reason {
         fact("field-reason", escape(reason));
     }
@@ -96,21 +129,42 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
             );
         }
     }
-    let _ = write!(page, "</header><main><h2>{}</h2>", escape(&t.get("transcript-messages", &[])));
+    let _ = write!(
+        page,
+        "</header><main><h2>{}</h2>",
+        escape(&t.get("transcript-messages", &[]))
+    );
     if input.messages.is_empty() {
         let _ = write!(page, "<p>{}</p>", escape(&t.get("transcript-empty", &[])));
     }
     for message in input.messages {
-        let class = if message.deleted { "msg deleted" } else { "msg" };
-        let _ = write!(page, "<article class=\"{class}\" id=\"m{}\"><span class=\"author\">{}</span>", message.message_id, escape(&message.author_name));
+        let class = if message.deleted {
+            "msg deleted"
+        } else {
+            "msg"
+        };
+        let _ = write!(
+            page,
+            "<article class=\"{class}\" id=\"m{}\"><span class=\"author\">{}</span>",
+            message.message_id,
+            escape(&message.author_name)
+        );
         if message.author_bot {
             page.push_str("<span class=\"bot\">BOT</span>");
         }
         page.push_str(&time(&message.sent_at));
         if message.deleted {
-            let _ = write!(page, " <span class=\"tag\">({})</span>", escape(&t.get("transcript-deleted", &[])));
+            let _ = write!(
+                page,
+                " <span class=\"tag\">({})</span>",
+                escape(&t.get("transcript-deleted", &[]))
+            );
         }
-        let _ = write!(page, "<div class=\"content\">{}</div>", escape(&message.content));
+        let _ = write!(
+            page,
+            "<div class=\"content\">{}</div>",
+            escape(&message.content)
+        );
         for embed in message.embeds.as_array().into_iter().flatten() {
             let title = embed["title"].as_str().unwrap_or_default();
             let description = embed["description"].as_str().unwrap_or_default();
@@ -130,7 +184,12 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
             let url = attachment["url"].as_str().unwrap_or_default();
             let safe = url.starts_with("https://") || url.starts_with("http://");
             if safe {
-                let _ = write!(page, "<div>📎 <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></div>", escape(url), escape(filename));
+                let _ = write!(
+                    page,
+                    "<div>📎 <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></div>",
+                    escape(url),
+                    escape(filename)
+                );
             } else {
                 let _ = write!(page, "<div>📎 {}</div>", escape(filename));
             }

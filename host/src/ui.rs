@@ -200,7 +200,10 @@ impl OutMessage {
 
     /// Attaches a file.
     pub fn file(mut self, name: impl Into<String>, bytes: Vec<u8>) -> Self {
-        self.files.push(OutFile { name: name.into(), bytes });
+        self.files.push(OutFile {
+            name: name.into(),
+            bytes,
+        });
         self
     }
 
@@ -241,20 +244,36 @@ pub enum Reply {
 
 impl Component {
     /// A button.
-    pub fn button(custom_id: impl Into<String>, label: impl Into<String>, style: ButtonStyle) -> Self {
-        Component::Button { custom_id: custom_id.into(), label: label.into(), emoji: None, style, disabled: false }
+    pub fn button(
+        custom_id: impl Into<String>,
+        label: impl Into<String>,
+        style: ButtonStyle,
+    ) -> Self {
+        Component::Button {
+            custom_id: custom_id.into(),
+            label: label.into(),
+            emoji: None,
+            style,
+            disabled: false,
+        }
     }
 
     /// A link button.
     pub fn link(label: impl Into<String>, url: impl Into<String>) -> Self {
-        Component::Link { label: label.into(), url: url.into() }
+        Component::Link {
+            label: label.into(),
+            url: url.into(),
+        }
     }
 }
 
 impl Reply {
     /// A text reply everyone in the channel sees.
     pub fn public(text: impl Into<String>) -> Self {
-        Reply::Message { message: OutMessage::text(text), ephemeral: false }
+        Reply::Message {
+            message: OutMessage::text(text),
+            ephemeral: false,
+        }
     }
 
     /// An ephemeral text reply.

@@ -180,7 +180,10 @@ fn check_guild(
     }
     let close_delay = raw.close_delay_seconds.unwrap_or(10);
     if !(0..=300).contains(&close_delay) {
-        checker.report(&path.key("close_delay_seconds"), "must be between 0 and 300");
+        checker.report(
+            &path.key("close_delay_seconds"),
+            "must be between 0 and 300",
+        );
     }
     let channel_name = raw
         .channel_name

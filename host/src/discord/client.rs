@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    Channel, ChannelId, ChannelType, CreateChannel, CreateCommand, CreateInteractionResponseFollowup,
-    EditInteractionResponse, EditMessage, GuildId, Http, InteractionId, MessageId,
-    PermissionOverwriteType, UserId,
+    Channel, ChannelId, ChannelType, CreateChannel, CreateCommand,
+    CreateInteractionResponseFollowup, EditInteractionResponse, EditMessage, GuildId, Http,
+    InteractionId, MessageId, PermissionOverwriteType, UserId,
 };
 use serenity::http::HttpError;
 
@@ -229,18 +229,28 @@ impl DiscordClient {
 
     /// The permission overwrites of a channel or category.
     pub async fn overwrites(&self, channel: u64) -> Result<Vec<Overwrite>, DiscordError> {
-        let found = retry(RetryPolicy::STANDARD, "get channel", || self.http.get_channel(ChannelId::new(channel)))
-            .await
-            .map_err(|e| DiscordError::from_serenity("get channel", e))?;
+        let found = retry(RetryPolicy::STANDARD, "get channel", || {
+            self.http.get_channel(ChannelId::new(channel))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("get channel", e))?;
         Ok(match found {
-            Channel::Guild(channel) => channel.permission_overwrites.iter().filter_map(convert::overwrite_from).collect(),
+            Channel::Guild(channel) => channel
+                .permission_overwrites
+                .iter()
+                .filter_map(convert::overwrite_from)
+                .collect(),
             _ => Vec::new(),
         })
     }
 
     /// Whether channel `channel` still exists.
     pub async fn channel_exists(&self, channel: u64) -> Result<bool, DiscordError> {
-        match retry(RetryPolicy::STANDARD, "get channel", || self.http.get_channel(ChannelId::new(channel))).await {
+        match retry(RetryPolicy::STANDARD, "get channel", || {
+            self.http.get_channel(ChannelId::new(channel))
+        })
+        .await
+        {
             Ok(_) => Ok(true),
             Err(error) => match DiscordError::from_serenity("get channel", error) {
                 DiscordError::Rejected { status: 404, .. } => Ok(false),
@@ -251,18 +261,32 @@ impl DiscordClient {
 
     /// The channels of `guild`.
     pub async fn guild_channels(&self, guild: u64) -> Result<Vec<ChannelInfo>, DiscordError> {
-        let channels = retry(RetryPolicy::STANDARD, "list channels", || GuildId::new(guild).channels(&*self.http))
-            .await
-            .map_err(|e| DiscordError::from_serenity("list channels", e))?;
+        let channels = retry(RetryPolicy::STANDARD, "list channels", || {
+            GuildId::new(guild).channels(&*self.http)
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("list channels", e))?;
         Ok(channels
             .values()
-            .map(|c| ChannelInfo { id: c.id.get(), name: c.name.clone(), parent: c.parent_id.map(|p| p.get()) })
+            .map(|c| ChannelInfo {
+                id: c.id.get(),
+                name: c.name.clone(),
+                parent: c.parent_id.map(|p| p.get()),
+            })
             .collect())
     }
 
     /// The roles of member `user` in `guild` (`None` when not a member).
-    pub async fn member_roles(&self, guild: u64, user: u64) -> Result<Option<Vec<u64>>, DiscordError> {
-        match retry(RetryPolicy::STANDARD, "get member", || self.http.get_member(GuildId::new(guild), UserId::new(user))).await {
+    pub async fn member_roles(
+        &self,
+        guild: u64,
+        user: u64,
+    ) -> Result<Option<Vec<u64>>, DiscordError> {
+        match retry(RetryPolicy::STANDARD, "get member", || {
+            self.http.get_member(GuildId::new(guild), UserId::new(user))
+        })
+        .await
+        {
             Ok(member) => Ok(Some(member.roles.iter().map(|r| r.get()).collect())),
             Err(error) => match DiscordError::from_serenity("get member", error) {
                 DiscordError::Rejected { status: 404, .. } => Ok(None),
@@ -298,7 +322,11 @@ impl DiscordClient {
 
     /// Deletes a channel; one already gone counts as deleted.
     pub async fn delete_channel(&self, channel: u64) -> Result<(), DiscordError> {
-        match retry(RetryPolicy::STANDARD, "delete channel", || ChannelId::new(channel).delete(&*self.http)).await {
+        match retry(RetryPolicy::STANDARD, "delete channel", || {
+            ChannelId::new(channel).delete(&*self.http)
+        })
+        .await
+        {
             Ok(_) => Ok(()),
             Err(error) => match DiscordError::from_serenity("delete channel", error) {
                 DiscordError::Rejected { status: 404, .. } => Ok(()),
@@ -308,7 +336,11 @@ impl DiscordClient {
     }
 
     /// Sets one permission overwrite on a channel.
-    pub async fn set_overwrite(&self, channel: u64, overwrite: Overwrite) -> Result<(), DiscordError> {
+    pub async fn set_overwrite(
+        &self,
+        channel: u64,
+        overwrite: Overwrite,
+    ) -> Result<(), DiscordError> {
         let permission = convert::overwrite(&overwrite);
         retry(RetryPolicy::STANDARD, "set permissions", || {
             ChannelId::new(channel).create_permission(&*self.http, permission.clone())
@@ -318,16 +350,28 @@ impl DiscordClient {
     }
 
     /// Removes a member's overwrite from a channel.
-    pub async fn remove_member_overwrite(&self, channel: u64, user: u64) -> Result<(), DiscordError> {
+    pub async fn remove_member_overwrite(
+        &self,
+        channel: u64,
+        user: u64,
+    ) -> Result<(), DiscordError> {
         retry(RetryPolicy::STANDARD, "remove permissions", || {
-            ChannelId::new(channel).delete_permission(&*self.http, PermissionOverwriteType::Member(UserId::new(user)))
+            ChannelId::new(channel).delete_permission(
+                &*self.http,
+                PermissionOverwriteType::Member(UserId::new(user)),
+            )
         })
         .await
         .map_err(|e| DiscordError::from_serenity("remove permissions", e))
     }
 
     /// Replaces a message's content, embeds and components.
-    pub async fn edit_message(&self, channel: u64, message: u64, content: &OutMessage) -> Result<(), DiscordError> {
+    pub async fn edit_message(
+        &self,
+        channel: u64,
+        message: u64,
+        content: &OutMessage,
+    ) -> Result<(), DiscordError> {
         let mut edit = EditMessage::new()
             .embeds(content.embeds.iter().map(convert::embed).collect())
             .components(convert::rows(&content.rows));
@@ -344,9 +388,11 @@ impl DiscordClient {
 
     /// Sends a direct message; fails with code 50007 when the user does not accept DMs.
     pub async fn send_dm(&self, user: u64, message: &OutMessage) -> Result<u64, DiscordError> {
-        let channel = retry(RetryPolicy::STANDARD, "open DM", || UserId::new(user).create_dm_channel(&*self.http))
-            .await
-            .map_err(|e| DiscordError::from_serenity("open DM", e))?;
+        let channel = retry(RetryPolicy::STANDARD, "open DM", || {
+            UserId::new(user).create_dm_channel(&*self.http)
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("open DM", e))?;
         self.send_message(channel.id.get(), message).await
     }
 }

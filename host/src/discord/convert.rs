@@ -1,15 +1,18 @@
 //! Conversions between serenity's types and the bot's own (`ui`, `event`).
 
 use serenity::all::{
-    CreateAttachment, CreateInputText, CreateModal, InputTextStyle, PermissionOverwrite, PermissionOverwriteType, Permissions, UserId, RoleId,
     ActionRowComponent, ButtonStyle as SButtonStyle, CommandDataOptionValue,
-    ComponentInteractionDataKind, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
-    CreateSelectMenuKind, CreateSelectMenuOption, Interaction as SInteraction, Member, Message,
-    PartialMember, ReactionType, User,
+    ComponentInteractionDataKind, CreateActionRow, CreateAttachment, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateInputText, CreateInteractionResponse,
+    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption, InputTextStyle, Interaction as SInteraction,
+    Member, Message, PartialMember, PermissionOverwrite, PermissionOverwriteType, Permissions,
+    ReactionType, RoleId, User, UserId,
 };
 
-use crate::event::{Actor, AttachmentRef, ChatMessage, Interaction, InteractionKind, InteractionRef};
+use crate::event::{
+    Actor, AttachmentRef, ChatMessage, Interaction, InteractionKind, InteractionRef,
+};
 use crate::ui::{ButtonStyle, Component, Embed, OutMessage, Overwrite, OverwriteTarget, Reply};
 
 fn emoji(text: &str) -> ReactionType {
@@ -109,7 +112,11 @@ pub fn message(m: &OutMessage) -> CreateMessage {
     let mut out = CreateMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
         .components(rows(&m.rows))
-        .add_files(m.files.iter().map(|f| CreateAttachment::bytes(f.bytes.clone(), f.name.clone())));
+        .add_files(
+            m.files
+                .iter()
+                .map(|f| CreateAttachment::bytes(f.bytes.clone(), f.name.clone())),
+        );
     if let Some(content) = &m.content {
         out = out.content(content);
     }
@@ -135,11 +142,19 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
         Reply::Update(message) => {
             CreateInteractionResponse::UpdateMessage(response_message(message))
         }
-        Reply::Modal { custom_id, title, inputs } => {
+        Reply::Modal {
+            custom_id,
+            title,
+            inputs,
+        } => {
             let rows = inputs
                 .iter()
                 .map(|input| {
-                    let style = if input.paragraph { InputTextStyle::Paragraph } else { InputTextStyle::Short };
+                    let style = if input.paragraph {
+                        InputTextStyle::Paragraph
+                    } else {
+                        InputTextStyle::Short
+                    };
                     CreateActionRow::InputText(
                         CreateInputText::new(style, &input.label, &input.custom_id)
                             .required(input.required)
@@ -193,7 +208,8 @@ pub fn chat_message(m: &Message) -> ChatMessage {
         content: m.content.clone(),
         mentions: m.mentions.iter().map(|u| u.id.get()).collect(),
         from_bot: m.author.bot,
-        sent_at: chrono::DateTime::from_timestamp(m.timestamp.unix_timestamp(), 0).unwrap_or_else(chrono::Utc::now),
+        sent_at: chrono::DateTime::from_timestamp(m.timestamp.unix_timestamp(), 0)
+            .unwrap_or_else(chrono::Utc::now),
         attachments: m
             .attachments
             .iter()
@@ -309,7 +325,11 @@ pub fn overwrite(o: &Overwrite) -> PermissionOverwrite {
         OverwriteTarget::Role(id) => PermissionOverwriteType::Role(RoleId::new(id)),
         OverwriteTarget::Member(id) => PermissionOverwriteType::Member(UserId::new(id)),
     };
-    PermissionOverwrite { allow: Permissions::from_bits_truncate(o.allow), deny: Permissions::from_bits_truncate(o.deny), kind }
+    PermissionOverwrite {
+        allow: Permissions::from_bits_truncate(o.allow),
+        deny: Permissions::from_bits_truncate(o.deny),
+        kind,
+    }
 }
 
 /// A permission overwrite in the bot's terms (`None` for kinds it does not know).
@@ -319,5 +339,9 @@ pub fn overwrite_from(o: &PermissionOverwrite) -> Option<Overwrite> {
         PermissionOverwriteType::Member(id) => OverwriteTarget::Member(id.get()),
         _ => return None,
     };
-    Some(Overwrite { target, allow: o.allow.bits(), deny: o.deny.bits() })
+    Some(Overwrite {
+        target,
+        allow: o.allow.bits(),
+        deny: o.deny.bits(),
+    })
 }

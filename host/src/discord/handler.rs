@@ -3,7 +3,8 @@
 use std::sync::{Arc, OnceLock};
 
 use serenity::all::{
-    ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message, MessageId, Ready,
+    ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message,
+    MessageId, Ready,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
@@ -65,7 +66,12 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn channel_delete(&self, _ctx: Context, channel: GuildChannel, _messages: Option<Vec<Message>>) {
+    async fn channel_delete(
+        &self,
+        _ctx: Context,
+        channel: GuildChannel,
+        _messages: Option<Vec<Message>>,
+    ) {
         if let Some(tickets) = self.tickets() {
             tickets.on_channel_deleted(channel.id.get()).await;
         }

@@ -33,7 +33,11 @@ pub struct CapturedMessage {
 
 impl Store {
     /// Captures (or, on an edit, replaces) a message of ticket `ticket`.
-    pub async fn capture_message(&self, ticket: i64, message: CapturedMessage) -> Result<(), StoreError> {
+    pub async fn capture_message(
+        &self,
+        ticket: i64,
+        message: CapturedMessage,
+    ) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
                 "INSERT OR REPLACE INTO ticket_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -59,7 +63,10 @@ impl Store {
     /// Marks a captured message deleted (it stays in the transcript, marked).
     pub async fn mark_message_deleted(&self, message_id: u64) -> Result<(), StoreError> {
         self.call(move |db| {
-            db.execute("UPDATE ticket_messages SET deleted = true WHERE message_id = ?", params![message_id])?;
+            db.execute(
+                "UPDATE ticket_messages SET deleted = true WHERE message_id = ?",
+                params![message_id],
+            )?;
             Ok(())
         })
         .await

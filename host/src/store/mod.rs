@@ -22,8 +22,8 @@ use tokio::sync::oneshot;
 pub use events::EventRecord;
 pub use messages::CapturedMessage;
 pub use notes::NoteRecord;
-pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use panels::PanelRecord;
+pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
 
 use duckdb::Connection;

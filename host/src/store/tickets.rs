@@ -43,7 +43,10 @@ impl TicketStatus {
 
     /// Whether the ticket still counts against the opener's limit and has a channel.
     pub fn is_active(self) -> bool {
-        matches!(self, TicketStatus::Opening | TicketStatus::Open | TicketStatus::Closing)
+        matches!(
+            self,
+            TicketStatus::Opening | TicketStatus::Open | TicketStatus::Closing
+        )
     }
 }
 
@@ -106,7 +109,8 @@ pub enum Reservation {
     AtLimit(Vec<TicketRecord>),
 }
 
-const COLUMNS: &str = "id, guild_id, number, type_id, channel_id, opener_id, status, claimed_by, opened_at, \
+const COLUMNS: &str =
+    "id, guild_id, number, type_id, channel_id, opener_id, status, claimed_by, opened_at, \
      closed_at, closed_by, close_reason, close_due_at, welcome_message_id, transcript_token";
 
 fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
@@ -130,7 +134,11 @@ fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
     })
 }
 
-fn active(db: &duckdb::Connection, guild_id: u64, opener_id: u64) -> duckdb::Result<Vec<TicketRecord>> {
+fn active(
+    db: &duckdb::Connection,
+    guild_id: u64,
+    opener_id: u64,
+) -> duckdb::Result<Vec<TicketRecord>> {
     let mut statement = db.prepare(&format!(
         "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND opener_id = ? \
          AND status IN ('opening', 'open', 'closing') ORDER BY id"
@@ -175,15 +183,26 @@ impl Store {
     /// Drops a reservation whose channel could not be created.
     pub async fn release_ticket(&self, id: i64) -> Result<(), StoreError> {
         self.call(move |db| {
-            db.execute("DELETE FROM ticket_members WHERE ticket_id = ?", params![id])?;
-            db.execute("DELETE FROM tickets WHERE id = ? AND status = 'opening'", params![id])?;
+            db.execute(
+                "DELETE FROM ticket_members WHERE ticket_id = ?",
+                params![id],
+            )?;
+            db.execute(
+                "DELETE FROM tickets WHERE id = ? AND status = 'opening'",
+                params![id],
+            )?;
             Ok(())
         })
         .await
     }
 
     /// Marks a reserved ticket open in `channel` with its welcome message.
-    pub async fn ticket_opened(&self, id: i64, channel: u64, welcome: Option<u64>) -> Result<(), StoreError> {
+    pub async fn ticket_opened(
+        &self,
+        id: i64,
+        channel: u64,
+        welcome: Option<u64>,
+    ) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
                 "UPDATE tickets SET status = 'open', channel_id = ?, welcome_message_id = ? WHERE id = ?",
@@ -198,14 +217,21 @@ impl Store {
     pub async fn ticket(&self, id: i64) -> Result<Option<TicketRecord>, StoreError> {
         self.call(move |db| {
             Ok(db
-                .query_row(&format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"), params![id], ticket)
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
+                    params![id],
+                    ticket,
+                )
                 .optional()?)
         })
         .await
     }
 
     /// The active ticket whose channel is `channel`.
-    pub async fn ticket_in_channel(&self, channel: u64) -> Result<Option<TicketRecord>, StoreError> {
+    pub async fn ticket_in_channel(
+        &self,
+        channel: u64,
+    ) -> Result<Option<TicketRecord>, StoreError> {
         self.call(move |db| {
             Ok(db
                 .query_row(
@@ -236,8 +262,9 @@ impl Store {
     /// Every ticket of `guild`, oldest first.
     pub async fn tickets_of_guild(&self, guild: u64) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement =
-                db.prepare(&format!("SELECT {COLUMNS} FROM tickets WHERE guild_id = ? ORDER BY number"))?;
+            let mut statement = db.prepare(&format!(
+                "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? ORDER BY number"
+            ))?;
             let rows = statement.query_map(params![guild], ticket)?;
             Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
         })
@@ -247,7 +274,10 @@ impl Store {
     /// Sets or clears the claimer.
     pub async fn set_claim(&self, id: i64, staff: Option<u64>) -> Result<(), StoreError> {
         self.call(move |db| {
-            db.execute("UPDATE tickets SET claimed_by = ? WHERE id = ?", params![staff, id])?;
+            db.execute(
+                "UPDATE tickets SET claimed_by = ? WHERE id = ?",
+                params![staff, id],
+            )?;
             Ok(())
         })
         .await
@@ -319,7 +349,10 @@ impl Store {
     /// Records that `user` was removed from the ticket.
     pub async fn remove_member(&self, id: i64, user: u64) -> Result<(), StoreError> {
         self.call(move |db| {
-            db.execute("DELETE FROM ticket_members WHERE ticket_id = ? AND user_id = ?", params![id, user])?;
+            db.execute(
+                "DELETE FROM ticket_members WHERE ticket_id = ? AND user_id = ?",
+                params![id, user],
+            )?;
             Ok(())
         })
         .await
@@ -328,8 +361,9 @@ impl Store {
     /// The ticket's members (the opener first, then in the order they were added).
     pub async fn members(&self, id: i64) -> Result<Vec<u64>, StoreError> {
         self.call(move |db| {
-            let mut statement =
-                db.prepare("SELECT user_id FROM ticket_members WHERE ticket_id = ? ORDER BY added_at, user_id")?;
+            let mut statement = db.prepare(
+                "SELECT user_id FROM ticket_members WHERE ticket_id = ? ORDER BY added_at, user_id",
+            )?;
             let rows = statement.query_map(params![id], |row| row.get(0))?;
             Ok(rows.collect::<duckdb::Result<Vec<u64>>>()?)
         })

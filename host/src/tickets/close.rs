@@ -40,7 +40,12 @@ const DMS_CLOSED: isize = 50007;
 const STALE_OPENING: Duration = Duration::from_secs(120);
 
 fn format_duration(seconds: i64) -> String {
-    let (d, h, m, s) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+        seconds % 60,
+    );
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),
         (0, 0, _) => format!("{m}m {s}s"),
@@ -59,7 +64,10 @@ impl Tickets {
         let texts = self.texts(Some(guild.id));
         Reply::Modal {
             custom_id: CustomId::CloseForm { ticket: ticket.id }.to_string(),
-            title: texts.get("close-form-title", &[("number", &ticket.number.to_string())]),
+            title: texts.get(
+                "close-form-title",
+                &[("number", &ticket.number.to_string())],
+            ),
             inputs: vec![TextInput {
                 custom_id: REASON_FIELD.into(),
                 label: texts.get("close-form-reason", &[]),
@@ -90,7 +98,11 @@ impl Tickets {
             _ => None,
         };
         let due = Utc::now() + guild.close_delay;
-        match self.store.begin_close(ticket.id, interaction.user.id, reason.clone(), due).await {
+        match self
+            .store
+            .begin_close(ticket.id, interaction.user.id, reason.clone(), due)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return Handled::Reply(Reply::private(texts.get("ticket-closing", &[]))),
             Err(error) => {
@@ -101,10 +113,23 @@ impl Tickets {
         let staff = format!("<@{}>", interaction.user.id);
         let seconds = guild.close_delay.as_secs().to_string();
         let announcement = match &reason {
-            Some(reason) => texts.get("close-announcement-reason", &[("staff", &staff), ("reason", reason), ("seconds", &seconds)]),
-            None => texts.get("close-announcement", &[("staff", &staff), ("seconds", &seconds)]),
+            Some(reason) => texts.get(
+                "close-announcement-reason",
+                &[("staff", &staff), ("reason", reason), ("seconds", &seconds)],
+            ),
+            None => texts.get(
+                "close-announcement",
+                &[("staff", &staff), ("seconds", &seconds)],
+            ),
         };
-        self.log_event(guild.id, Some(ticket.id), Some(interaction.user.id), "ticket.closing", json!({"reason": reason})).await;
+        self.log_event(
+            guild.id,
+            Some(ticket.id),
+            Some(interaction.user.id),
+            "ticket.closing",
+            json!({"reason": reason}),
+        )
+        .await;
         let this = self.clone();
         let delay = guild.close_delay;
         let after: After = Box::pin(async move {
@@ -137,7 +162,9 @@ impl Tickets {
                 return;
             }
         };
-        let Some(guild) = self.guild(ticket.guild_id) else { return };
+        let Some(guild) = self.guild(ticket.guild_id) else {
+            return;
+        };
         if let Err(failure) = self.end(guild, &ticket, Ending::Closed).await {
             if let Err(error) = self.store.abort_close(id).await {
                 tracing::error!(%error, ticket = id, "could not reopen a ticket whose close failed");
@@ -147,12 +174,19 @@ impl Tickets {
     }
 
     /// The opener cancels: answered first, then the channel goes.
-    pub(super) fn cancel(self: &Arc<Self>, guild: &GuildConfig, ticket: TicketRecord, by: u64) -> Handled {
+    pub(super) fn cancel(
+        self: &Arc<Self>,
+        guild: &GuildConfig,
+        ticket: TicketRecord,
+        by: u64,
+    ) -> Handled {
         let texts = self.texts(Some(guild.id));
         let this = self.clone();
         let guild_id = guild.id;
         let after: After = Box::pin(async move {
-            let Some(guild) = this.guild(guild_id) else { return };
+            let Some(guild) = this.guild(guild_id) else {
+                return;
+            };
             let mut ticket = ticket;
             ticket.closed_by = Some(by);
             if let Err(failure) = this.end(guild, &ticket, Ending::Cancelled).await {
@@ -172,10 +206,20 @@ impl Tickets {
                 return;
             }
         };
-        let Some(guild) = self.guild(ticket.guild_id) else { return };
-        tracing::info!(ticket = ticket.id, channel, "ticket channel deleted by hand; closing the ticket");
+        let Some(guild) = self.guild(ticket.guild_id) else {
+            return;
+        };
+        tracing::info!(
+            ticket = ticket.id,
+            channel,
+            "ticket channel deleted by hand; closing the ticket"
+        );
         if let Err(failure) = self.end(guild, &ticket, Ending::Orphaned).await {
-            tracing::error!(?failure, ticket = ticket.id, "closing an orphaned ticket failed");
+            tracing::error!(
+                ?failure,
+                ticket = ticket.id,
+                "closing an orphaned ticket failed"
+            );
         }
     }
 
@@ -190,7 +234,9 @@ impl Tickets {
             }
         };
         for ticket in active.into_iter().filter(|t| guilds.contains(&t.guild_id)) {
-            let Some(guild) = self.guild(ticket.guild_id) else { continue };
+            let Some(guild) = self.guild(ticket.guild_id) else {
+                continue;
+            };
             match ticket.status {
                 TicketStatus::Closing => {
                     let due = ticket.close_due_at.unwrap_or_else(Utc::now);
@@ -207,15 +253,23 @@ impl Tickets {
                     }
                 }
                 TicketStatus::Open => {
-                    let Some(channel) = ticket.channel_id else { continue };
+                    let Some(channel) = ticket.channel_id else {
+                        continue;
+                    };
                     match self.discord.channel_exists(channel).await {
                         Ok(true) => {}
                         Ok(false) => {
                             if let Err(failure) = self.end(guild, &ticket, Ending::Orphaned).await {
-                                tracing::error!(?failure, ticket = ticket.id, "closing an orphaned ticket failed");
+                                tracing::error!(
+                                    ?failure,
+                                    ticket = ticket.id,
+                                    "closing an orphaned ticket failed"
+                                );
                             }
                         }
-                        Err(error) => tracing::warn!(%error, channel, "could not check a ticket channel"),
+                        Err(error) => {
+                            tracing::warn!(%error, channel, "could not check a ticket channel")
+                        }
                     }
                 }
                 _ => {}
@@ -225,18 +279,29 @@ impl Tickets {
 
     /// Stores the transcript, deletes the channel (unless already gone), marks the ticket
     /// ended, and tells the opener and the log channel.
-    async fn end(&self, guild: &GuildConfig, ticket: &TicketRecord, ending: Ending) -> Result<(), EndFailure> {
+    async fn end(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        ending: Ending,
+    ) -> Result<(), EndFailure> {
         let texts = self.texts(Some(guild.id));
         let now = Utc::now();
-        let type_label = guild.ticket_type(&ticket.type_id).map_or(ticket.type_id.clone(), |t| t.label.clone());
+        let type_label = guild
+            .ticket_type(&ticket.type_id)
+            .map_or(ticket.type_id.clone(), |t| t.label.clone());
         let notes = self.store.notes(ticket.id).await.map_err(|error| {
             tracing::error!(%error, "reading notes for a transcript failed");
             EndFailure::Transcript
         })?;
-        let messages = self.store.captured_messages(ticket.id).await.map_err(|error| {
-            tracing::error!(%error, "reading messages for a transcript failed");
-            EndFailure::Transcript
-        })?;
+        let messages = self
+            .store
+            .captured_messages(ticket.id)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "reading messages for a transcript failed");
+                EndFailure::Transcript
+            })?;
         let guild_name = guild.name.clone().unwrap_or_else(|| guild.id.to_string());
         let page = transcript::render(&TranscriptInput {
             guild_name: &guild_name,
@@ -247,8 +312,15 @@ impl Tickets {
             messages: &messages,
             texts,
         });
-        let stored = StoredTranscript { encoding: "identity".into(), body: page.clone().into_bytes() };
-        if let Err(error) = self.store.save_transcript(ticket.id, &ticket.transcript_token, stored).await {
+        let stored = StoredTranscript {
+            encoding: "identity".into(),
+            body: page.clone().into_bytes(),
+        };
+        if let Err(error) = self
+            .store
+            .save_transcript(ticket.id, &ticket.transcript_token, stored)
+            .await
+        {
             tracing::error!(%error, ticket = ticket.id, "storing a transcript failed; the channel is kept");
             return Err(EndFailure::Transcript);
         }
@@ -260,8 +332,16 @@ impl Tickets {
                 }
             }
         }
-        let status = if ending == Ending::Cancelled { TicketStatus::Cancelled } else { TicketStatus::Closed };
-        let by = if ending == Ending::Orphaned { None } else { ticket.closed_by };
+        let status = if ending == Ending::Cancelled {
+            TicketStatus::Cancelled
+        } else {
+            TicketStatus::Closed
+        };
+        let by = if ending == Ending::Orphaned {
+            None
+        } else {
+            ticket.closed_by
+        };
         if let Err(error) = self.store.finish_ticket(ticket.id, status, by, now).await {
             tracing::error!(%error, ticket = ticket.id, "marking a ticket ended failed");
         }
@@ -270,22 +350,39 @@ impl Tickets {
             Ending::Cancelled => "ticket.cancelled",
             Ending::Orphaned => "ticket.orphaned",
         };
-        self.log_event(guild.id, Some(ticket.id), by, kind, json!({"reason": ticket.close_reason})).await;
+        self.log_event(
+            guild.id,
+            Some(ticket.id),
+            by,
+            kind,
+            json!({"reason": ticket.close_reason}),
+        )
+        .await;
 
         let link = self.transcript_url(&ticket.transcript_token);
         let nobody = texts.get("nobody", &[]);
         let who = |id: Option<u64>| id.map_or_else(|| nobody.clone(), |id| format!("<@{id}>"));
-        let reason = ticket.close_reason.clone().unwrap_or_else(|| texts.get("no-reason", &[]));
+        let reason = ticket
+            .close_reason
+            .clone()
+            .unwrap_or_else(|| texts.get("no-reason", &[]));
         let number = ticket.number.to_string();
         let mut dm_result = None;
         if ending == Ending::Closed {
             let dm = OutMessage::embed(
                 Embed::new(
                     texts.get("dm-closed-title", &[("number", &number)]),
-                    texts.get("dm-closed-description", &[("guild", &guild_name), ("link", &link)]),
+                    texts.get(
+                        "dm-closed-description",
+                        &[("guild", &guild_name), ("link", &link)],
+                    ),
                 )
                 .color(TICKET_COLOR)
-                .field(texts.get("field-closed-by", &[]), who(ticket.closed_by), true)
+                .field(
+                    texts.get("field-closed-by", &[]),
+                    who(ticket.closed_by),
+                    true,
+                )
                 .field(texts.get("field-closed-at", &[]), discord_time(now), true)
                 .field(texts.get("field-reason", &[]), reason.clone(), false),
             );
@@ -307,8 +404,11 @@ impl Tickets {
         let notes_text = if notes.is_empty() {
             nobody.clone()
         } else {
-            let mut text: String =
-                notes.iter().map(|n| format!("• <@{}>: {}", n.author_id, n.body)).collect::<Vec<_>>().join("\n");
+            let mut text: String = notes
+                .iter()
+                .map(|n| format!("• <@{}>: {}", n.author_id, n.body))
+                .collect::<Vec<_>>()
+                .join("\n");
             if text.chars().count() > 1000 {
                 text = text.chars().take(997).collect::<String>() + "…";
             }
@@ -316,16 +416,40 @@ impl Tickets {
         };
         let mut embed = Embed::new(texts.get(title_key, &[("number", &number)]), String::new())
             .color(TICKET_COLOR)
-            .field(texts.get("field-identifier", &[]), format!("#{number}"), true)
+            .field(
+                texts.get("field-identifier", &[]),
+                format!("#{number}"),
+                true,
+            )
             .field(texts.get("field-type", &[]), type_label.clone(), true)
             .field(texts.get("field-transcript", &[]), link.clone(), false)
-            .field(texts.get("field-token", &[]), format!("`{}`", ticket.transcript_token), false)
-            .field(texts.get("field-opened-by", &[]), who(Some(ticket.opener_id)), true)
+            .field(
+                texts.get("field-token", &[]),
+                format!("`{}`", ticket.transcript_token),
+                false,
+            )
+            .field(
+                texts.get("field-opened-by", &[]),
+                who(Some(ticket.opener_id)),
+                true,
+            )
             .field(texts.get("field-closed-by", &[]), who(by), true)
-            .field(texts.get("field-claimed-by", &[]), who(ticket.claimed_by), true)
-            .field(texts.get("field-opened-at", &[]), discord_time(ticket.opened_at), true)
+            .field(
+                texts.get("field-claimed-by", &[]),
+                who(ticket.claimed_by),
+                true,
+            )
+            .field(
+                texts.get("field-opened-at", &[]),
+                discord_time(ticket.opened_at),
+                true,
+            )
             .field(texts.get("field-closed-at", &[]), discord_time(now), true)
-            .field(texts.get("field-duration", &[]), format_duration((now - ticket.opened_at).num_seconds().max(0)), true);
+            .field(
+                texts.get("field-duration", &[]),
+                format_duration((now - ticket.opened_at).num_seconds().max(0)),
+                true,
+            );
         embed.description = None;
         if ending == Ending::Closed {
             embed = embed.field(texts.get("field-reason", &[]), reason, false);
@@ -334,7 +458,8 @@ impl Tickets {
         if let Some(dm) = dm_result {
             embed = embed.field(texts.get("field-dm", &[]), dm, false);
         }
-        let log = OutMessage::embed(embed).file(format!("transcript-{number}.html"), page.into_bytes());
+        let log =
+            OutMessage::embed(embed).file(format!("transcript-{number}.html"), page.into_bytes());
         if let Err(error) = self.discord.send_message(guild.log_channel, &log).await {
             tracing::error!(%error, guild = guild.id, "could not post the close log");
         }
@@ -342,14 +467,25 @@ impl Tickets {
     }
 
     /// Tells the ticket's channel why an ending did not happen.
-    async fn tell_staff_in_ticket(&self, guild: &GuildConfig, ticket: &TicketRecord, failure: EndFailure) {
+    async fn tell_staff_in_ticket(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        failure: EndFailure,
+    ) {
         let texts = self.texts(Some(guild.id));
         let key = match failure {
             EndFailure::Transcript => "close-store-failed",
             EndFailure::Delete => "close-delete-failed",
         };
-        let Some(channel) = ticket.channel_id else { return };
-        if let Err(error) = self.discord.send_message(channel, &OutMessage::text(texts.get(key, &[]))).await {
+        let Some(channel) = ticket.channel_id else {
+            return;
+        };
+        if let Err(error) = self
+            .discord
+            .send_message(channel, &OutMessage::text(texts.get(key, &[])))
+            .await
+        {
             tracing::error!(%error, channel, "could not tell staff that a close failed");
         }
     }

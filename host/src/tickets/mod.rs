@@ -109,8 +109,22 @@ impl Tickets {
     }
 
     /// Appends to the event log; a failure is logged, never fatal.
-    async fn log_event(&self, guild: u64, ticket: Option<i64>, actor: Option<u64>, kind: &str, data: serde_json::Value) {
-        let event = EventRecord { at: Utc::now(), guild_id: Some(guild), ticket_id: ticket, actor_id: actor, kind: kind.into(), data };
+    async fn log_event(
+        &self,
+        guild: u64,
+        ticket: Option<i64>,
+        actor: Option<u64>,
+        kind: &str,
+        data: serde_json::Value,
+    ) {
+        let event = EventRecord {
+            at: Utc::now(),
+            guild_id: Some(guild),
+            ticket_id: ticket,
+            actor_id: actor,
+            kind: kind.into(),
+            data,
+        };
         if let Err(error) = self.store.record_event(event).await {
             tracing::error!(%error, kind, "could not record an event");
         }
@@ -215,8 +229,13 @@ impl Tickets {
             | InteractionKind::Modal { custom_id, .. } => match CustomId::parse(custom_id) {
                 Ok(CustomId::OpenPanel) => Handled::Reply(self.open_panel(&interaction)),
                 Ok(CustomId::ChooseType) => self.choose_type(&interaction).await,
-                Ok(CustomId::Ticket { action, ticket }) => self.ticket_action(&interaction, action, ticket).await,
-                Ok(CustomId::CloseForm { ticket }) => match self.active_ticket_for(&interaction, ticket).await {
+                Ok(CustomId::Ticket { action, ticket }) => {
+                    self.ticket_action(&interaction, action, ticket).await
+                }
+                Ok(CustomId::CloseForm { ticket }) => match self
+                    .active_ticket_for(&interaction, ticket)
+                    .await
+                {
                     Ok((guild, record)) => self.close_submitted(&interaction, guild, record).await,
                     Err(refusal) => Handled::Reply(refusal),
                 },
@@ -269,7 +288,9 @@ impl Tickets {
             return Err(Reply::private(texts.get("unknown-action", &[])));
         }
         match record.status {
-            TicketStatus::Open | TicketStatus::Closing if record.channel_id != Some(interaction.channel_id) => {
+            TicketStatus::Open | TicketStatus::Closing
+                if record.channel_id != Some(interaction.channel_id) =>
+            {
                 Err(Reply::private(texts.get("unknown-action", &[])))
             }
             TicketStatus::Open => Ok((guild, record)),
@@ -279,7 +300,12 @@ impl Tickets {
     }
 
     /// A button of a ticket's welcome message.
-    async fn ticket_action(self: &Arc<Self>, interaction: &Interaction, action: TicketAction, ticket: i64) -> Handled {
+    async fn ticket_action(
+        self: &Arc<Self>,
+        interaction: &Interaction,
+        action: TicketAction,
+        ticket: i64,
+    ) -> Handled {
         let (guild, record) = match self.active_ticket_for(interaction, ticket).await {
             Ok(found) => found,
             Err(refusal) => return Handled::Reply(refusal),
@@ -293,19 +319,30 @@ impl Tickets {
             TicketAction::Cancel => self.cancel(guild, record, user.id),
             TicketAction::Close if !is_staff => refuse("not-staff"),
             TicketAction::Close => Handled::Reply(self.close_form(guild, &record)),
-            TicketAction::Claim | TicketAction::Unclaim | TicketAction::Handover | TicketAction::AddNote
+            TicketAction::Claim
+            | TicketAction::Unclaim
+            | TicketAction::Handover
+            | TicketAction::AddNote
                 if !is_staff =>
             {
                 refuse("not-staff")
             }
             TicketAction::Claim => Handled::Reply(self.claim(guild, record, user.id).await),
             TicketAction::Unclaim => Handled::Reply(self.unclaim(guild, record, user.id).await),
-            TicketAction::Handover => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Handover)),
-            TicketAction::AddNote => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Note)),
-            TicketAction::AddMember | TicketAction::RemoveMember if !is_staff && user.id != record.opener_id => {
+            TicketAction::Handover => {
+                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Handover))
+            }
+            TicketAction::AddNote => {
+                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Note))
+            }
+            TicketAction::AddMember | TicketAction::RemoveMember
+                if !is_staff && user.id != record.opener_id =>
+            {
                 refuse("not-participant")
             }
-            TicketAction::AddMember => Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::AddMembers)),
+            TicketAction::AddMember => {
+                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::AddMembers))
+            }
             TicketAction::RemoveMember => {
                 Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::RemoveMembers))
             }

@@ -30,7 +30,9 @@ enum OpenError {
 /// A random code of `n` letters and digits.
 pub fn random_code(n: usize) -> String {
     let mut rng = rand::rng();
-    (0..n).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect()
+    (0..n)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
 }
 
 /// A channel name from the guild's pattern.
@@ -48,7 +50,11 @@ fn grant(overwrites: &mut Vec<Overwrite>, target: OverwriteTarget, allow: u64) {
             existing.allow |= allow;
             existing.deny &= !allow;
         }
-        None => overwrites.push(Overwrite { target, allow, deny: 0 }),
+        None => overwrites.push(Overwrite {
+            target,
+            allow,
+            deny: 0,
+        }),
     }
 }
 
@@ -65,7 +71,11 @@ struct InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.tickets.opening.lock().expect("opening lock").remove(&self.key);
+        self.tickets
+            .opening
+            .lock()
+            .expect("opening lock")
+            .remove(&self.key);
     }
 }
 
@@ -87,7 +97,10 @@ impl Tickets {
         if !self.opening.lock().expect("opening lock").insert(key) {
             return Handled::Reply(Reply::private(texts.get("ticket-already-opening", &[])));
         }
-        let guard = InFlight { tickets: self.clone(), key };
+        let guard = InFlight {
+            tickets: self.clone(),
+            key,
+        };
         let new = NewTicket {
             guild_id: guild.id,
             type_id,
@@ -100,14 +113,24 @@ impl Tickets {
             Ok(Reservation::AtLimit(open)) => {
                 let channels: Vec<String> = open
                     .iter()
-                    .map(|t| t.channel_id.map_or_else(|| format!("#{}", t.number), |c| format!("<#{c}>")))
+                    .map(|t| {
+                        t.channel_id
+                            .map_or_else(|| format!("#{}", t.number), |c| format!("<#{c}>"))
+                    })
                     .collect();
-                let mut message = OutMessage::text(texts.get("ticket-limit", &[("channels", &channels.join(", "))]));
+                let mut message = OutMessage::text(
+                    texts.get("ticket-limit", &[("channels", &channels.join(", "))]),
+                );
                 if let Some(channel) = open.iter().find_map(|t| t.channel_id) {
-                    message = message
-                        .row(vec![Component::link(texts.get("ticket-go-button", &[]), channel_link(guild.id, channel))]);
+                    message = message.row(vec![Component::link(
+                        texts.get("ticket-go-button", &[]),
+                        channel_link(guild.id, channel),
+                    )]);
                 }
-                return Handled::Reply(Reply::Message { message, ephemeral: true });
+                return Handled::Reply(Reply::Message {
+                    message,
+                    ephemeral: true,
+                });
             }
             Err(error) => {
                 tracing::error!(%error, "reserving a ticket failed");
@@ -124,8 +147,13 @@ impl Tickets {
             let answer = match this.create_ticket_channel(guild, &ticket).await {
                 Ok(channel) => {
                     this.log_event(guild.id, Some(ticket.id), Some(opener), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id})).await;
-                    OutMessage::text(texts.get("ticket-created", &[("channel", &format!("<#{channel}>"))]))
-                        .row(vec![Component::link(texts.get("ticket-go-button", &[]), channel_link(guild.id, channel))])
+                    OutMessage::text(
+                        texts.get("ticket-created", &[("channel", &format!("<#{channel}>"))]),
+                    )
+                    .row(vec![Component::link(
+                        texts.get("ticket-go-button", &[]),
+                        channel_link(guild.id, channel),
+                    )])
                 }
                 Err(error) => {
                     tracing::error!(%error, guild = guild.id, "opening a ticket failed");
@@ -133,8 +161,13 @@ impl Tickets {
                         tracing::error!(%error, "releasing a failed ticket");
                     }
                     if matches!(error, OpenError::CategoriesFull) {
-                        let staff = OutMessage::text(texts.get("staff-categories-full", &[("limit", &CATEGORY_LIMIT.to_string())]));
-                        if let Err(error) = this.discord.send_message(guild.log_channel, &staff).await {
+                        let staff = OutMessage::text(texts.get(
+                            "staff-categories-full",
+                            &[("limit", &CATEGORY_LIMIT.to_string())],
+                        ));
+                        if let Err(error) =
+                            this.discord.send_message(guild.log_channel, &staff).await
+                        {
                             tracing::error!(%error, "could not tell staff that the categories are full");
                         }
                         OutMessage::text(texts.get("ticket-categories-full", &[]))
@@ -151,11 +184,23 @@ impl Tickets {
     }
 
     /// Creates the channel of a reserved ticket, posts its welcome and marks it open.
-    async fn create_ticket_channel(&self, guild: &GuildConfig, ticket: &TicketRecord) -> Result<u64, OpenError> {
+    async fn create_ticket_channel(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+    ) -> Result<u64, OpenError> {
         let kind = guild.ticket_type(&ticket.type_id);
-        let first = kind.and_then(|t| t.category).unwrap_or(guild.ticket_category);
+        let first = kind
+            .and_then(|t| t.category)
+            .unwrap_or(guild.ticket_category);
         let mut candidates = vec![first];
-        candidates.extend(guild.overflow_categories.iter().copied().filter(|c| *c != first));
+        candidates.extend(
+            guild
+                .overflow_categories
+                .iter()
+                .copied()
+                .filter(|c| *c != first),
+        );
         let channels = self.discord.guild_channels(guild.id).await?;
         let category = candidates
             .into_iter()
@@ -171,23 +216,51 @@ impl Tickets {
 
         let mut overwrites = self.discord.overwrites(category).await?;
         // Private whatever the category says: @everyone (the role with the guild's id) is denied.
-        match overwrites.iter_mut().find(|o| o.target == OverwriteTarget::Role(guild.id)) {
+        match overwrites
+            .iter_mut()
+            .find(|o| o.target == OverwriteTarget::Role(guild.id))
+        {
             Some(everyone) => {
                 everyone.deny |= permissions::VIEW_CHANNEL;
                 everyone.allow &= !permissions::VIEW_CHANNEL;
             }
-            None => overwrites.push(Overwrite { target: OverwriteTarget::Role(guild.id), allow: 0, deny: permissions::VIEW_CHANNEL }),
+            None => overwrites.push(Overwrite {
+                target: OverwriteTarget::Role(guild.id),
+                allow: 0,
+                deny: permissions::VIEW_CHANNEL,
+            }),
         }
-        grant(&mut overwrites, OverwriteTarget::Member(ticket.opener_id), permissions::PARTICIPANT);
-        let staff = guild.staff_roles.iter().chain(kind.into_iter().flat_map(|t| t.staff_roles.iter()));
+        grant(
+            &mut overwrites,
+            OverwriteTarget::Member(ticket.opener_id),
+            permissions::PARTICIPANT,
+        );
+        let staff = guild
+            .staff_roles
+            .iter()
+            .chain(kind.into_iter().flat_map(|t| t.staff_roles.iter()));
         for role in staff {
-            grant(&mut overwrites, OverwriteTarget::Role(*role), permissions::PARTICIPANT);
+            grant(
+                &mut overwrites,
+                OverwriteTarget::Role(*role),
+                permissions::PARTICIPANT,
+            );
         }
         if let Some(bot) = self.bot_user.get().copied() {
-            grant(&mut overwrites, OverwriteTarget::Member(bot), permissions::PARTICIPANT | permissions::EMBED_LINKS);
+            grant(
+                &mut overwrites,
+                OverwriteTarget::Member(bot),
+                permissions::PARTICIPANT | permissions::EMBED_LINKS,
+            );
         }
-        let topic = format!("#{} · {} · <@{}>", ticket.number, ticket.type_id, ticket.opener_id);
-        let channel = self.discord.create_text_channel(guild.id, &name, category, &topic, &overwrites).await?;
+        let topic = format!(
+            "#{} · {} · <@{}>",
+            ticket.number, ticket.type_id, ticket.opener_id
+        );
+        let channel = self
+            .discord
+            .create_text_channel(guild.id, &name, category, &topic, &overwrites)
+            .await?;
         let welcome = self.welcome_message(guild, ticket);
         let welcome_id = match self.discord.send_message(channel, &welcome).await {
             Ok(id) => Some(id),
@@ -196,7 +269,9 @@ impl Tickets {
                 None
             }
         };
-        self.store.ticket_opened(ticket.id, channel, welcome_id).await?;
+        self.store
+            .ticket_opened(ticket.id, channel, welcome_id)
+            .await?;
         Ok(channel)
     }
 }

@@ -43,7 +43,11 @@ const ACTIONS: &[(TicketAction, &str)] = &[
 
 impl TicketAction {
     fn word(self) -> &'static str {
-        ACTIONS.iter().find(|(a, _)| *a == self).map(|(_, w)| *w).unwrap_or("?")
+        ACTIONS
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map(|(_, w)| *w)
+            .unwrap_or("?")
     }
 }
 
@@ -100,10 +104,18 @@ impl CustomId {
         match parts.as_slice() {
             [CORE, "open"] => Ok(CustomId::OpenPanel),
             [CORE, "type"] => Ok(CustomId::ChooseType),
-            [CORE, "closeform", id] => ticket_id(id).map(|ticket| CustomId::CloseForm { ticket }).ok_or_else(unknown),
+            [CORE, "closeform", id] => ticket_id(id)
+                .map(|ticket| CustomId::CloseForm { ticket })
+                .ok_or_else(unknown),
             [CORE, word, id] => {
-                let action = ACTIONS.iter().find(|(_, w)| w == word).map(|(a, _)| *a).ok_or_else(unknown)?;
-                ticket_id(id).map(|ticket| CustomId::Ticket { action, ticket }).ok_or_else(unknown)
+                let action = ACTIONS
+                    .iter()
+                    .find(|(_, w)| w == word)
+                    .map(|(a, _)| *a)
+                    .ok_or_else(unknown)?;
+                ticket_id(id)
+                    .map(|ticket| CustomId::Ticket { action, ticket })
+                    .ok_or_else(unknown)
             }
             _ => Err(unknown()),
         }
@@ -116,8 +128,16 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_strangers() {
-        let mut ids = vec![CustomId::OpenPanel, CustomId::ChooseType, CustomId::CloseForm { ticket: 7 }];
-        ids.extend(ACTIONS.iter().map(|(action, _)| CustomId::ticket(*action, 42)));
+        let mut ids = vec![
+            CustomId::OpenPanel,
+            CustomId::ChooseType,
+            CustomId::CloseForm { ticket: 7 },
+        ];
+        ids.extend(
+            ACTIONS
+                .iter()
+                .map(|(action, _)| CustomId::ticket(*action, 42)),
+        );
         for id in ids {
             assert_eq!(CustomId::parse(&id.to_string()), Ok(id));
         }
@@ -137,7 +157,11 @@ mod tests {
             "tb:fly:3",
             "tb:closeform:",
         ] {
-            assert_eq!(CustomId::parse(text), Err(UnknownId(text.to_owned())), "{text}");
+            assert_eq!(
+                CustomId::parse(text),
+                Err(UnknownId(text.to_owned())),
+                "{text}"
+            );
         }
     }
 

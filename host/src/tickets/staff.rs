@@ -10,23 +10,46 @@ use crate::ui::{OutMessage, Reply};
 
 impl Tickets {
     /// Claims the ticket for `staff`; the welcome message is updated in the answer itself.
-    pub(super) async fn claim(&self, guild: &GuildConfig, mut ticket: TicketRecord, staff: u64) -> Reply {
+    pub(super) async fn claim(
+        &self,
+        guild: &GuildConfig,
+        mut ticket: TicketRecord,
+        staff: u64,
+    ) -> Reply {
         let texts = self.texts(Some(guild.id));
         if let Some(current) = ticket.claimed_by {
-            return Reply::private(texts.get("claim-already", &[("staff", &format!("<@{current}>"))]));
+            return Reply::private(
+                texts.get("claim-already", &[("staff", &format!("<@{current}>"))]),
+            );
         }
         if let Err(error) = self.store.set_claim(ticket.id, Some(staff)).await {
             tracing::error!(%error, "saving a claim failed");
             return Reply::private(texts.get("discord-error", &[]));
         }
         ticket.claimed_by = Some(staff);
-        self.log_event(guild.id, Some(ticket.id), Some(staff), "ticket.claimed", json!({})).await;
-        self.announce(guild, &ticket, texts.get("claim-announced", &[("staff", &format!("<@{staff}>"))]));
+        self.log_event(
+            guild.id,
+            Some(ticket.id),
+            Some(staff),
+            "ticket.claimed",
+            json!({}),
+        )
+        .await;
+        self.announce(
+            guild,
+            &ticket,
+            texts.get("claim-announced", &[("staff", &format!("<@{staff}>"))]),
+        );
         Reply::Update(self.welcome_message(guild, &ticket))
     }
 
     /// Releases the claim.
-    pub(super) async fn unclaim(&self, guild: &GuildConfig, mut ticket: TicketRecord, staff: u64) -> Reply {
+    pub(super) async fn unclaim(
+        &self,
+        guild: &GuildConfig,
+        mut ticket: TicketRecord,
+        staff: u64,
+    ) -> Reply {
         let texts = self.texts(Some(guild.id));
         if ticket.claimed_by.is_none() {
             return Reply::private(texts.get("claim-not-claimed", &[]));
@@ -36,19 +59,49 @@ impl Tickets {
             return Reply::private(texts.get("discord-error", &[]));
         }
         ticket.claimed_by = None;
-        self.log_event(guild.id, Some(ticket.id), Some(staff), "ticket.unclaimed", json!({})).await;
-        self.announce(guild, &ticket, texts.get("unclaim-announced", &[("staff", &format!("<@{staff}>"))]));
+        self.log_event(
+            guild.id,
+            Some(ticket.id),
+            Some(staff),
+            "ticket.unclaimed",
+            json!({}),
+        )
+        .await;
+        self.announce(
+            guild,
+            &ticket,
+            texts.get("unclaim-announced", &[("staff", &format!("<@{staff}>"))]),
+        );
         Reply::Update(self.welcome_message(guild, &ticket))
     }
 
     /// Sets the claimer outside an interaction answer (a handover) and edits the welcome.
-    pub(super) async fn set_claim(&self, guild: &GuildConfig, ticket: &TicketRecord, staff: Option<u64>) -> Result<(), ()> {
-        self.store.set_claim(ticket.id, staff).await.map_err(|error| tracing::error!(%error, "saving a claim failed"))?;
+    pub(super) async fn set_claim(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        staff: Option<u64>,
+    ) -> Result<(), ()> {
+        self.store
+            .set_claim(ticket.id, staff)
+            .await
+            .map_err(|error| tracing::error!(%error, "saving a claim failed"))?;
         let mut updated = ticket.clone();
         updated.claimed_by = staff;
-        self.log_event(guild.id, Some(ticket.id), staff, "ticket.handed_over", json!({})).await;
+        self.log_event(
+            guild.id,
+            Some(ticket.id),
+            staff,
+            "ticket.handed_over",
+            json!({}),
+        )
+        .await;
         if let (Some(channel), Some(welcome)) = (ticket.channel_id, ticket.welcome_message_id) {
-            if let Err(error) = self.discord.edit_message(channel, welcome, &self.welcome_message(guild, &updated)).await {
+            if let Err(error) = self
+                .discord
+                .edit_message(channel, welcome, &self.welcome_message(guild, &updated))
+                .await
+            {
                 tracing::warn!(%error, "could not update the welcome message");
             }
         }
@@ -57,7 +110,9 @@ impl Tickets {
 
     /// Posts `text` in the ticket's channel without waiting for it.
     fn announce(&self, guild: &GuildConfig, ticket: &TicketRecord, text: String) {
-        let Some(channel) = ticket.channel_id else { return };
+        let Some(channel) = ticket.channel_id else {
+            return;
+        };
         let discord = self.discord.clone();
         let guild = guild.id;
         tokio::spawn(async move {

@@ -63,12 +63,24 @@ impl Watches {
             *next += 1;
             *next
         };
-        self.pending.lock().expect("watch lock").insert((channel, user), Watch { kind, ticket, generation });
+        self.pending.lock().expect("watch lock").insert(
+            (channel, user),
+            Watch {
+                kind,
+                ticket,
+                generation,
+            },
+        );
         generation
     }
 
     /// Takes the watch of `user` in `channel` if `accept` says the message completes it.
-    fn take_if(&self, channel: u64, user: u64, accept: impl FnOnce(&Watch) -> bool) -> Option<Watch> {
+    fn take_if(
+        &self,
+        channel: u64,
+        user: u64,
+        accept: impl FnOnce(&Watch) -> bool,
+    ) -> Option<Watch> {
         let mut pending = self.pending.lock().expect("watch lock");
         let found = *pending.get(&(channel, user))?;
         if !accept(&found) {
@@ -97,7 +109,11 @@ impl Watches {
 }
 
 fn mentions(users: &[u64]) -> String {
-    users.iter().map(|u| format!("<@{u}>")).collect::<Vec<_>>().join(", ")
+    users
+        .iter()
+        .map(|u| format!("<@{u}>"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Tickets {
@@ -107,7 +123,13 @@ impl Tickets {
     }
 
     /// Starts watching `user`'s next message in the ticket; the ephemeral prompt is the answer.
-    pub(super) fn start_watch(self: &Arc<Self>, guild: &GuildConfig, ticket: &TicketRecord, user: u64, kind: WatchKind) -> Reply {
+    pub(super) fn start_watch(
+        self: &Arc<Self>,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        user: u64,
+        kind: WatchKind,
+    ) -> Reply {
         let texts = self.texts(Some(guild.id));
         let channel = ticket.channel_id.unwrap_or_default();
         let generation = self.watches.start(channel, user, kind, ticket.id);
@@ -120,9 +142,23 @@ impl Tickets {
                 return;
             }
             let texts = this.texts(Some(guild_id));
-            let key = if kind == WatchKind::Note { "watch-note-expired" } else { "watch-expired" };
-            let text = texts.get(key, &[("user", &format!("<@{user}>")), ("seconds", &window.as_secs().to_string())]);
-            if let Err(error) = this.discord.send_message(channel, &OutMessage::text(text)).await {
+            let key = if kind == WatchKind::Note {
+                "watch-note-expired"
+            } else {
+                "watch-expired"
+            };
+            let text = texts.get(
+                key,
+                &[
+                    ("user", &format!("<@{user}>")),
+                    ("seconds", &window.as_secs().to_string()),
+                ],
+            );
+            if let Err(error) = this
+                .discord
+                .send_message(channel, &OutMessage::text(text))
+                .await
+            {
                 tracing::warn!(%error, channel, "could not announce an expired watch");
             }
         });
@@ -137,26 +173,47 @@ impl Tickets {
 
     /// Completes a watch with `message` if one is pending for its author here; returns whether
     /// the message was consumed.
-    pub(super) async fn on_watched_message(self: &Arc<Self>, ticket: &TicketRecord, message: &ChatMessage) -> bool {
+    pub(super) async fn on_watched_message(
+        self: &Arc<Self>,
+        ticket: &TicketRecord,
+        message: &ChatMessage,
+    ) -> bool {
         let bot = self.bot_user.get().copied();
-        let mentioned: Vec<u64> =
-            message.mentions.iter().copied().filter(|u| Some(*u) != bot && *u != message.author.id).collect();
-        let Some(watch) = self.watches.take_if(message.channel_id, message.author.id, |w| {
-            w.ticket == ticket.id && (w.kind == WatchKind::Note || !mentioned.is_empty())
-        }) else {
+        let mentioned: Vec<u64> = message
+            .mentions
+            .iter()
+            .copied()
+            .filter(|u| Some(*u) != bot && *u != message.author.id)
+            .collect();
+        let Some(watch) = self
+            .watches
+            .take_if(message.channel_id, message.author.id, |w| {
+                w.ticket == ticket.id && (w.kind == WatchKind::Note || !mentioned.is_empty())
+            })
+        else {
             return false;
         };
-        let Some(guild) = self.guild(ticket.guild_id) else { return false };
+        let Some(guild) = self.guild(ticket.guild_id) else {
+            return false;
+        };
         let texts = self.texts(Some(guild.id));
         let channel = message.channel_id;
         let reply = match watch.kind {
             WatchKind::AddMembers => {
                 let mut added = Vec::new();
                 for user in &mentioned {
-                    let overwrite = Overwrite { target: OverwriteTarget::Member(*user), allow: permissions::PARTICIPANT, deny: 0 };
+                    let overwrite = Overwrite {
+                        target: OverwriteTarget::Member(*user),
+                        allow: permissions::PARTICIPANT,
+                        deny: 0,
+                    };
                     match self.discord.set_overwrite(channel, overwrite).await {
                         Ok(()) => {
-                            if let Err(error) = self.store.add_member(ticket.id, *user, message.author.id).await {
+                            if let Err(error) = self
+                                .store
+                                .add_member(ticket.id, *user, message.author.id)
+                                .await
+                            {
                                 tracing::error!(%error, "recording a member failed");
                             }
                             added.push(*user);
@@ -164,7 +221,14 @@ impl Tickets {
                         Err(error) => tracing::warn!(%error, user, "could not add a member"),
                     }
                 }
-                self.log_event(guild.id, Some(ticket.id), Some(message.author.id), "ticket.members_added", json!({"users": added.iter().map(u64::to_string).collect::<Vec<_>>()})).await;
+                self.log_event(
+                    guild.id,
+                    Some(ticket.id),
+                    Some(message.author.id),
+                    "ticket.members_added",
+                    json!({"users": added.iter().map(u64::to_string).collect::<Vec<_>>()}),
+                )
+                .await;
                 texts.get("members-added", &[("users", &mentions(&added))])
             }
             WatchKind::RemoveMembers => {
@@ -172,7 +236,13 @@ impl Tickets {
                 let mut removed = Vec::new();
                 let mut refused = Vec::new();
                 for user in &mentioned {
-                    let roles = self.discord.member_roles(guild.id, *user).await.ok().flatten().unwrap_or_default();
+                    let roles = self
+                        .discord
+                        .member_roles(guild.id, *user)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
                     let removable = members.contains(user)
                         && *user != ticket.opener_id
                         && !guild.is_staff_for(&ticket.type_id, &roles);
@@ -193,22 +263,43 @@ impl Tickets {
                         }
                     }
                 }
-                self.log_event(guild.id, Some(ticket.id), Some(message.author.id), "ticket.members_removed", json!({"users": removed.iter().map(u64::to_string).collect::<Vec<_>>()})).await;
+                self.log_event(
+                    guild.id,
+                    Some(ticket.id),
+                    Some(message.author.id),
+                    "ticket.members_removed",
+                    json!({"users": removed.iter().map(u64::to_string).collect::<Vec<_>>()}),
+                )
+                .await;
                 let mut lines = Vec::new();
                 if !removed.is_empty() {
                     lines.push(texts.get("members-removed", &[("users", &mentions(&removed))]));
                 }
                 if !refused.is_empty() {
-                    lines.push(texts.get("members-not-removable", &[("users", &mentions(&refused))]));
+                    lines.push(
+                        texts.get("members-not-removable", &[("users", &mentions(&refused))]),
+                    );
                 }
                 lines.join("\n")
             }
             WatchKind::Handover => {
                 let to = mentioned[0];
-                let roles = self.discord.member_roles(guild.id, to).await.ok().flatten().unwrap_or_default();
+                let roles = self
+                    .discord
+                    .member_roles(guild.id, to)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
                 if guild.is_staff_for(&ticket.type_id, &roles) {
                     match self.set_claim(guild, ticket, Some(to)).await {
-                        Ok(()) => texts.get("handover-done", &[("from", &format!("<@{}>", message.author.id)), ("to", &format!("<@{to}>"))]),
+                        Ok(()) => texts.get(
+                            "handover-done",
+                            &[
+                                ("from", &format!("<@{}>", message.author.id)),
+                                ("to", &format!("<@{to}>")),
+                            ],
+                        ),
                         Err(()) => texts.get("discord-error", &[]),
                     }
                 } else {
@@ -216,11 +307,25 @@ impl Tickets {
                 }
             }
             WatchKind::Note => {
-                let note = NoteRecord { author_id: message.author.id, body: message.content.clone(), created_at: Utc::now() };
+                let note = NoteRecord {
+                    author_id: message.author.id,
+                    body: message.content.clone(),
+                    created_at: Utc::now(),
+                };
                 match self.store.add_note(ticket.id, note).await {
                     Ok(()) => {
-                        self.log_event(guild.id, Some(ticket.id), Some(message.author.id), "ticket.note", json!({})).await;
-                        texts.get("note-saved", &[("staff", &format!("<@{}>", message.author.id))])
+                        self.log_event(
+                            guild.id,
+                            Some(ticket.id),
+                            Some(message.author.id),
+                            "ticket.note",
+                            json!({}),
+                        )
+                        .await;
+                        texts.get(
+                            "note-saved",
+                            &[("staff", &format!("<@{}>", message.author.id))],
+                        )
                     }
                     Err(error) => {
                         tracing::error!(%error, "saving a note failed");
@@ -229,7 +334,11 @@ impl Tickets {
                 }
             }
         };
-        if let Err(error) = self.discord.send_message(channel, &OutMessage::text(reply)).await {
+        if let Err(error) = self
+            .discord
+            .send_message(channel, &OutMessage::text(reply))
+            .await
+        {
             tracing::warn!(%error, channel, "could not answer a watched message");
         }
         true

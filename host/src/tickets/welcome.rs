@@ -16,11 +16,19 @@ impl Tickets {
     /// The welcome message of `ticket` as it should look now.
     pub(super) fn welcome_message(&self, guild: &GuildConfig, ticket: &TicketRecord) -> OutMessage {
         let texts = self.texts(Some(guild.id));
-        let type_label = guild.ticket_type(&ticket.type_id).map_or(ticket.type_id.as_str(), |t| t.label.as_str());
+        let type_label = guild
+            .ticket_type(&ticket.type_id)
+            .map_or(ticket.type_id.as_str(), |t| t.label.as_str());
         let opener = format!("<@{}>", ticket.opener_id);
-        let claimed = ticket.claimed_by.map_or_else(|| texts.get("welcome-unclaimed", &[]), |s| format!("<@{s}>"));
+        let claimed = ticket.claimed_by.map_or_else(
+            || texts.get("welcome-unclaimed", &[]),
+            |s| format!("<@{s}>"),
+        );
         let embed = Embed::new(
-            texts.get("welcome-title", &[("number", &ticket.number.to_string()), ("type", type_label)]),
+            texts.get(
+                "welcome-title",
+                &[("number", &ticket.number.to_string()), ("type", type_label)],
+            ),
             texts.get("welcome-description", &[("opener", &opener)]),
         )
         .color(TICKET_COLOR)
@@ -29,21 +37,61 @@ impl Tickets {
         .field(texts.get("welcome-field-claimed", &[]), claimed, true);
 
         let button = |action, key: &str, style| {
-            Component::button(CustomId::ticket(action, ticket.id).to_string(), texts.get(key, &[]), style)
+            Component::button(
+                CustomId::ticket(action, ticket.id).to_string(),
+                texts.get(key, &[]),
+                style,
+            )
         };
-        let mut buttons = vec![button(TicketAction::Close, "button-close", ButtonStyle::Danger)];
+        let mut buttons = vec![button(
+            TicketAction::Close,
+            "button-close",
+            ButtonStyle::Danger,
+        )];
         if ticket.claimed_by.is_some() {
-            buttons.push(button(TicketAction::Unclaim, "button-unclaim", ButtonStyle::Secondary));
-            buttons.push(button(TicketAction::Handover, "button-handover", ButtonStyle::Secondary));
+            buttons.push(button(
+                TicketAction::Unclaim,
+                "button-unclaim",
+                ButtonStyle::Secondary,
+            ));
+            buttons.push(button(
+                TicketAction::Handover,
+                "button-handover",
+                ButtonStyle::Secondary,
+            ));
         } else {
-            buttons.push(button(TicketAction::Claim, "button-claim", ButtonStyle::Success));
+            buttons.push(button(
+                TicketAction::Claim,
+                "button-claim",
+                ButtonStyle::Success,
+            ));
         }
-        buttons.push(button(TicketAction::Cancel, "button-cancel", ButtonStyle::Secondary));
-        buttons.push(button(TicketAction::AddMember, "button-add-member", ButtonStyle::Primary));
-        buttons.push(button(TicketAction::RemoveMember, "button-remove-member", ButtonStyle::Primary));
-        buttons.push(button(TicketAction::AddNote, "button-add-note", ButtonStyle::Secondary));
+        buttons.push(button(
+            TicketAction::Cancel,
+            "button-cancel",
+            ButtonStyle::Secondary,
+        ));
+        buttons.push(button(
+            TicketAction::AddMember,
+            "button-add-member",
+            ButtonStyle::Primary,
+        ));
+        buttons.push(button(
+            TicketAction::RemoveMember,
+            "button-remove-member",
+            ButtonStyle::Primary,
+        ));
+        buttons.push(button(
+            TicketAction::AddNote,
+            "button-add-note",
+            ButtonStyle::Secondary,
+        ));
 
-        let mut staff_mentions: Vec<String> = guild.staff_roles.iter().map(|r| format!("<@&{r}>")).collect();
+        let mut staff_mentions: Vec<String> = guild
+            .staff_roles
+            .iter()
+            .map(|r| format!("<@&{r}>"))
+            .collect();
         if let Some(kind) = guild.ticket_type(&ticket.type_id) {
             staff_mentions.extend(kind.staff_roles.iter().map(|r| format!("<@&{r}>")));
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 use ticketbot::app::{self, Mode, Running};
 use ticketbot::config::Config;
-use ticketbot::store::TicketRecord;
 use ticketbot::demo::{self, DemoWorld};
+use ticketbot::store::TicketRecord;
 use ticketbot_emulator::{Emulator, LoggedRequest};
 
 /// How long any one expected thing may take before a test fails.
@@ -39,6 +39,11 @@ impl Harness {
 
     /// Same, after `adjust` changed the community's settings (e.g. the close delay).
     pub async fn start_with(locale: &str, adjust: impl FnOnce(&mut DemoWorld)) -> Self {
+        // `RUST_LOG=ticketbot=debug cargo test ...` shows the bot's log beside a failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let emu = Emulator::start().await.expect("emulator starts");
         let mut world = DemoWorld::create(&emu);
         adjust(&mut world);
@@ -108,6 +113,17 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The bot's requests from log position `from` on, one line each, for failure messages.
+    pub fn requests_since(&self, from: usize) -> String {
+        self.emu
+            .requests()
+            .iter()
+            .skip(from)
+            .map(|r| format!("  {} {} -> {} {}", r.method, r.path, r.status, r.response))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Waits for the first message the bot posted in `channel` at or after log position `from`.
     pub async fn message_after(&self, from: usize, channel: u64) -> Value {
         self.message_where(from, channel, |_| true).await
@@ -131,7 +147,12 @@ impl Harness {
                     && matches(&r.response)
             })
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{e}; the bot's requests since:\n{}",
+                    self.requests_since(from)
+                )
+            });
         request.response
     }
 
@@ -141,8 +162,18 @@ impl Harness {
             return panel.message_id;
         }
         let from = self.emu.log_position();
-        self.emu.user(self.world.staff).say(self.world.panel_channel, "!setup_tickets").unwrap();
-        let panel = self.message_where(from, self.world.panel_channel, |m| !custom_ids(m).is_empty()).await;
+        self.emu
+            .user(self.world.staff)
+            .say(self.world.panel_channel, "!setup_tickets")
+            .unwrap();
+        let panel = self
+            .message_where(from, self.world.panel_channel, |m| {
+                !custom_ids(m).is_empty()
+            })
+            .await;
+        // The confirmation follows the stored row; wait for it so the next call sees the panel.
+        self.message_where(from, self.world.panel_channel, |m| custom_ids(m).is_empty())
+            .await;
         id_of(&panel)
     }
 
@@ -151,7 +182,12 @@ impl Harness {
     pub async fn choose_type(&self, user: u64, type_id: &str) -> Value {
         let panel = self.post_panel().await;
         let actor = self.emu.user(user);
-        let menu = actor.click(panel, "tb:open").unwrap().message(WAIT).await.unwrap();
+        let menu = actor
+            .click(panel, "tb:open")
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
         let choice = actor.choose(id_of(&menu), "tb:type", &[type_id]).unwrap();
         choice.message(WAIT).await.unwrap()
     }
@@ -159,10 +195,15 @@ impl Harness {
     /// `user` opens a ticket of `type_id`; returns its channel and welcome message.
     pub async fn open_ticket(&self, user: u64, type_id: &str) -> (u64, Value) {
         let answer = self.choose_type(user, type_id).await;
-        let url = answer["components"][0]["components"][0]["url"].as_str().unwrap_or_else(|| panic!("no link in {answer}"));
+        let url = answer["components"][0]["components"][0]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no link in {answer}"));
         let channel: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
         let welcome = eventually("the welcome message", || {
-            self.emu.messages_in(channel).into_iter().find(|m| !custom_ids(m).is_empty())
+            self.emu
+                .messages_in(channel)
+                .into_iter()
+                .find(|m| !custom_ids(m).is_empty())
         })
         .await;
         (channel, welcome)
@@ -170,26 +211,41 @@ impl Harness {
 
     /// The ticket whose channel is (or was) `channel`.
     pub async fn ticket_in(&self, channel: u64) -> Option<TicketRecord> {
-        let all = self.bot().store().tickets_of_guild(self.world.guild).await.expect("read tickets");
+        let all = self
+            .bot()
+            .store()
+            .tickets_of_guild(self.world.guild)
+            .await
+            .expect("read tickets");
         all.into_iter().find(|t| t.channel_id == Some(channel))
     }
 
     /// Waits until the ticket of `channel` satisfies `check`.
-    pub async fn wait_ticket(&self, channel: u64, what: &str, check: impl Fn(&TicketRecord) -> bool) -> TicketRecord {
+    pub async fn wait_ticket(
+        &self,
+        channel: u64,
+        what: &str,
+        check: impl Fn(&TicketRecord) -> bool,
+    ) -> TicketRecord {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let found = self.ticket_in(channel).await;
             if let Some(ticket) = found.filter(|t| check(t)) {
                 return ticket;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for the ticket to be {what}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for the ticket to be {what}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// GETs a path of the bot's web server: (status, body).
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = reqwest::get(format!("http://{}{path}", self.bot().web_addr())).await.expect("GET");
+        let response = reqwest::get(format!("http://{}{path}", self.bot().web_addr()))
+            .await
+            .expect("GET");
         let status = response.status().as_u16();
         (status, response.text().await.expect("body"))
     }

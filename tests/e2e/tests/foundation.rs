@@ -156,6 +156,9 @@ async fn a_panel_deleted_by_hand_is_posted_again() {
     assert_eq!(custom_ids(&second), vec![vec!["tb:open".to_owned()]]);
     assert_ne!(id_of(&second), first);
     assert_eq!(panels(&h), vec![id_of(&second)]);
+    // The confirmation follows the store update, so the row is current once it shows.
+    h.message_where(from, h.world.panel_channel, |m| says(m, "was posted"))
+        .await;
     let stored = h.bot().store().panel(h.world.guild).await.unwrap().unwrap();
     assert_eq!(stored.message_id, id_of(&second));
     h.finish().await;

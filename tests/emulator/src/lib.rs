@@ -449,7 +449,12 @@ impl Emulator {
 
     /// Puts a message from the bot into `channel` as if it had been posted long ago (e.g. by an
     /// older version of the bot), without any gateway event; returns its id.
-    pub fn seed_bot_message(&self, channel: u64, content: &str, components: Vec<serde_json::Value>) -> u64 {
+    pub fn seed_bot_message(
+        &self,
+        channel: u64,
+        content: &str,
+        components: Vec<serde_json::Value>,
+    ) -> u64 {
         let mut world = self.inner.world.lock().expect("world lock");
         let id = world.next_id();
         let message = world::Message {

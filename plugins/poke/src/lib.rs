@@ -1,0 +1,124 @@
+//! poke: staff call the opener's attention with a DM naming who poked, the ticket channel and a
+//! jump link. One poke per ticket per cooldown; a DM that cannot be delivered is reported to
+//! the staff member who pressed the button.
+
+use serde::Deserialize;
+use ticketbot_plugin_sdk::*;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// Seconds between two pokes of the same ticket.
+    #[serde(default = "default_cooldown")]
+    cooldown_seconds: u64,
+}
+
+fn default_cooldown() -> u64 {
+    300
+}
+
+struct Poke;
+
+impl Guest for Poke {
+    fn describe() -> Manifest {
+        Manifest {
+            id: "poke".into(),
+            name: "Poke".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            buttons: vec![ticket_button(
+                "poke",
+                "Poke",
+                Some("👋"),
+                ButtonStyle::Secondary,
+                Audience::Staff,
+            )],
+            capabilities: vec!["dm".into(), "storage".into()],
+            subscriptions: vec![],
+        }
+    }
+
+    fn check_settings(settings: String) -> Vec<SettingProblem> {
+        match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
+            Ok(s) if s.cooldown_seconds > 86_400 => vec![SettingProblem {
+                key: "cooldown_seconds".into(),
+                message: "at most 86400 (one day)".into(),
+            }],
+            Ok(_) => Vec::new(),
+            Err(e) => vec![SettingProblem {
+                key: String::new(),
+                message: e,
+            }],
+        }
+    }
+
+    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
+        install_panic_hook();
+        let Event::Button(id) = event else {
+            return Ok(Outcome::nothing());
+        };
+        if id != "poke" {
+            return Ok(Outcome::nothing());
+        }
+        let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
+        let ticket = ctx.ticket.ok_or("poke needs a ticket")?;
+        let user = ctx.user.ok_or("poke needs a user")?;
+        let l = ctx.locale.as_str();
+        let key = format!("last-poke:{}", ticket.id);
+        let last = host::get(&key)
+            .map_err(|e| format!("{e:?}"))?
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(last) = last {
+            let wait_ms =
+                (settings.cooldown_seconds * 1000).saturating_sub(ctx.now_ms.saturating_sub(last));
+            if wait_ms > 0 {
+                let seconds = wait_ms.div_ceil(1000).to_string();
+                return Ok(Outcome::private(
+                    text(
+                        l,
+                        "This ticket was poked recently; try again in {s} seconds.",
+                        "Este ticket foi cutucado há pouco; tente de novo em {s} segundos.",
+                    )
+                    .replace("{s}", &seconds),
+                ));
+            }
+        }
+        let link = format!(
+            "https://discord.com/channels/{}/{}",
+            ctx.guild_id, ticket.channel_id
+        );
+        let embed = Embed::new(
+            text(l, "👋 Your ticket needs you", "👋 Seu ticket precisa de você"),
+            text(
+                l,
+                "Hello <@{opener}>! {staff} is waiting for your answer in ticket #{n}: <#{channel}>.",
+                "Olá <@{opener}>! {staff} está esperando sua resposta no ticket #{n}: <#{channel}>.",
+            )
+            .replace("{opener}", &ticket.opener.to_string())
+            .replace("{staff}", &user.name)
+            .replace("{n}", &ticket.number.to_string())
+            .replace("{channel}", &ticket.channel_id.to_string()),
+        )
+        .color(0xF0B232);
+        let dm = Message::embed(embed).row(vec![Component::Link((
+            text(l, "Go to the ticket", "Ir para o ticket"),
+            link,
+        ))]);
+        Ok(Outcome::private(text(
+            l,
+            "The opener was poked by DM.",
+            "Quem abriu o ticket foi cutucado por DM.",
+        ))
+        .with(Effect::SendDm(Dm {
+            user: ticket.opener,
+            message: dm,
+            on_failure: Some(text(
+                l,
+                "The poke could not be delivered: the opener does not accept DMs.",
+                "A cutucada não foi entregue: quem abriu o ticket não aceita DMs.",
+            )),
+        }))
+        .with(Effect::Store((key, ctx.now_ms.to_string()))))
+    }
+}
+
+export!(Poke);
