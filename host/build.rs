@@ -14,6 +14,7 @@ const GUESTS: &[&str] = &[
     "ticket_actions",
     "example_greeter",
     "faulty",
+    "other_contract",
 ];
 
 fn main() {

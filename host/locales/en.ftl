@@ -104,3 +104,10 @@ transcript-messages = Messages
 transcript-deleted = deleted
 transcript-edited = edited
 transcript-empty = No messages.
+
+## Plugins
+plugin-failed = The { $plugin } action failed. The staff were told; please try again later.
+plugin-disabled = The { $plugin } action is switched off for now after repeated failures.
+plugin-failed-title = Plugin failure
+plugin-failed-log = Plugin **{ $plugin }**: { $error }
+plugin-disabled-log = It failed { $count } times in a row and is disabled in this server until the bot restarts.

@@ -105,3 +105,10 @@ transcript-messages = Mensagens
 transcript-deleted = apagada
 transcript-edited = editada
 transcript-empty = Nenhuma mensagem.
+
+## Plugins
+plugin-failed = A ação { $plugin } falhou. A equipe foi avisada; tente de novo mais tarde.
+plugin-disabled = A ação { $plugin } está desligada por enquanto após falhas repetidas.
+plugin-failed-title = Falha de plugin
+plugin-failed-log = Plugin **{ $plugin }**: { $error }
+plugin-disabled-log = Falhou { $count } vezes seguidas e está desativado neste servidor até o bot reiniciar.

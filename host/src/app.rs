@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::discord::{Bot, DiscordSettings, ReadyInfo, StartError};
+use crate::plugins::{ComponentCache, PluginHost};
 use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
 use crate::web::WebServer;
@@ -35,6 +36,21 @@ pub enum AppError {
     /// The Discord client.
     #[error(transparent)]
     Discord(#[from] StartError),
+    /// The WebAssembly engine could not start.
+    #[error("cannot start the plugin engine: {0}")]
+    Plugins(String),
+}
+
+/// Loads the configured plugins. A plugin that fails to load (or that a guild misconfigured) is
+/// left out and logged; the rest of the bot runs.
+fn load_plugins(config: &Config) -> Result<PluginHost, AppError> {
+    let cache = ComponentCache::new(Some(config.plugin_cache.clone()));
+    let (host, problems) =
+        PluginHost::load(config, &cache).map_err(|e| AppError::Plugins(format!("{e:#}")))?;
+    for problem in problems {
+        tracing::error!(%problem, "plugin left out");
+    }
+    Ok(host)
 }
 
 /// A running host.
@@ -61,9 +77,17 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
     let (bot, tickets) = match mode {
         Mode::WebOnly => (None, None),
         Mode::Full(settings) => {
+            let plugins = match load_plugins(&config) {
+                Ok(plugins) => Arc::new(plugins),
+                Err(error) => {
+                    web.stop().await;
+                    store.close().await;
+                    return Err(error);
+                }
+            };
             let lifecycle_store = store.clone();
             let started = Bot::start(&settings, move |discord| {
-                Arc::new(Tickets::new(config, lifecycle_store, discord))
+                Arc::new(Tickets::new(config, lifecycle_store, discord, plugins))
             })
             .await;
             match started {

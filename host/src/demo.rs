@@ -50,7 +50,36 @@ pub struct DemoWorld {
     pub close_delay_seconds: u32,
     /// Text overrides for `[guild.texts]`.
     pub text_overrides: Vec<(String, String)>,
+    /// The role that decides item returns.
+    pub approver_role: u64,
+    /// A staff member who also approves item returns.
+    pub approver: u64,
+    /// `[[guild.plugin]]` blocks (TOML), the built-in plugins by default.
+    pub plugins: Vec<String>,
+    /// Where compiled plugins are cached, if not beside the database (tests share one).
+    pub plugin_cache: Option<std::path::PathBuf>,
 }
+
+/// The built-in plugins as the demo enables them.
+pub const DEMO_PLUGINS: &[&str] = &[
+    r#"[[guild.plugin]]
+id = "poke"
+builtin = "poke"
+capabilities = ["dm", "storage"]
+settings = { cooldown_seconds = 60 }
+"#,
+    r#"[[guild.plugin]]
+id = "item-return"
+builtin = "item-return"
+capabilities = ["post-messages", "storage"]
+"#,
+    r#"[[guild.plugin]]
+id = "voice-call"
+builtin = "voice-call"
+capabilities = ["voice-channels", "timers", "storage"]
+settings = { empty_minutes = 5 }
+"#,
+];
 
 impl DemoWorld {
     /// Creates the community in `emulator`.
@@ -72,6 +101,9 @@ impl DemoWorld {
         let moderator_role = emulator.create_role(guild, "Moderação", VIEW_AND_SEND);
         let moderator = emulator.create_user("mod_lucia");
         emulator.add_member(guild, moderator, &[moderator_role]);
+        let approver_role = emulator.create_role(guild, "Administração", VIEW_AND_SEND);
+        let approver = emulator.create_user("admin_sofia");
+        emulator.add_member(guild, approver, &[staff_role, approver_role]);
         Self {
             guild,
             staff_role,
@@ -86,6 +118,10 @@ impl DemoWorld {
             moderator,
             close_delay_seconds: 10,
             text_overrides: Vec::new(),
+            approver_role,
+            approver,
+            plugins: DEMO_PLUGINS.iter().map(|p| (*p).to_owned()).collect(),
+            plugin_cache: None,
         }
     }
 
@@ -94,7 +130,7 @@ impl DemoWorld {
     pub fn config_toml(&self, database: &Path, listen: SocketAddr, locale: &str) -> String {
         let mut text = format!(
             r#"database = {database:?}
-locale = "{locale}"
+{cache}locale = "{locale}"
 
 [web]
 listen = "{listen}"
@@ -109,6 +145,7 @@ ticket_category = {category}
 overflow_categories = [{overflow}]
 staff_roles = [{staff_role}]
 item_return_channel = {items}
+approver_roles = [{approvers}]
 close_delay_seconds = {delay}
 
 [[guild.ticket_type]]
@@ -125,6 +162,11 @@ description = "Denunciar um jogador"
 staff_roles = [{moderators}]
 "#,
             database = database.display().to_string(),
+            cache = self
+                .plugin_cache
+                .as_ref()
+                .map(|dir| format!("plugin_cache = {:?}\n", dir.display().to_string()))
+                .unwrap_or_default(),
             guild = self.guild,
             panel = self.panel_channel,
             log = self.log_channel,
@@ -134,7 +176,12 @@ staff_roles = [{moderators}]
             overflow = self.overflow_category,
             delay = self.close_delay_seconds,
             moderators = self.moderator_role,
+            approvers = self.approver_role,
         );
+        for plugin in &self.plugins {
+            text.push('\n');
+            text.push_str(plugin);
+        }
         if !self.text_overrides.is_empty() {
             text.push_str("\n[guild.texts]\n");
             for (key, value) in &self.text_overrides {

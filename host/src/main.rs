@@ -74,8 +74,27 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn check(path: &Path) -> ExitCode {
     match Config::load(path) {
         Ok(config) => {
-            println!("{}: ok ({} guild(s))", path.display(), config.guilds.len());
-            ExitCode::SUCCESS
+            // Plugins check their own settings, so load each one and ask it (no cache: a
+            // check writes nothing).
+            let cache = ticketbot::plugins::ComponentCache::new(None);
+            let problems = match ticketbot::plugins::PluginHost::load(&config, &cache) {
+                Ok((_, problems)) => problems.into_iter().map(|p| p.to_string()).collect(),
+                Err(error) => vec![format!("the plugin engine did not start: {error:#}")],
+            };
+            if problems.is_empty() {
+                let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
+                println!(
+                    "{}: ok ({} guild(s), {plugins} plugin(s) enabled)",
+                    path.display(),
+                    config.guilds.len()
+                );
+                return ExitCode::SUCCESS;
+            }
+            for problem in &problems {
+                eprintln!("{}: {problem}", path.display());
+            }
+            eprintln!("{} problem(s) in {}", problems.len(), path.display());
+            ExitCode::FAILURE
         }
         Err(error) => {
             eprintln!("{error}");

@@ -21,6 +21,8 @@ use crate::locale::Locale;
 pub struct Config {
     /// The DuckDB file (relative paths are relative to the config file's folder).
     pub database: PathBuf,
+    /// Where compiled plugins are cached (default: `plugin-cache` beside the database).
+    pub plugin_cache: PathBuf,
     /// Default language for guilds that name none.
     pub locale: Locale,
     /// The transcript web server.
@@ -115,7 +117,7 @@ pub struct TicketType {
 }
 
 /// Where a plugin's component comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PluginSource {
     /// One of the plugins built into the `ticketbot` binary.
     Builtin(String),

@@ -42,6 +42,7 @@ impl<'de> Deserialize<'de> for Snowflake {
 #[derive(Debug, Deserialize)]
 pub struct RawConfig {
     pub database: Option<String>,
+    pub plugin_cache: Option<String>,
     pub locale: Option<String>,
     #[serde(default)]
     pub web: RawWeb,

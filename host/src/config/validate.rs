@@ -101,8 +101,16 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
             problems: checker.problems,
         });
     }
+    let database = base.join(database);
+    let plugin_cache = match raw.plugin_cache.as_deref() {
+        Some(dir) => base.join(dir),
+        None => database
+            .parent()
+            .map_or_else(|| PathBuf::from("plugin-cache"), |p| p.join("plugin-cache")),
+    };
     Ok(Config {
-        database: base.join(database),
+        database,
+        plugin_cache,
         locale,
         web,
         guilds,

@@ -320,6 +320,38 @@ impl DiscordClient {
         Ok(created.id.get())
     }
 
+    /// Creates a voice channel in `category` with `overwrites`.
+    pub async fn create_voice_channel(
+        &self,
+        guild: u64,
+        name: &str,
+        category: Option<u64>,
+        overwrites: &[Overwrite],
+    ) -> Result<u64, DiscordError> {
+        let permissions: Vec<_> = overwrites.iter().map(convert::overwrite).collect();
+        let mut builder = CreateChannel::new(name)
+            .kind(ChannelType::Voice)
+            .permissions(permissions);
+        if let Some(category) = category {
+            builder = builder.category(ChannelId::new(category));
+        }
+        let created = GuildId::new(guild)
+            .create_channel(&*self.http, builder)
+            .await
+            .map_err(|e| DiscordError::from_serenity("create voice channel", e))?;
+        Ok(created.id.get())
+    }
+
+    /// A guild channel's category, if it has one.
+    pub async fn channel_parent(&self, channel: u64) -> Result<Option<u64>, DiscordError> {
+        let found = retry(RetryPolicy::STANDARD, "get channel", || {
+            self.http.get_channel(ChannelId::new(channel))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("get channel", e))?;
+        Ok(found.guild().and_then(|c| c.parent_id).map(|p| p.get()))
+    }
+
     /// Deletes a channel; one already gone counts as deleted.
     pub async fn delete_channel(&self, channel: u64) -> Result<(), DiscordError> {
         match retry(RetryPolicy::STANDARD, "delete channel", || {

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serenity::all::{
     ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message,
-    MessageId, Ready,
+    MessageId, Ready, VoiceState,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
@@ -75,6 +75,19 @@ impl EventHandler for Handler {
         if let Some(tickets) = self.tickets() {
             tickets.on_channel_deleted(channel.id.get()).await;
         }
+    }
+
+    async fn voice_state_update(&self, _ctx: Context, _old: Option<VoiceState>, new: VoiceState) {
+        let (Some(tickets), Some(guild)) = (self.tickets(), new.guild_id) else {
+            return;
+        };
+        tickets
+            .on_voice_state(
+                guild.get(),
+                new.user_id.get(),
+                new.channel_id.map(|c| c.get()),
+            )
+            .await;
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {

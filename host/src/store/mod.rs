@@ -8,6 +8,7 @@ mod events;
 mod messages;
 mod notes;
 mod panels;
+mod plugins;
 pub mod schema;
 mod tickets;
 mod transcripts;
@@ -23,6 +24,7 @@ pub use events::EventRecord;
 pub use messages::CapturedMessage;
 pub use notes::NoteRecord;
 pub use panels::PanelRecord;
+pub use plugins::{PluginChannel, PluginTimer};
 pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
 

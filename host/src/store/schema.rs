@@ -95,6 +95,34 @@ const MIGRATIONS: &[&str] = &[
         data      VARCHAR NOT NULL
     );
     "#,
+    // 2: what plugins leave behind: messages they posted (they may edit only those), timers
+    // that survive restarts, and channels they created for a ticket.
+    r#"
+    CREATE TABLE plugin_messages (
+        guild_id   UBIGINT NOT NULL,
+        plugin     VARCHAR NOT NULL,
+        channel_id UBIGINT NOT NULL,
+        message_id UBIGINT NOT NULL,
+        ticket_id  BIGINT,
+        PRIMARY KEY (channel_id, message_id)
+    );
+    CREATE TABLE plugin_timers (
+        guild_id  UBIGINT NOT NULL,
+        plugin    VARCHAR NOT NULL,
+        ticket_id BIGINT NOT NULL,
+        key       VARCHAR NOT NULL,
+        due_at    TIMESTAMP NOT NULL,
+        payload   VARCHAR NOT NULL,
+        PRIMARY KEY (guild_id, plugin, ticket_id, key)
+    );
+    CREATE TABLE plugin_channels (
+        channel_id UBIGINT PRIMARY KEY,
+        guild_id   UBIGINT NOT NULL,
+        plugin     VARCHAR NOT NULL,
+        ticket_id  BIGINT NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -345,6 +345,7 @@ impl Tickets {
         if let Err(error) = self.store.finish_ticket(ticket.id, status, by, now).await {
             tracing::error!(%error, ticket = ticket.id, "marking a ticket ended failed");
         }
+        self.plugins_after_end(guild, ticket.id).await;
         let kind = match ending {
             Ending::Closed => "ticket.closed",
             Ending::Cancelled => "ticket.cancelled",

@@ -8,6 +8,8 @@ mod capture;
 mod close;
 mod open;
 mod panel;
+mod plugin_actions;
+pub mod plugin_ids;
 pub mod router;
 mod staff;
 mod watch;
@@ -25,6 +27,7 @@ use crate::config::{Config, GuildConfig};
 use crate::discord::client::{CommandSpec, DiscordClient};
 use crate::event::{ChatMessage, Interaction, InteractionKind};
 use crate::locale::{texts_for, Texts};
+use crate::plugins::PluginHost;
 use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
 use crate::ui::Reply;
 
@@ -54,11 +57,24 @@ pub struct Tickets {
     bot_user: std::sync::OnceLock<u64>,
     /// Becomes true at shutdown; timers stop waiting.
     stopping: signal::Sender<bool>,
+    /// The plugins each guild enabled.
+    plugins: Arc<PluginHost>,
+    /// Who is in which voice channel, from the gateway's updates.
+    voice: plugin_actions::VoiceMap,
+    /// Wakes the plugin timer loop when a timer is scheduled.
+    timers_changed: tokio::sync::Notify,
+    /// Whether the plugin timer loop runs.
+    timers_started: std::sync::atomic::AtomicBool,
 }
 
 impl Tickets {
     /// Builds the lifecycle for `config`.
-    pub fn new(config: Arc<Config>, store: Store, discord: DiscordClient) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        discord: DiscordClient,
+        plugins: Arc<PluginHost>,
+    ) -> Self {
         let texts = config
             .guilds
             .iter()
@@ -76,6 +92,10 @@ impl Tickets {
             watches: watch::Watches::default(),
             bot_user: std::sync::OnceLock::new(),
             stopping: signal::Sender::new(false),
+            plugins,
+            voice: Default::default(),
+            timers_changed: tokio::sync::Notify::new(),
+            timers_started: Default::default(),
         }
     }
 
@@ -147,6 +167,11 @@ impl Tickets {
             .unwrap_or(&self.fallback_texts)
     }
 
+    /// The loaded plugins.
+    pub fn plugins(&self) -> &Arc<PluginHost> {
+        &self.plugins
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
@@ -188,6 +213,7 @@ impl Tickets {
             }
         }
         self.resume(guilds).await;
+        self.start_timers();
         for guild in guilds {
             if self.guild(*guild).is_none() {
                 tracing::info!(
@@ -223,6 +249,16 @@ impl Tickets {
         let handled = match &interaction.kind {
             InteractionKind::Command { name, .. } if name == SETUP_SLASH_COMMAND => {
                 Handled::Reply(self.setup_from_command(&interaction).await)
+            }
+            InteractionKind::Button { custom_id }
+            | InteractionKind::Select { custom_id, .. }
+            | InteractionKind::Modal { custom_id, .. }
+                if custom_id.starts_with("pl:") =>
+            {
+                match plugin_ids::PluginCustomId::parse(custom_id) {
+                    Some(id) => self.plugin_interaction(&interaction, id).await,
+                    None => Handled::Reply(Reply::private(texts.get("unknown-action", &[]))),
+                }
             }
             InteractionKind::Button { custom_id }
             | InteractionKind::Select { custom_id, .. }

@@ -87,6 +87,8 @@ impl Tickets {
             ButtonStyle::Secondary,
         ));
 
+        buttons.extend(self.plugin_buttons(guild.id, ticket.id));
+
         let mut staff_mentions: Vec<String> = guild
             .staff_roles
             .iter()
@@ -97,7 +99,15 @@ impl Tickets {
         }
         let mut message = OutMessage::embed(embed);
         message.content = Some(format!("{opener} {}", staff_mentions.join(" ")));
-        for row in buttons.chunks(ROW) {
+        // Discord allows five rows; buttons beyond 25 are left out (and logged).
+        if buttons.len() > ROW * 5 {
+            tracing::warn!(
+                guild = guild.id,
+                count = buttons.len(),
+                "more than 25 ticket buttons; the rest are not shown"
+            );
+        }
+        for row in buttons.chunks(ROW).take(5) {
             message = message.row(row.to_vec());
         }
         message

@@ -46,6 +46,8 @@ impl Harness {
             .try_init();
         let emu = Emulator::start().await.expect("emulator starts");
         let mut world = DemoWorld::create(&emu);
+        // Compiled plugins are shared by every test of this build (cranelift is slow unoptimised).
+        world.plugin_cache = Some(std::env::temp_dir().join("ticketbot-test-plugin-cache"));
         adjust(&mut world);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut harness = Self {

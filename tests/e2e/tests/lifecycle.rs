@@ -99,14 +99,24 @@ async fn opening_creates_a_private_channel_with_a_welcome() {
     assert_eq!(field(embed, "Claimed by"), "Nobody yet");
     let rows = custom_ids(&welcome);
     assert!(rows.iter().all(|r| r.len() <= 5), "{rows:?}");
-    let words: Vec<String> = rows
-        .concat()
+    let ids = rows.concat();
+    let words: Vec<&str> = ids[..6]
         .iter()
-        .map(|id| id.split(':').nth(1).unwrap().to_owned())
+        .map(|id| id.split(':').nth(1).unwrap())
         .collect();
     assert_eq!(words, ["close", "claim", "cancel", "add", "remove", "note"]);
 
     let ticket = ticket_of(&h, channel).await;
+    // Then the buttons of the guild's plugins, in config order, namespaced by plugin and ticket.
+    let t = ticket.id;
+    assert_eq!(
+        ids[6..],
+        [
+            format!("pl:poke:{t}:b:poke"),
+            format!("pl:item-return:{t}:b:item-return"),
+            format!("pl:voice-call:{t}:b:call")
+        ]
+    );
     assert_eq!(
         (ticket.number, ticket.status, ticket.opener_id),
         (1, TicketStatus::Open, h.world.player)

@@ -1,1 +1,81 @@
+//! A plugin that misbehaves on purpose, one way per button, for the host's fault-isolation
+//! tests: a trap, a panic, an endless loop, a memory bomb, an effect it was not granted, and a
+//! well-behaved button to show the host still serves it afterwards.
 
+use ticketbot_plugin_sdk::*;
+
+struct Faulty;
+
+const BUTTONS: &[&str] = &[
+    "ok",
+    "trap",
+    "panic",
+    "loop",
+    "memory",
+    "ungranted",
+    "secret",
+];
+
+impl Guest for Faulty {
+    fn describe() -> Manifest {
+        Manifest {
+            id: "faulty".into(),
+            name: "Faulty".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            buttons: BUTTONS
+                .iter()
+                .map(|b| ticket_button(b, b, None, ButtonStyle::Secondary, Audience::Anyone))
+                .collect(),
+            capabilities: vec!["dm".into(), "storage".into()],
+            subscriptions: vec![],
+        }
+    }
+
+    fn check_settings(_settings: String) -> Vec<SettingProblem> {
+        Vec::new()
+    }
+
+    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
+        install_panic_hook();
+        let Event::Button(id) = event else {
+            return Ok(Outcome::nothing());
+        };
+        match id.as_str() {
+            "ok" => Ok(Outcome::private("still serving")),
+            "trap" => core::arch::wasm32::unreachable(),
+            "panic" => panic!("the faulty plugin panicked on purpose"),
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            // The guild grants `dm` only: reading storage is refused with a typed error, and
+            // asking to store is refused by the host (nothing of the outcome is performed).
+            "ungranted" => match host::get("x") {
+                Err(HostError::NotGranted(capability)) => {
+                    let opener = ctx.ticket.map_or(0, |t| t.opener);
+                    Ok(Outcome::private(format!("refused: {capability}"))
+                        .with(Effect::SendDm(Dm {
+                            user: opener,
+                            message: Message::text("should not arrive"),
+                            on_failure: None,
+                        }))
+                        .with(Effect::Store(("x".into(), "y".into()))))
+                }
+                other => Err(format!("expected not-granted, got {other:?}")),
+            },
+            "secret" => Err(format!("plugin error for guild {}", ctx.guild_id)),
+            _ => Ok(Outcome::nothing()),
+        }
+    }
+}
+
+export!(Faulty);
