@@ -43,11 +43,13 @@ impl ComponentCache {
     pub fn load(&self, engine: &Engine, bytes: &[u8]) -> anyhow::Result<(Component, Loaded)> {
         let file = self.file_for(engine, bytes);
         if let Some(file) = &file {
-            if file.exists() {
+            // Read into memory rather than mapped: a mapped file truncated under a live
+            // component (another process, a user tidying up) would crash the host.
+            if let Ok(compiled) = std::fs::read(file) {
                 // SAFETY: only files this host wrote are in the cache directory, named by the
                 // hash of their source and of this engine's settings; wasmtime also checks the
                 // header before trusting the contents.
-                match unsafe { Component::deserialize_file(engine, file) } {
+                match unsafe { Component::deserialize(engine, &compiled) } {
                     Ok(component) => return Ok((component, Loaded::FromCache)),
                     Err(error) => {
                         tracing::warn!(file = %file.display(), %error, "ignoring a bad cache entry");

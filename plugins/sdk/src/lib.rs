@@ -46,7 +46,16 @@ pub fn install_panic_hook() {
 
 /// Parses the guild's settings for this plugin (JSON) into `T`.
 pub fn settings<T: DeserializeOwned>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| format!("invalid settings: {e}"))
+    serde_json::from_str(json).map_err(|e| describe(&e))
+}
+
+/// serde's message without the JSON position, which means nothing to someone editing TOML.
+fn describe(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
 }
 
 /// Checks settings by parsing them into `T`; a parse error becomes one problem.

@@ -1,0 +1,545 @@
+//! The built-in plugins end to end (real wasm components built from `plugins/`, loaded by the
+//! real host), and the host's fault isolation: a plugin that traps, panics, loops, eats memory
+//! or uses what it was not granted ends that event only.
+
+use serde_json::{json, Value};
+use ticketbot_e2e::{custom_ids, eventually, id_of, says, Harness, WAIT};
+
+const EPHEMERAL: u64 = 64;
+const VIEW: u64 = 1 << 10;
+const CONNECT: u64 = 1 << 20;
+
+/// The custom_id of plugin `plugin`'s ticket button `button` on the welcome message.
+fn plugin_button(welcome: &Value, plugin: &str, button: &str) -> String {
+    custom_ids(welcome)
+        .concat()
+        .into_iter()
+        .find(|id| {
+            id.starts_with(&format!("pl:{plugin}:")) && id.ends_with(&format!(":b:{button}"))
+        })
+        .unwrap_or_else(|| panic!("no {plugin}/{button} button in {welcome}"))
+}
+
+fn content(response: &Value) -> &str {
+    response["data"]["content"].as_str().unwrap_or_default()
+}
+
+fn is_ephemeral(response: &Value) -> bool {
+    response["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0
+}
+
+/// `user` presses plugin `plugin`'s button `button` and the bot's initial response.
+async fn press(h: &Harness, user: u64, welcome: &Value, plugin: &str, button: &str) -> Value {
+    h.emu
+        .user(user)
+        .click(id_of(welcome), &plugin_button(welcome, plugin, button))
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap()
+}
+
+fn dms_of(h: &Harness, user: u64) -> Vec<Value> {
+    h.emu
+        .world(|w| w.dm_channels.get(&user).copied())
+        .map(|channel| h.emu.messages_in(channel))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poke_dms_the_opener_once_per_cooldown() {
+    let h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+
+    let refused = press(&h, h.world.player, &welcome, "poke", "poke").await;
+    assert_eq!(content(&refused), "Only staff can do that.");
+    assert!(is_ephemeral(&refused));
+
+    let answer = press(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(content(&answer), "The opener was poked by DM.");
+    assert!(is_ephemeral(&answer));
+    let dm = eventually("the poke DM", || {
+        dms_of(&h, h.world.player).into_iter().next()
+    })
+    .await;
+    let embed = &dm["embeds"][0];
+    assert_eq!(embed["title"], "👋 Your ticket needs you");
+    let text = embed["description"].as_str().unwrap();
+    assert!(
+        text.contains("officer_rodrigues") && text.contains(&format!("<#{channel}>")),
+        "{text}"
+    );
+    let link = &dm["components"][0]["components"][0];
+    assert_eq!(
+        link["url"],
+        format!("https://discord.com/channels/{}/{channel}", h.world.guild)
+    );
+
+    // The cooldown (60 s in the demo config) is kept in the plugin's storage.
+    let again = press(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert!(
+        content(&again).starts_with("This ticket was poked recently; try again in"),
+        "{again}"
+    );
+    assert_eq!(dms_of(&h, h.world.player).len(), 1);
+    let ticket = h.ticket_in(channel).await.unwrap();
+    let stored = h
+        .bot()
+        .store()
+        .plugin_get(h.world.guild, "poke", &format!("last-poke:{}", ticket.id))
+        .await
+        .unwrap();
+    assert!(stored.is_some_and(|ms| ms.parse::<u64>().is_ok()));
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poke_that_cannot_be_delivered_is_reported_to_the_clicker() {
+    let h = Harness::start_in("en").await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    h.emu.set_dms_closed(h.world.player, true);
+    let click = h
+        .emu
+        .user(h.world.staff)
+        .click(id_of(&welcome), &plugin_button(&welcome, "poke", "poke"))
+        .unwrap();
+    let followups = click.followups(1, WAIT).await.unwrap();
+    assert_eq!(
+        followups[0]["content"],
+        "The poke could not be delivered: the opener does not accept DMs."
+    );
+    assert_eq!(
+        followups[0]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        EPHEMERAL
+    );
+    assert!(dms_of(&h, h.world.player).is_empty());
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
+    let mut h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let staff = h.emu.user(h.world.staff);
+    let button = plugin_button(&welcome, "item-return", "item-return");
+
+    // A bad id: nothing is sent, and what was typed comes back.
+    let form = staff.click(id_of(&welcome), &button).unwrap();
+    assert_eq!(form.response(WAIT).await.unwrap()["type"], 9, "a modal");
+    let bad = staff
+        .submit_modal(&form, &[("recipient", "abc"), ("items", "2x pistol ammo")])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert!(is_ephemeral(&bad));
+    assert!(
+        content(&bad).contains("the in-game id must be 1 to 10 digits")
+            && content(&bad).contains("2x pistol ammo"),
+        "{bad}"
+    );
+
+    let form = staff.click(id_of(&welcome), &button).unwrap();
+    form.response(WAIT).await.unwrap();
+    let from = h.emu.log_position();
+    let sent = staff
+        .submit_modal(
+            &form,
+            &[
+                ("recipient", "4711"),
+                ("items", "2x pistol ammo\n\n1x phone"),
+            ],
+        )
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(content(&sent), "Item return #1 sent for approval.");
+    let request = h.message_after(from, h.world.item_return_channel).await;
+    let embed = &request["embeds"][0];
+    assert_eq!(embed["title"], "📦 Item return #1");
+    assert_eq!(embed["description"], "• 2x pistol ammo\n• 1x phone");
+    assert_eq!(embed["fields"][0]["value"], "4711");
+    let ticket = h.ticket_in(channel).await.unwrap();
+    let approve = format!("pl:item-return:{}:c:approve:1", ticket.id);
+    assert_eq!(
+        custom_ids(&request),
+        vec![vec![
+            approve.clone(),
+            format!("pl:item-return:{}:c:deny:1", ticket.id)
+        ]]
+    );
+    h.message_where(from, channel, |m| {
+        says(
+            m,
+            "Item return #1 for in-game id 4711 was sent for approval",
+        )
+    })
+    .await;
+
+    // Staff without the approver role may not decide.
+    let refused = staff
+        .click(id_of(&request), &approve)
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(content(&refused), "Only approvers can decide item returns.");
+
+    // After a restart the buttons still work.
+    h.restart().await;
+    let decided = h
+        .emu
+        .user(h.world.approver)
+        .click(id_of(&request), &approve)
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(decided["type"], 7, "the request message is updated");
+    let shown = h
+        .emu
+        .messages_in(h.world.item_return_channel)
+        .into_iter()
+        .find(|m| id_of(m) == id_of(&request))
+        .unwrap();
+    assert!(custom_ids(&shown).is_empty(), "buttons removed: {shown}");
+    let decision = shown["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Decision")
+        .unwrap();
+    assert!(decision["value"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("✅ Approved — <@{}> <t:", h.world.approver)));
+    // The decision is stored right after the answer.
+    let stored: Value = eventually("the stored decision", || {
+        let text = futures_lite(h.bot().store().plugin_get(
+            h.world.guild,
+            "item-return",
+            "request:1",
+        ))?;
+        let value: Value = serde_json::from_str(&text).unwrap();
+        (!value["decision"].is_null()).then_some(value)
+    })
+    .await;
+    assert_eq!(stored["decision"]["approved"], true);
+    assert_eq!(stored["decision"]["by"], h.world.approver);
+
+    // A stale copy of the buttons (another client's view) is refused after the decision.
+    let stale = h.emu.seed_bot_message(
+        h.world.item_return_channel,
+        "",
+        vec![json!({"type": 1, "components": [{"type": 2, "style": 4, "label": "Deny", "custom_id": format!("pl:item-return:{}:c:deny:1", ticket.id)}]})],
+    );
+    let late = h
+        .emu
+        .user(h.world.approver)
+        .click(stale, &format!("pl:item-return:{}:c:deny:1", ticket.id))
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        content(&late),
+        format!(
+            "Item return #1 was already approved by <@{}>.",
+            h.world.approver
+        )
+    );
+    h.finish().await;
+}
+
+fn voice_channels(h: &Harness) -> Vec<(u64, Option<u64>, Vec<(u64, u64, u64)>)> {
+    h.emu.world(|w| {
+        w.channels
+            .values()
+            .filter(|c| c.guild_id == Some(h.world.guild) && c.kind == 2)
+            .map(|c| {
+                (
+                    c.id,
+                    c.parent_id,
+                    c.overwrites
+                        .iter()
+                        .map(|o| (o.id, o.allow, o.deny))
+                        .collect(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_call_is_private_and_removed_once_empty_even_across_a_restart() {
+    let mut h = Harness::start_with("en", |w| {
+        w.plugins[2] =
+            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 0.05");
+    })
+    .await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let answer = press(&h, h.world.player, &welcome, "voice-call", "call").await;
+    assert!(!is_ephemeral(&answer));
+    assert!(
+        content(&answer).starts_with("🔊 A voice channel was created"),
+        "{answer}"
+    );
+    let (voice, parent, overwrites) = eventually("the voice channel", || {
+        voice_channels(&h).into_iter().next()
+    })
+    .await;
+    assert_eq!(parent, Some(h.world.category));
+    let player = overwrites
+        .iter()
+        .find(|o| o.0 == h.world.player)
+        .expect("the opener may join");
+    assert_eq!(player.1 & (VIEW | CONNECT), VIEW | CONNECT);
+    let everyone = overwrites
+        .iter()
+        .find(|o| o.0 == h.world.guild)
+        .expect("@everyone is denied");
+    assert_ne!(everyone.2 & VIEW, 0);
+
+    // Someone joins: the empty timer stops; the channel stays while they talk.
+    h.emu.user(h.world.player).join_voice(voice).unwrap();
+    let ticket = h.ticket_in(channel).await.unwrap();
+    eventually("the timer cancelled", || {
+        let timers = futures_lite(h.bot().store().plugin_timers_of(ticket.id));
+        timers.is_empty().then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(voice_channels(&h).len(), 1);
+
+    // They leave, the bot restarts before the 3 s pass, and the channel still goes.
+    h.emu
+        .user(h.world.player)
+        .leave_voice(h.world.guild)
+        .unwrap();
+    eventually("the timer scheduled", || {
+        let timers = futures_lite(h.bot().store().plugin_timers_of(ticket.id));
+        (!timers.is_empty()).then_some(())
+    })
+    .await;
+    h.restart().await;
+    eventually("the voice channel deleted", || {
+        voice_channels(&h).is_empty().then_some(())
+    })
+    .await;
+    assert_eq!(h.bot().store().plugin_channel(voice).await.unwrap(), None);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_call_nobody_joins_goes_and_closing_the_ticket_removes_it() {
+    let h = Harness::start_with("en", |w| {
+        w.plugins[2] =
+            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 0.05");
+        w.close_delay_seconds = 0;
+    })
+    .await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    press(&h, h.world.player, &welcome, "voice-call", "call").await;
+    eventually("the voice channel", || {
+        voice_channels(&h).into_iter().next()
+    })
+    .await;
+    eventually("the unused voice channel deleted", || {
+        voice_channels(&h).is_empty().then_some(())
+    })
+    .await;
+
+    // A second call, then the ticket is cancelled: the channel goes with it.
+    press(&h, h.world.player, &welcome, "voice-call", "call").await;
+    eventually("the second voice channel", || {
+        voice_channels(&h).into_iter().next()
+    })
+    .await;
+    h.emu
+        .user(h.world.player)
+        .click(
+            id_of(&welcome),
+            &custom_ids(&welcome)
+                .concat()
+                .into_iter()
+                .find(|id| id.starts_with("tb:cancel:"))
+                .unwrap(),
+        )
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    eventually("the voice channel deleted with the ticket", || {
+        voice_channels(&h).is_empty().then_some(())
+    })
+    .await;
+    h.finish().await;
+}
+
+/// Runs a store future to completion from synchronous test code.
+fn futures_lite<T>(
+    future: impl std::future::Future<Output = Result<T, ticketbot::store::StoreError>>,
+) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future)).unwrap()
+}
+
+fn with_faulty(w: &mut ticketbot::demo::DemoWorld) {
+    let path = ticketbot::plugins::builtin::built_path("faulty");
+    w.plugins.push(format!(
+        "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = [\"dm\"]\n",
+        path.display().to_string()
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misbehaving_plugin_ends_only_its_own_event() {
+    let h = Harness::start_with("en", with_faulty).await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    let failed = "The Faulty action failed. The staff were told; please try again later.";
+    for (button, logged) in [
+        (
+            "trap",
+            "crashed: wasm trap: wasm `unreachable` instruction executed",
+        ),
+        ("panic", "the faulty plugin panicked on purpose"),
+        ("loop", "ran longer than 100 ms and was stopped"),
+        ("memory", "tried to use more than 32 MiB of memory"),
+        (
+            "ungranted",
+            "needs the capability \"storage\", which this guild did not grant",
+        ),
+    ] {
+        let from = h.emu.log_position();
+        let answer = press(&h, h.world.player, &welcome, "faulty", button).await;
+        assert_eq!(content(&answer), failed, "{button}");
+        assert!(is_ephemeral(&answer));
+        let log = h
+            .message_where(from, h.world.log_channel, |m| {
+                m["embeds"][0]["title"] == "Plugin failure"
+            })
+            .await;
+        let text = log["embeds"][0]["description"].as_str().unwrap();
+        assert!(
+            text.contains("**faulty**") && text.contains(logged),
+            "{button}: {text}"
+        );
+        // The host keeps serving the same plugin, and the others.
+        let ok = press(&h, h.world.player, &welcome, "faulty", "ok").await;
+        assert_eq!(content(&ok), "still serving", "after {button}");
+    }
+    // The refused outcome did nothing: no DM went out.
+    assert!(dms_of(&h, h.world.player).is_empty());
+    let poke = press(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(content(&poke), "The opener was poked by DM.");
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_disable_the_plugin_in_that_guild() {
+    let h = Harness::start_with("en", with_faulty).await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    let from = h.emu.log_position();
+    for _ in 0..3 {
+        press(&h, h.world.player, &welcome, "faulty", "secret").await;
+    }
+    let log = h
+        .message_where(from, h.world.log_channel, |m| {
+            m["embeds"][0]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("disabled in this server"))
+        })
+        .await;
+    assert!(log["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("failed 3 times in a row"));
+    let off = press(&h, h.world.player, &welcome, "faulty", "ok").await;
+    assert_eq!(
+        content(&off),
+        "The faulty action is switched off for now after repeated failures."
+    );
+    // Other plugins are not affected.
+    let poke = press(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(content(&poke), "The opener was poked by DM.");
+    h.finish().await;
+}
+
+/// A config with one guild enabling `plugins` (TOML blocks), checked like a file.
+fn config_with(plugins: &[String]) -> (tempfile::TempDir, ticketbot::config::Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!(
+        "database = {:?}\n[[guild]]\nid = 1\npanel_channel = 2\nlog_channel = 3\nticket_category = 4\nstaff_roles = [5]\nitem_return_channel = 6\n[[guild.ticket_type]]\nid = \"support\"\nlabel = \"Support\"\n",
+        dir.path().join("t.duckdb").display().to_string()
+    );
+    for p in plugins {
+        text.push('\n');
+        text.push_str(p);
+    }
+    let config = ticketbot::config::Config::parse(&dir.path().join("config.toml"), text).unwrap();
+    (dir, config)
+}
+
+#[test]
+fn loading_refuses_other_contracts_bad_settings_and_excess_grants() {
+    let other = ticketbot::plugins::builtin::built_path("other_contract");
+    let (_dir, config) = config_with(&[
+        format!("[[guild.plugin]]\nid = \"future\"\npath = {:?}\n", other.display().to_string()),
+        "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\ncapabilities = [\"dm\", \"storage\", \"notes\"]\nsettings = { cooldown_seconds = 100000 }\n".to_owned(),
+        "[[guild.plugin]]\nid = \"item-return\"\nbuiltin = \"item-return\"\ncapabilities = [\"post-messages\", \"storage\"]\nsettings = { colour = \"red\" }\n".to_owned(),
+        "[[guild.plugin]]\nid = \"voice-call\"\nbuiltin = \"voice-call\"\ncapabilities = [\"voice-channels\", \"timers\", \"storage\"]\n".to_owned(),
+    ]);
+    let cache = ticketbot::plugins::ComponentCache::new(None);
+    let (host, problems) = ticketbot::plugins::PluginHost::load(&config, &cache).unwrap();
+    let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(
+        problems[0].contains(
+            "was built against ticketbot:plugin@9.0.0, but this host speaks ticketbot:plugin@0.1.0"
+        ),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[1].contains("plugin poke: is granted \"notes\" but does not ask for it"),
+        "{}",
+        problems[1]
+    );
+    assert!(
+        problems[2].contains("plugin poke: settings.cooldown_seconds: at most 86400"),
+        "{}",
+        problems[2]
+    );
+    assert!(problems[3].contains("plugin item-return: settings: unknown field `colour`, expected `max_id_digits` or `max_item_lines`"), "{}", problems[3]);
+    // What loaded cleanly serves; the rest is left out.
+    let enabled: Vec<String> = host.enabled(1).iter().map(|p| p.id().to_owned()).collect();
+    assert_eq!(enabled, ["voice-call"]);
+}
+
+#[test]
+fn compiled_components_are_cached_by_content_and_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ticketbot::plugins::ComponentCache::new(Some(dir.path().join("cache")));
+    let engine = ticketbot::plugins::engine::build().unwrap();
+    let (_, config) = config_with(&[ticketbot::demo::DEMO_PLUGINS[0].to_owned()]);
+    let plugin = &config.guilds[0].plugins[0];
+    let (_, first) = ticketbot::plugins::load_one(&engine, &cache, plugin).unwrap();
+    let (instance, second) = ticketbot::plugins::load_one(&engine, &cache, plugin).unwrap();
+    assert_eq!(
+        (first, second),
+        (
+            ticketbot::plugins::Loaded::Compiled,
+            ticketbot::plugins::Loaded::FromCache
+        )
+    );
+    assert_eq!(instance.manifest().id, "poke");
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1);
+    // A damaged entry is ignored and replaced, never trusted.
+    let file = files[0].as_ref().unwrap().path();
+    std::fs::write(&file, b"not a compiled component").unwrap();
+    let (_, third) = ticketbot::plugins::load_one(&engine, &cache, plugin).unwrap();
+    assert_eq!(third, ticketbot::plugins::Loaded::Compiled);
+}
