@@ -54,7 +54,8 @@ pub struct DemoWorld {
     pub approver_role: u64,
     /// A staff member who also approves item returns.
     pub approver: u64,
-    /// `[[guild.plugin]]` blocks (TOML), the built-in plugins by default.
+    /// `[[guild.plugin]]` blocks (TOML): by default the built-in plugins, [`DEMO_PLUGINS`] then
+    /// ticket-actions (whose settings name this world's categories).
     pub plugins: Vec<String>,
     /// Where compiled plugins are cached, if not beside the database (tests share one).
     pub plugin_cache: Option<std::path::PathBuf>,
@@ -120,7 +121,16 @@ impl DemoWorld {
             text_overrides: Vec::new(),
             approver_role,
             approver,
-            plugins: DEMO_PLUGINS.iter().map(|p| (*p).to_owned()).collect(),
+            plugins: DEMO_PLUGINS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .chain([format!(
+                    "[[guild.plugin]]\nid = \"ticket-actions\"\nbuiltin = \"ticket-actions\"\n\
+                     capabilities = [\"rename-channel\", \"move-channel\"]\n\
+                     settings = {{ categories = [{{ id = \"{category}\", label = \"Tickets\" }}, \
+                     {{ id = \"{overflow_category}\", label = \"Tickets 2\" }}] }}\n"
+                )])
+                .collect(),
             plugin_cache: None,
         }
     }

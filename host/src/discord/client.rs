@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serenity::all::{
     Channel, ChannelId, ChannelType, CreateChannel, CreateCommand,
-    CreateInteractionResponseFollowup, EditInteractionResponse, EditMessage, GuildId, Http,
-    InteractionId, MessageId, PermissionOverwriteType, UserId,
+    CreateInteractionResponseFollowup, EditChannel, EditInteractionResponse, EditMessage, GuildId,
+    Http, InteractionId, MessageId, PermissionOverwriteType, UserId,
 };
 use serenity::http::HttpError;
 
@@ -340,6 +340,43 @@ impl DiscordClient {
             .await
             .map_err(|e| DiscordError::from_serenity("create voice channel", e))?;
         Ok(created.id.get())
+    }
+
+    /// Renames a channel. Not retried: Discord allows two renames per channel per ten
+    /// minutes, and a 429 here means minutes, not milliseconds (the caller says so).
+    pub async fn rename_channel(&self, channel: u64, name: &str) -> Result<(), DiscordError> {
+        let edit = EditChannel::new().name(name);
+        let call = ChannelId::new(channel).edit(&*self.http, edit);
+        match tokio::time::timeout(std::time::Duration::from_secs(5), call).await {
+            Ok(result) => result
+                .map(|_| ())
+                .map_err(|e| DiscordError::from_serenity("rename channel", e)),
+            Err(_) => Err(DiscordError::Rejected {
+                what: "rename channel",
+                status: 429,
+                code: 0,
+                message: "Discord is holding renames of this channel back".into(),
+            }),
+        }
+    }
+
+    /// Moves a channel to `category` with `overwrites` (its permissions resynced).
+    pub async fn move_channel(
+        &self,
+        channel: u64,
+        category: u64,
+        overwrites: &[Overwrite],
+    ) -> Result<(), DiscordError> {
+        let permissions: Vec<_> = overwrites.iter().map(convert::overwrite).collect();
+        let edit = EditChannel::new()
+            .category(Some(ChannelId::new(category)))
+            .permissions(permissions);
+        retry(RetryPolicy::STANDARD, "move channel", || {
+            ChannelId::new(channel).edit(&*self.http, edit.clone())
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| DiscordError::from_serenity("move channel", e))
     }
 
     /// A guild channel's category, if it has one.

@@ -65,6 +65,8 @@ pub struct Tickets {
     timers_changed: tokio::sync::Notify,
     /// Whether the plugin timer loop runs.
     timers_started: std::sync::atomic::AtomicBool,
+    /// Recent renames of ticket channels (Discord allows two per ten minutes).
+    renames: plugin_actions::RenameLog,
 }
 
 impl Tickets {
@@ -96,6 +98,7 @@ impl Tickets {
             voice: Default::default(),
             timers_changed: tokio::sync::Notify::new(),
             timers_started: Default::default(),
+            renames: Default::default(),
         }
     }
 

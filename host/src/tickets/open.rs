@@ -214,45 +214,9 @@ impl Tickets {
             }
         }
 
-        let mut overwrites = self.discord.overwrites(category).await?;
-        // Private whatever the category says: @everyone (the role with the guild's id) is denied.
-        match overwrites
-            .iter_mut()
-            .find(|o| o.target == OverwriteTarget::Role(guild.id))
-        {
-            Some(everyone) => {
-                everyone.deny |= permissions::VIEW_CHANNEL;
-                everyone.allow &= !permissions::VIEW_CHANNEL;
-            }
-            None => overwrites.push(Overwrite {
-                target: OverwriteTarget::Role(guild.id),
-                allow: 0,
-                deny: permissions::VIEW_CHANNEL,
-            }),
-        }
-        grant(
-            &mut overwrites,
-            OverwriteTarget::Member(ticket.opener_id),
-            permissions::PARTICIPANT,
-        );
-        let staff = guild
-            .staff_roles
-            .iter()
-            .chain(kind.into_iter().flat_map(|t| t.staff_roles.iter()));
-        for role in staff {
-            grant(
-                &mut overwrites,
-                OverwriteTarget::Role(*role),
-                permissions::PARTICIPANT,
-            );
-        }
-        if let Some(bot) = self.bot_user.get().copied() {
-            grant(
-                &mut overwrites,
-                OverwriteTarget::Member(bot),
-                permissions::PARTICIPANT | permissions::EMBED_LINKS,
-            );
-        }
+        let overwrites = self
+            .ticket_overwrites(guild, &ticket.type_id, ticket.opener_id, &[], category)
+            .await?;
         let topic = format!(
             "#{} · {} · <@{}>",
             ticket.number, ticket.type_id, ticket.opener_id
@@ -273,5 +237,61 @@ impl Tickets {
             .ticket_opened(ticket.id, channel, welcome_id)
             .await?;
         Ok(channel)
+    }
+    /// A ticket channel's overwrites in `category`: the category's, with @everyone denied, the
+    /// opener and `members` as participants, the staff roles (of the guild and the ticket's
+    /// type) and the bot. Used at open and when a ticket moves to another category.
+    pub(super) async fn ticket_overwrites(
+        &self,
+        guild: &GuildConfig,
+        type_id: &str,
+        opener: u64,
+        members: &[u64],
+        category: u64,
+    ) -> Result<Vec<Overwrite>, DiscordError> {
+        let mut overwrites = self.discord.overwrites(category).await?;
+        // Private whatever the category says: @everyone (the role with the guild's id) is denied.
+        match overwrites
+            .iter_mut()
+            .find(|o| o.target == OverwriteTarget::Role(guild.id))
+        {
+            Some(everyone) => {
+                everyone.deny |= permissions::VIEW_CHANNEL;
+                everyone.allow &= !permissions::VIEW_CHANNEL;
+            }
+            None => overwrites.push(Overwrite {
+                target: OverwriteTarget::Role(guild.id),
+                allow: 0,
+                deny: permissions::VIEW_CHANNEL,
+            }),
+        }
+        for user in std::iter::once(&opener).chain(members) {
+            grant(
+                &mut overwrites,
+                OverwriteTarget::Member(*user),
+                permissions::PARTICIPANT,
+            );
+        }
+        let staff = guild.staff_roles.iter().chain(
+            guild
+                .ticket_type(type_id)
+                .into_iter()
+                .flat_map(|t| t.staff_roles.iter()),
+        );
+        for role in staff {
+            grant(
+                &mut overwrites,
+                OverwriteTarget::Role(*role),
+                permissions::PARTICIPANT,
+            );
+        }
+        if let Some(bot) = self.bot_user.get().copied() {
+            grant(
+                &mut overwrites,
+                OverwriteTarget::Member(bot),
+                permissions::PARTICIPANT | permissions::EMBED_LINKS,
+            );
+        }
+        Ok(overwrites)
     }
 }

@@ -230,6 +230,11 @@ impl Tickets {
         match called {
             Ok((reply, effects)) => {
                 self.plugins.record(guild.id, plugin.id(), false);
+                if let Some(refusal) =
+                    self.channel_change_refusal(guild.id, ticket.as_ref(), &effects)
+                {
+                    return Handled::Reply(refusal);
+                }
                 let reply = reply.unwrap_or(Reply::Defer { ephemeral: true });
                 let this = self.clone();
                 let interaction = interaction.clone();
@@ -418,8 +423,48 @@ impl Tickets {
                     }
                 }
                 .await,
-                c::Effect::Rename(name) => Err(format!("renaming to {name:?} is not supported by this host yet")),
-                c::Effect::MoveTo(category) => Err(format!("moving to {category} is not supported by this host yet")),
+                c::Effect::Rename(name) => async {
+                    let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
+                    let name = channel_name(&name).ok_or("a channel name needs a letter or digit")?;
+                    match self.discord.rename_channel(channel, &name).await {
+                        Ok(()) => {
+                            self.renames.record(channel);
+                            Ok(())
+                        }
+                        Err(error) => {
+                            if let Some(interaction) = scope.interaction {
+                                let texts = self.texts(Some(guild));
+                                let text = if error.status() == Some(429) {
+                                    self.renames.exhaust(channel);
+                                    texts.get("rename-limited", &[("minutes", "10")])
+                                } else {
+                                    texts.get("discord-error", &[])
+                                };
+                                let _ = self.discord.followup(&interaction.handle, &OutMessage::text(text), true).await;
+                            }
+                            Err(error.to_string())
+                        }
+                    }
+                }
+                .await,
+                c::Effect::MoveTo(category) => async {
+                    let ticket = scope.ticket.ok_or("a move needs a ticket")?;
+                    let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
+                    let g = scope.guild;
+                    let allowed = category == g.ticket_category
+                        || g.overflow_categories.contains(&category)
+                        || g.ticket_types.iter().any(|t| t.category == Some(category));
+                    if !allowed {
+                        return Err(format!("{category} is not one of this guild's ticket categories"));
+                    }
+                    let members = self.store.members(ticket.id).await.map_err(|e| e.to_string())?;
+                    let overwrites = self
+                        .ticket_overwrites(g, &ticket.type_id, ticket.opener_id, &members, category)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.discord.move_channel(channel, category, &overwrites).await.map_err(|e| e.to_string())
+                }
+                .await,
                 c::Effect::CreateVoice((name, key)) => async {
                     let ticket = scope.ticket.ok_or("a voice channel needs a ticket")?;
                     let text_channel = ticket.channel_id.ok_or("the ticket has no channel")?;
@@ -501,6 +546,37 @@ impl Tickets {
                 tracing::debug!(guild, plugin, effect = what, "plugin effect performed");
             }
         }
+    }
+
+    /// Renames and moves need a live ticket, and Discord allows two renames per channel per
+    /// ten minutes: say so now rather than let the rename hang or fail later.
+    fn channel_change_refusal(
+        &self,
+        guild: u64,
+        ticket: Option<&TicketRecord>,
+        effects: &[c::Effect],
+    ) -> Option<Reply> {
+        let texts = self.texts(Some(guild));
+        let changes = effects
+            .iter()
+            .any(|e| matches!(e, c::Effect::Rename(_) | c::Effect::MoveTo(_)));
+        if !changes {
+            return None;
+        }
+        let Some(ticket) = ticket.filter(|t| t.status == TicketStatus::Open) else {
+            return Some(Reply::private(texts.get("ticket-closed", &[])));
+        };
+        let renames = effects.iter().any(|e| matches!(e, c::Effect::Rename(_)));
+        let channel = ticket.channel_id?;
+        if renames {
+            if let Some(wait) = self.renames.wait(channel) {
+                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+                return Some(Reply::private(
+                    texts.get("rename-limited", &[("minutes", &minutes)]),
+                ));
+            }
+        }
+        None
     }
 
     fn effect_channel(&self, scope: &EffectScope<'_>, channel: &c::Channel) -> Result<u64, String> {
@@ -890,6 +966,54 @@ fn with_voice_rights(mut overwrite: ui::Overwrite) -> ui::Overwrite {
         overwrite.deny |= CONNECT;
     }
     overwrite
+}
+
+/// A Discord channel name from what a user typed: lowercase, spaces to dashes, at most 100.
+fn channel_name(typed: &str) -> Option<String> {
+    let name: String = typed
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_whitespace() { '-' } else { c })
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .take(100)
+        .collect();
+    name.chars().any(char::is_alphanumeric).then_some(name)
+}
+
+/// Renames per channel in the last ten minutes, to answer Discord's limit of two before asking.
+#[derive(Default)]
+pub(super) struct RenameLog(std::sync::Mutex<HashMap<u64, Vec<std::time::Instant>>>);
+
+impl RenameLog {
+    const WINDOW: Duration = Duration::from_secs(600);
+    const PER_WINDOW: usize = 2;
+
+    /// How long until `channel` may be renamed again, if it may not now.
+    fn wait(&self, channel: u64) -> Option<Duration> {
+        let mut log = self.0.lock().expect("rename lock");
+        let times = log.entry(channel).or_default();
+        times.retain(|t| t.elapsed() < Self::WINDOW);
+        (times.len() >= Self::PER_WINDOW).then(|| Self::WINDOW.saturating_sub(times[0].elapsed()))
+    }
+
+    fn record(&self, channel: u64) {
+        self.0
+            .lock()
+            .expect("rename lock")
+            .entry(channel)
+            .or_default()
+            .push(std::time::Instant::now());
+    }
+
+    /// Discord said no: count the window as used from now.
+    fn exhaust(&self, channel: u64) {
+        let now = std::time::Instant::now();
+        self.0
+            .lock()
+            .expect("rename lock")
+            .insert(channel, vec![now; Self::PER_WINDOW]);
+    }
 }
 
 /// Keeps the map of who is in which voice channel (the gateway tells only changes).

@@ -114,7 +114,8 @@ async fn opening_creates_a_private_channel_with_a_welcome() {
         [
             format!("pl:poke:{t}:b:poke"),
             format!("pl:item-return:{t}:b:item-return"),
-            format!("pl:voice-call:{t}:b:call")
+            format!("pl:voice-call:{t}:b:call"),
+            format!("pl:ticket-actions:{t}:b:actions")
         ]
     );
     assert_eq!(

@@ -543,3 +543,100 @@ fn compiled_components_are_cached_by_content_and_engine() {
     let (_, third) = ticketbot::plugins::load_one(&engine, &cache, plugin).unwrap();
     assert_eq!(third, ticketbot::plugins::Loaded::Compiled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_actions_rename_within_discords_limit_and_transfer_with_permissions() {
+    let h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let staff = h.emu.user(h.world.staff);
+    let ticket = h.ticket_in(channel).await.unwrap();
+    let menu_id = format!("pl:ticket-actions:{}:c:menu", ticket.id);
+
+    let refused = press(&h, h.world.player, &welcome, "ticket-actions", "actions").await;
+    assert_eq!(content(&refused), "Only staff can do that.");
+
+    let channel_name = || h.emu.world(|w| w.channels[&channel].name.clone());
+    for (round, name) in ["Car Robbery", "car robbery 2", "third try"]
+        .iter()
+        .enumerate()
+    {
+        let opened = staff
+            .click(
+                id_of(&welcome),
+                &plugin_button(&welcome, "ticket-actions", "actions"),
+            )
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        assert_eq!(custom_ids(&opened), vec![vec![menu_id.clone()]]);
+        let form = staff.choose(id_of(&opened), &menu_id, &["rename"]).unwrap();
+        assert_eq!(form.response(WAIT).await.unwrap()["type"], 9, "a modal");
+        let answer = staff
+            .submit_modal(&form, &[("name", name)])
+            .unwrap()
+            .response(WAIT)
+            .await
+            .unwrap();
+        if round < 2 {
+            assert_eq!(content(&answer), "Renamed.");
+            let expected = name.to_lowercase().replace(' ', "-");
+            eventually("the rename", || (channel_name() == expected).then_some(())).await;
+        } else {
+            // The third rename in ten minutes: a clear answer at once, not a hang.
+            assert!(is_ephemeral(&answer));
+            assert!(
+                content(&answer).starts_with(
+                    "Discord allows only 2 renames of a channel every 10 minutes. Try again in"
+                ),
+                "{answer}"
+            );
+            assert_eq!(channel_name(), "car-robbery-2");
+        }
+    }
+
+    // Transfer: the channel moves and its permissions follow the new category plus the ticket's.
+    let opened = staff
+        .click(
+            id_of(&welcome),
+            &plugin_button(&welcome, "ticket-actions", "actions"),
+        )
+        .unwrap()
+        .message(WAIT)
+        .await
+        .unwrap();
+    let transfer = staff
+        .choose(id_of(&opened), &menu_id, &["transfer"])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(transfer["type"], 7);
+    let target = h.world.overflow_category.to_string();
+    let transfer_id = format!("pl:ticket-actions:{}:c:transfer", ticket.id);
+    let moved = staff
+        .choose(id_of(&opened), &transfer_id, &[&target])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(moved["data"]["content"], "Transferred to Tickets 2.");
+    eventually("the move", || {
+        h.emu.world(|w| {
+            (w.channels[&channel].parent_id == Some(h.world.overflow_category)).then_some(())
+        })
+    })
+    .await;
+    let overwrites = h.emu.world(|w| w.channels[&channel].overwrites.clone());
+    let player = overwrites
+        .iter()
+        .find(|o| o.id == h.world.player)
+        .expect("the opener keeps access");
+    assert_ne!(player.allow & VIEW, 0);
+    let everyone = overwrites
+        .iter()
+        .find(|o| o.id == h.world.guild)
+        .expect("@everyone denied");
+    assert_ne!(everyone.deny & VIEW, 0);
+    h.finish().await;
+}
