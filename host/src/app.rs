@@ -43,10 +43,10 @@ pub enum AppError {
 
 /// Loads the configured plugins. A plugin that fails to load (or that a guild misconfigured) is
 /// left out and logged; the rest of the bot runs.
-fn load_plugins(config: &Config) -> Result<PluginHost, AppError> {
+fn load_plugins(config: &Config) -> Result<PluginHost, String> {
     let cache = ComponentCache::new(Some(config.plugin_cache.clone()));
     let (host, problems) =
-        PluginHost::load(config, &cache).map_err(|e| AppError::Plugins(format!("{e:#}")))?;
+        PluginHost::load(config, &cache).map_err(|e| format!("{e:#}"))?;
     for problem in problems {
         tracing::error!(%problem, "plugin left out");
     }
@@ -82,7 +82,7 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
                 Err(error) => {
                     web.stop().await;
                     store.close().await;
-                    return Err(error);
+                    return Err(AppError::Plugins(error));
                 }
             };
             let lifecycle_store = store.clone();

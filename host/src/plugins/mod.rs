@@ -204,6 +204,9 @@ impl PluginError {
     }
 }
 
+/// The lock a plugin's events take in one guild.
+type Turn = Arc<tokio::sync::Mutex<()>>;
+
 /// A plugin enabled in one guild.
 #[derive(Clone)]
 pub struct GuildPlugin {
@@ -256,7 +259,7 @@ pub struct PluginHost {
     /// Bounds concurrent instances to the pool's size.
     slots: Arc<tokio::sync::Semaphore>,
     /// One turn at a time per (guild, plugin).
-    turns: Mutex<HashMap<(u64, String), Arc<tokio::sync::Mutex<()>>>>,
+    turns: Mutex<HashMap<(u64, String), Turn>>,
 }
 
 impl PluginHost {

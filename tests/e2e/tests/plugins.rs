@@ -252,7 +252,10 @@ async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
     h.finish().await;
 }
 
-fn voice_channels(h: &Harness) -> Vec<(u64, Option<u64>, Vec<(u64, u64, u64)>)> {
+/// A voice channel as the tests see it: id, category, overwrites as (target, allow, deny).
+type VoiceChannel = (u64, Option<u64>, Vec<(u64, u64, u64)>);
+
+fn voice_channels(h: &Harness) -> Vec<VoiceChannel> {
     h.emu.world(|w| {
         w.channels
             .values()
