@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use ticketbot::config::{PluginConfig, PluginSource};
 use ticketbot::plugins::contract::{Context, Event, Ticket, User};
-use ticketbot::plugins::{engine, load_one, CallScope, ComponentCache, HostServices, PluginInstance};
+use ticketbot::plugins::{
+    engine, load_one, CallScope, ComponentCache, HostServices, PluginInstance,
+};
 
 /// Storage for the benchmark: always empty, answered at once, so the figures are the host's.
 struct NoStorage;
@@ -60,7 +62,13 @@ fn context(settings: &str) -> Context {
             claimer: None,
             members: vec![],
         }),
-        user: Some(User { id: 200, name: "officer".into(), roles: vec![5], is_staff: true, is_approver: false }),
+        user: Some(User {
+            id: 200,
+            name: "officer".into(),
+            roles: vec![5],
+            is_staff: true,
+            is_approver: false,
+        }),
         settings: settings.into(),
         now_ms: 1_700_000_000_000,
     }
@@ -69,7 +77,11 @@ fn context(settings: &str) -> Context {
 fn main() {
     let engine = engine::build().expect("engine");
     let dir = tempfile::tempdir().expect("temp dir");
-    println!("plugin host benchmark (wasmtime {}, {} CPUs)", "48", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "plugin host benchmark (wasmtime {}, {} CPUs)",
+        "48",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     // Load: compile every time (no cache) versus read the cached compilation.
     for id in ["poke", "item-return", "voice-call", "ticket-actions"] {
@@ -97,9 +109,18 @@ fn main() {
 
     // Per event: a fresh store, instantiate, call, drop.
     let services: Arc<dyn HostServices> = Arc::new(NoStorage);
-    let scope = CallScope { guild: 1, granted: Arc::from(vec!["dm".to_owned(), "storage".to_owned()]), services: Some(services) };
+    let scope = CallScope {
+        guild: 1,
+        granted: Arc::from(vec!["dm".to_owned(), "storage".to_owned()]),
+        services: Some(services),
+    };
     let cache = ComponentCache::new(Some(dir.path().join("cache")));
-    let (poke, _) = load_one(&engine, &cache, &plugin("poke", PluginSource::Builtin("poke".into()), &[])).unwrap();
+    let (poke, _) = load_one(
+        &engine,
+        &cache,
+        &plugin("poke", PluginSource::Builtin("poke".into()), &[]),
+    )
+    .unwrap();
     let settings = "{\"cooldown_seconds\":60}";
     let noop = context(settings);
     for _ in 0..200 {
@@ -116,7 +137,9 @@ fn main() {
     let samples: Vec<Duration> = (0..5000)
         .map(|_| {
             let start = Instant::now();
-            let outcome = poke.handle(&scope, &noop, &Event::Button("poke".into())).unwrap();
+            let outcome = poke
+                .handle(&scope, &noop, &Event::Button("poke".into()))
+                .unwrap();
             assert_eq!(outcome.value.effects.len(), 2);
             start.elapsed()
         })
@@ -125,23 +148,36 @@ fn main() {
 
     // Misbehaving: how long until the host stops it.
     let faulty_path = ticketbot::plugins::builtin::built_path("faulty");
-    let (faulty, _) =
-        load_one(&engine, &cache, &plugin("faulty", PluginSource::Path(faulty_path), &[])).unwrap();
+    let (faulty, _) = load_one(
+        &engine,
+        &cache,
+        &plugin("faulty", PluginSource::Path(faulty_path), &[]),
+    )
+    .unwrap();
     for (button, runs) in [("loop", 20), ("memory", 20), ("trap", 200), ("panic", 200)] {
         let samples = stop_times(&faulty, &scope, button, runs);
         report(&format!("stopped: faulty {button}"), samples);
     }
     // And the next event is served normally.
-    let ok = faulty.handle(&scope, &noop, &Event::Button("ok".into())).unwrap();
+    let ok = faulty
+        .handle(&scope, &noop, &Event::Button("ok".into()))
+        .unwrap();
     assert!(ok.value.reply.is_some());
 }
 
-fn stop_times(plugin: &PluginInstance, scope: &CallScope, button: &str, runs: usize) -> Vec<Duration> {
+fn stop_times(
+    plugin: &PluginInstance,
+    scope: &CallScope,
+    button: &str,
+    runs: usize,
+) -> Vec<Duration> {
     let ctx = context("{}");
     (0..runs)
         .map(|_| {
             let start = Instant::now();
-            assert!(plugin.handle(scope, &ctx, &Event::Button(button.into())).is_err());
+            assert!(plugin
+                .handle(scope, &ctx, &Event::Button(button.into()))
+                .is_err());
             start.elapsed()
         })
         .collect()

@@ -45,8 +45,7 @@ pub enum AppError {
 /// left out and logged; the rest of the bot runs.
 fn load_plugins(config: &Config) -> Result<PluginHost, String> {
     let cache = ComponentCache::new(Some(config.plugin_cache.clone()));
-    let (host, problems) =
-        PluginHost::load(config, &cache).map_err(|e| format!("{e:#}"))?;
+    let (host, problems) = PluginHost::load(config, &cache).map_err(|e| format!("{e:#}"))?;
     for problem in problems {
         tracing::error!(%problem, "plugin left out");
     }

@@ -249,21 +249,188 @@ fn describe(message: &Value) -> String {
     parts.join(" ")
 }
 
-/// Runs the walk-through with a database in `workdir`, in `locale` (`pt-BR` or `en`).
-pub async fn run(workdir: &Path, locale: &str) -> anyhow::Result<()> {
+/// What the demo runs besides the built-ins, and whether it waits for Ctrl-C at the end.
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    /// The guild's language: `pt-BR` or `en`.
+    pub locale: String,
+    /// Extra plugin components to enable (granted what they ask for) and try.
+    pub plugins: Vec<std::path::PathBuf>,
+    /// Settings for the extra plugins, as the inside of a TOML table.
+    pub plugin_settings: Option<String>,
+    /// Keep the transcript server running until Ctrl-C after the walk-through.
+    pub stay: bool,
+}
+
+/// The demo's actors and their names, for printing.
+struct Walk<'a> {
+    emulator: &'a Emulator,
+    world: &'a DemoWorld,
+}
+
+impl Walk<'_> {
+    fn name(&self, user: u64) -> String {
+        self.emulator
+            .world(|w| w.users.get(&user).map(|u| u.name.clone()))
+            .unwrap_or_else(|| user.to_string())
+    }
+
+    /// The first message the bot posted in `channel` after `from` that `matches`.
+    async fn posted(
+        &self,
+        from: usize,
+        channel: u64,
+        what: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
+        let path = format!("/channels/{channel}/messages");
+        let found = self
+            .emulator
+            .wait_for_after(from, STEP, what, |r| {
+                r.method == "POST"
+                    && r.path.ends_with(&path)
+                    && r.status < 300
+                    && matches(&r.response)
+            })
+            .await?;
+        Ok(found.response)
+    }
+
+    /// The custom_id on `message` that starts with `prefix`.
+    fn button(message: &Value, prefix: &str) -> anyhow::Result<String> {
+        message["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().into_iter().flatten())
+            .filter_map(|c| c["custom_id"].as_str())
+            .find(|id| id.starts_with(prefix))
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no button {prefix}… on the message"))
+    }
+
+    /// The text of an interaction's initial response.
+    fn answer(response: &Value) -> String {
+        let data = &response["data"];
+        let ephemeral = data["flags"].as_u64().unwrap_or(0) & 64 != 0;
+        let shown = describe(data);
+        match response["type"].as_u64() {
+            Some(9) => format!("opens a form \"{}\"", data["title"].as_str().unwrap_or("")),
+            Some(7) => format!("updates the message: {shown}"),
+            Some(6) => "acknowledges".to_owned(),
+            _ if ephemeral => format!("answers privately: {shown}"),
+            _ => format!("answers: {shown}"),
+        }
+    }
+
+    fn dms(&self, user: u64) -> Vec<Value> {
+        self.emulator
+            .world(|w| w.dm_channels.get(&user).copied())
+            .map(|channel| self.emulator.messages_in(channel))
+            .unwrap_or_default()
+    }
+
+    async fn wait_dm(&self, user: u64, count: usize) -> anyhow::Result<Value> {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            if let Some(dm) = self.dms(user).into_iter().nth(count) {
+                return Ok(dm);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "no DM arrived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn voice_channels(&self) -> Vec<u64> {
+        let guild = self.world.guild;
+        self.emulator.world(|w| {
+            w.channels
+                .values()
+                .filter(|c| c.guild_id == Some(guild) && c.kind == 2)
+                .map(|c| c.id)
+                .collect()
+        })
+    }
+}
+
+/// Describes the component at `path` (its manifest), for enabling it in the demo.
+fn describe_plugin(path: &Path) -> anyhow::Result<crate::plugins::Manifest> {
+    let engine = crate::plugins::engine::build()?;
+    let config = crate::config::PluginConfig {
+        id: String::new(),
+        source: crate::config::PluginSource::Path(path.to_owned()),
+        capabilities: Vec::new(),
+        settings: toml::Table::new(),
+    };
+    match crate::plugins::load_one(&engine, &crate::plugins::ComponentCache::new(None), &config) {
+        Ok((instance, _)) => Ok(instance.manifest().clone()),
+        Err(crate::plugins::PluginError::WrongId { found, .. }) => {
+            // Loading under the empty id fails after describing: that is the manifest we want.
+            let config = crate::config::PluginConfig {
+                id: found,
+                ..config
+            };
+            let (instance, _) = crate::plugins::load_one(
+                &engine,
+                &crate::plugins::ComponentCache::new(None),
+                &config,
+            )?;
+            Ok(instance.manifest().clone())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Runs the walk-through with a database in `workdir`: a whole ticket from the panel to the
+/// transcript, printing each step as it happens.
+pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     let emulator = Emulator::start().await?;
     say(&format!(
         "Discord emulator listening at {}",
         emulator.api_base()
     ));
-    let world = DemoWorld::create(&emulator);
+    let mut world = DemoWorld::create(&emulator);
+    world.close_delay_seconds = 3;
+    let mut extra = Vec::new();
+    for path in &options.plugins {
+        let path =
+            std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let manifest = describe_plugin(&path)?;
+        let grants = manifest
+            .capabilities
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        world.plugins.push(format!(
+            "[[guild.plugin]]\nid = {:?}\npath = {:?}\ncapabilities = [{grants}]\nsettings = {{ {} }}\n",
+            manifest.id,
+            path.display().to_string(),
+            options.plugin_settings.as_deref().unwrap_or("")
+        ));
+        say(&format!(
+            "enabling plugin {} ({}) from {}, granted: {}",
+            manifest.id,
+            manifest.name,
+            path.display(),
+            if grants.is_empty() {
+                "nothing".into()
+            } else {
+                grants
+            }
+        ));
+        extra.push(manifest);
+    }
     let database = workdir.join("ticketbot-demo.duckdb");
-    let config = world.config(&database, "127.0.0.1:0".parse()?, locale);
+    let listen: SocketAddr = "127.0.0.1:0".parse()?;
+    let text = world.config_toml(&database, listen, &options.locale);
+    let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
+        .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
     let running = app::start(Arc::new(config), Mode::Full(settings(&emulator))).await?;
+    let base = format!("http://{}", running.web_addr());
     say(&format!(
-        "database {}, transcript server at http://{}",
-        database.display(),
-        running.web_addr()
+        "database {}, transcript server at {base}",
+        database.display()
     ));
     let ready = tokio::time::timeout(STEP, running.ready())
         .await?
@@ -273,35 +440,17 @@ pub async fn run(workdir: &Path, locale: &str) -> anyhow::Result<()> {
         ready.guilds.len()
     ));
 
-    let staff = emulator.user(world.staff);
-    let position = emulator.log_position();
-    staff.say(world.panel_channel, SETUP_TEXT_COMMAND)?;
-    say(&format!(
-        "officer_rodrigues (Staff) types {SETUP_TEXT_COMMAND} in #abrir-ticket"
-    ));
-    let posted = emulator
-        .wait_for_after(position, STEP, "the panel", |r| {
-            r.is("POST", "/channels/*/messages")
-                && !r.response["embeds"].as_array().is_none_or(Vec::is_empty)
-        })
-        .await?;
-    say(&format!(
-        "bot posts the panel: {}",
-        describe(&posted.response)
-    ));
-    let panel_id: u64 = posted.response["id"].as_str().unwrap_or_default().parse()?;
-
-    let player = emulator.user(world.player);
-    let click = player.click(panel_id, &CustomId::OpenPanel.to_string())?;
-    say("vinewood_vic clicks the panel's button");
-    let answer = click.message(STEP).await?;
-    say(&format!(
-        "bot answers only vinewood_vic (ephemeral): {}",
-        describe(&answer)
-    ));
-
+    let walked = walk(&emulator, &world, &extra, &base).await;
     let problems = emulator.model_errors();
+    if let Ok(link) = &walked {
+        say(&format!("the transcript: {link}"));
+        if options.stay {
+            say("open it in a browser; the server keeps running until Ctrl-C");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
     running.stop().await;
+    walked?;
     if !problems.is_empty() {
         anyhow::bail!(
             "the emulator saw payloads Discord would refuse:\n{}",
@@ -310,4 +459,266 @@ pub async fn run(workdir: &Path, locale: &str) -> anyhow::Result<()> {
     }
     say("demo finished: the bot stopped cleanly");
     Ok(())
+}
+
+/// The steps; returns the transcript link.
+async fn walk(
+    emulator: &Emulator,
+    world: &DemoWorld,
+    extra: &[crate::plugins::Manifest],
+    base: &str,
+) -> anyhow::Result<String> {
+    let w = Walk { emulator, world };
+    let staff = emulator.user(world.staff);
+    let player = emulator.user(world.player);
+    let approver = emulator.user(world.approver);
+    let (staff_name, player_name) = (w.name(world.staff), w.name(world.player));
+
+    // The panel.
+    let from = emulator.log_position();
+    staff.say(world.panel_channel, SETUP_TEXT_COMMAND)?;
+    say(&format!(
+        "{staff_name} (Staff) types {SETUP_TEXT_COMMAND} in #abrir-ticket"
+    ));
+    let panel = w
+        .posted(from, world.panel_channel, "the panel", |m| {
+            !m["embeds"].as_array().is_none_or(Vec::is_empty)
+        })
+        .await?;
+    say(&format!("bot posts the panel: {}", describe(&panel)));
+    let panel_id: u64 = panel["id"].as_str().unwrap_or_default().parse()?;
+
+    // Open.
+    let menu = player
+        .click(panel_id, &CustomId::OpenPanel.to_string())?
+        .message(STEP)
+        .await?;
+    say(&format!(
+        "{player_name} clicks the panel's button; bot answers only them: {}",
+        describe(&menu)
+    ));
+    let menu_id: u64 = menu["id"].as_str().unwrap_or_default().parse()?;
+    let from = emulator.log_position();
+    let opened = player
+        .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])?
+        .message(STEP)
+        .await?;
+    say(&format!(
+        "{player_name} chooses \"Suporte\"; bot answers: {}",
+        describe(&opened)
+    ));
+    let url = opened["components"][0]["components"][0]["url"]
+        .as_str()
+        .unwrap_or_default();
+    let channel: u64 = url.rsplit('/').next().unwrap_or_default().parse()?;
+    let welcome = w
+        .posted(from, channel, "the welcome message", |m| {
+            !m["embeds"].as_array().is_none_or(Vec::is_empty)
+        })
+        .await?;
+    say(&format!(
+        "bot creates the private channel and posts the welcome: {}",
+        describe(&welcome)
+    ));
+    let welcome_id: u64 = welcome["id"].as_str().unwrap_or_default().parse()?;
+    player.say(
+        channel,
+        "Perdi meu carro e 2 armas depois de um crash do servidor.",
+    )?;
+    say(&format!("{player_name} writes in the ticket"));
+
+    // Claim.
+    let claim = staff
+        .click(welcome_id, &Walk::button(&welcome, "tb:claim:")?)?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{staff_name} claims the ticket; bot {}",
+        Walk::answer(&claim)
+    ));
+
+    // Poke.
+    let poke = staff
+        .click(welcome_id, &Walk::button(&welcome, "pl:poke:")?)?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{staff_name} presses Poke; bot {}",
+        Walk::answer(&poke)
+    ));
+    let dm = w.wait_dm(world.player, 0).await?;
+    say(&format!("{player_name} receives a DM: {}", describe(&dm)));
+
+    // Item return.
+    let form = staff.click(welcome_id, &Walk::button(&welcome, "pl:item-return:")?)?;
+    say(&format!(
+        "{staff_name} presses Item return; bot {}",
+        Walk::answer(&form.response(STEP).await?)
+    ));
+    let from = emulator.log_position();
+    let sent = staff
+        .submit_modal(
+            &form,
+            &[("recipient", "4711"), ("items", "1x Sultan RS\n2x pistol")],
+        )?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{staff_name} fills in id 4711 and the items; bot {}",
+        Walk::answer(&sent)
+    ));
+    let request = w
+        .posted(
+            from,
+            world.item_return_channel,
+            "the item-return request",
+            |_| true,
+        )
+        .await?;
+    say(&format!(
+        "bot posts the request in #devolucao-itens: {}",
+        describe(&request)
+    ));
+    let request_id: u64 = request["id"].as_str().unwrap_or_default().parse()?;
+    let decided = approver
+        .click(request_id, &Walk::button(&request, "pl:item-return:")?)?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{} (Administração) presses Approve; bot {}",
+        w.name(world.approver),
+        Walk::answer(&decided)
+    ));
+
+    // Voice call.
+    let call = player
+        .click(welcome_id, &Walk::button(&welcome, "pl:voice-call:")?)?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{player_name} presses Voice call; bot {}",
+        Walk::answer(&call)
+    ));
+    let deadline = tokio::time::Instant::now() + STEP;
+    let voice = loop {
+        if let Some(voice) = w.voice_channels().first().copied() {
+            break voice;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no voice channel was created"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    player.join_voice(voice)?;
+    say(&format!(
+        "{player_name} joins the ticket's voice channel <#{voice}>, then leaves"
+    ));
+    player.leave_voice(world.guild)?;
+
+    // Note.
+    let note = staff
+        .click(welcome_id, &Walk::button(&welcome, "tb:note:")?)?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{staff_name} presses Add note; bot {}",
+        Walk::answer(&note)
+    ));
+    let from = emulator.log_position();
+    staff.say(channel, "Devolução aprovada; jogador avisado.")?;
+    let acknowledged = w
+        .posted(from, channel, "the note's acknowledgement", |_| true)
+        .await?;
+    say(&format!(
+        "{staff_name} writes the note; bot: {}",
+        describe(&acknowledged)
+    ));
+
+    // Plugins under test.
+    for manifest in extra {
+        for button in &manifest.buttons {
+            let prefix = format!("pl:{}:", manifest.id);
+            let id = Walk::button(&welcome, &prefix)
+                .ok()
+                .and_then(|_| {
+                    welcome["components"]
+                        .as_array()?
+                        .iter()
+                        .flat_map(|row| row["components"].as_array().into_iter().flatten())
+                        .filter_map(|c| c["custom_id"].as_str())
+                        .find(|id| {
+                            id.starts_with(&prefix) && id.ends_with(&format!(":b:{}", button.id))
+                        })
+                        .map(str::to_owned)
+                })
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "plugin {} has no button {} on the welcome",
+                        manifest.id,
+                        button.id
+                    )
+                })?;
+            let from = emulator.log_position();
+            let response = staff.click(welcome_id, &id)?.response(STEP).await?;
+            say(&format!(
+                "{staff_name} presses {} ({}); bot {}",
+                button.label,
+                manifest.id,
+                Walk::answer(&response)
+            ));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for request in emulator.requests().iter().skip(from) {
+                if request.method != "GET" && !request.path.contains("/interactions/") {
+                    say(&format!(
+                        "   effect: {} {} -> {} {}",
+                        request.method,
+                        request.path,
+                        request.status,
+                        describe(&request.response)
+                    ));
+                }
+            }
+        }
+    }
+
+    // Close.
+    let form = staff.click(welcome_id, &Walk::button(&welcome, "tb:close:")?)?;
+    form.response(STEP).await?;
+    let from = emulator.log_position();
+    let closing = staff
+        .submit_modal(&form, &[("reason", "itens devolvidos")])?
+        .response(STEP)
+        .await?;
+    say(&format!(
+        "{staff_name} closes with the reason \"itens devolvidos\"; bot {}",
+        Walk::answer(&closing)
+    ));
+    let log = w
+        .posted(from, world.log_channel, "the close log", |m| {
+            !m["attachments"].as_array().is_none_or(Vec::is_empty)
+        })
+        .await?;
+    say(&format!(
+        "the channel is deleted; the log channel gets: {}",
+        describe(&log)
+    ));
+    let dm = w.wait_dm(world.player, 1).await?;
+    say(&format!("{player_name} receives a DM: {}", describe(&dm)));
+    let link = log["embeds"][0]["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["value"].as_str())
+        .find(|v| v.contains("/api/ticket/"))
+        .map(|v| {
+            let start = v.find("http").unwrap_or(0);
+            v[start..].trim_end_matches([')', '>']).to_owned()
+        })
+        .unwrap_or_else(|| format!("{base}/api/ticket/…"));
+    anyhow::ensure!(
+        w.voice_channels().is_empty(),
+        "the voice channel outlived its ticket"
+    );
+    Ok(link)
 }

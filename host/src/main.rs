@@ -40,6 +40,17 @@ enum Command {
         /// Keep the demo database in this folder (default: a temporary folder).
         #[arg(long)]
         workdir: Option<PathBuf>,
+        /// Also enable this plugin component (.wasm), grant what it asks for, and press its
+        /// buttons. Repeatable.
+        #[arg(long = "plugin", value_name = "WASM")]
+        plugins: Vec<PathBuf>,
+        /// Settings for the --plugin components, as TOML `key = value` pairs, e.g.
+        /// 'greeting = "Hello {opener}"'.
+        #[arg(long, value_name = "TOML")]
+        plugin_settings: Option<String>,
+        /// Stop after the walk-through instead of serving the transcript until Ctrl-C.
+        #[arg(long)]
+        exit: bool,
     },
 }
 
@@ -127,7 +138,13 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             serve_until_stopped(config, Mode::Full(settings)).await
         }
         Command::Serve => serve_until_stopped(load(config_path)?, Mode::WebOnly).await,
-        Command::Demo { locale, workdir } => {
+        Command::Demo {
+            locale,
+            workdir,
+            plugins,
+            plugin_settings,
+            exit,
+        } => {
             let temp;
             let dir = match workdir {
                 Some(dir) => {
@@ -140,7 +157,13 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
                     temp.path().to_owned()
                 }
             };
-            ticketbot::demo::run(&dir, &locale).await
+            let options = ticketbot::demo::DemoOptions {
+                locale,
+                plugins,
+                plugin_settings,
+                stay: !exit,
+            };
+            ticketbot::demo::run(&dir, &options).await
         }
         Command::Check { .. } => unreachable!("handled without a runtime"),
     }
