@@ -59,6 +59,8 @@ pub struct DemoWorld {
     pub plugins: Vec<String>,
     /// Where compiled plugins are cached, if not beside the database (tests share one).
     pub plugin_cache: Option<std::path::PathBuf>,
+    /// Allow native (unsandboxed) plugins.
+    pub trust_native_plugins: bool,
 }
 
 /// The built-in plugins as the demo enables them.
@@ -132,6 +134,7 @@ impl DemoWorld {
                 )])
                 .collect(),
             plugin_cache: None,
+            trust_native_plugins: false,
         }
     }
 
@@ -140,6 +143,7 @@ impl DemoWorld {
     pub fn config_toml(&self, database: &Path, listen: SocketAddr, locale: &str) -> String {
         let mut text = format!(
             r#"database = {database:?}
+trust_native_plugins = {native}
 {cache}locale = "{locale}"
 
 [web]
@@ -172,6 +176,7 @@ description = "Denunciar um jogador"
 staff_roles = [{moderators}]
 "#,
             database = database.display().to_string(),
+            native = self.trust_native_plugins,
             cache = self
                 .plugin_cache
                 .as_ref()

@@ -123,6 +123,8 @@ pub enum PluginSource {
     Builtin(String),
     /// A `.wasm` component on disk.
     Path(PathBuf),
+    /// A trusted native library (`.so`, `.dylib`, `.dll`): no sandbox.
+    Native(PathBuf),
 }
 
 /// A plugin enabled in a guild.

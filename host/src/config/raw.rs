@@ -43,6 +43,8 @@ impl<'de> Deserialize<'de> for Snowflake {
 pub struct RawConfig {
     pub database: Option<String>,
     pub plugin_cache: Option<String>,
+    #[serde(default)]
+    pub trust_native_plugins: bool,
     pub locale: Option<String>,
     #[serde(default)]
     pub web: RawWeb,
@@ -97,6 +99,7 @@ pub struct RawPlugin {
     pub id: String,
     pub builtin: Option<String>,
     pub path: Option<String>,
+    pub native: Option<String>,
     #[serde(default)]
     pub capabilities: Vec<String>,
     // Settings are free-form: each plugin declares and checks its own.

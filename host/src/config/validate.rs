@@ -89,7 +89,14 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
         if guild.id.is_some_and(|id| !seen.insert(id.0)) {
             checker.report(&path.key("id"), "this guild is configured twice");
         }
-        guilds.push(check_guild(&mut checker, &path, guild, locale, base));
+        guilds.push(check_guild(
+            &mut checker,
+            &path,
+            guild,
+            locale,
+            base,
+            raw.trust_native_plugins,
+        ));
     }
     let database = raw.database.as_deref().unwrap_or("ticketbot.duckdb");
     if database.trim().is_empty() {
@@ -161,6 +168,7 @@ fn check_guild(
     raw: &RawGuild,
     default: Locale,
     base: &Path,
+    trust_native: bool,
 ) -> GuildConfig {
     let locale = match raw.locale.as_deref() {
         None => default,
@@ -264,7 +272,7 @@ fn check_guild(
             staff_roles: ids(&t.staff_roles),
         });
     }
-    let plugins = check_plugins(checker, path, &raw.plugins, base);
+    let plugins = check_plugins(checker, path, &raw.plugins, base, trust_native);
     let catalogue = Catalogue::builtin(locale);
     for (key, text) in &raw.texts {
         let kpath = path.key("texts").key(key);
@@ -335,6 +343,7 @@ fn check_plugins(
     path: &KeyPath,
     plugins: &[RawPlugin],
     base: &Path,
+    trust_native: bool,
 ) -> Vec<PluginConfig> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -348,38 +357,62 @@ fn check_plugins(
                 format!("plugin {:?} is enabled twice in this guild", p.id),
             );
         }
-        let source = match (&p.builtin, &p.path) {
-            (Some(name), None) => {
-                if !BUILTIN_PLUGINS.contains(&name.as_str()) {
-                    checker.report(
-                        &ppath.key("builtin"),
-                        format!(
-                            "no built-in plugin {name:?}; built in: {}",
-                            BUILTIN_PLUGINS.join(", ")
-                        ),
-                    );
-                }
-                PluginSource::Builtin(name.clone())
-            }
-            (None, Some(file)) => {
-                let full: PathBuf = base.join(file);
-                if !file.ends_with(".wasm") {
-                    checker.report(&ppath.key("path"), "must be a .wasm component");
-                } else if !full.is_file() {
-                    checker.report(&ppath.key("path"), format!("no file at {}", full.display()));
-                }
-                PluginSource::Path(full)
-            }
-            (Some(_), Some(_)) => {
+        let given = [p.builtin.is_some(), p.path.is_some(), p.native.is_some()];
+        if given.iter().filter(|g| **g).count() > 1 {
+            checker.report(
+                &ppath,
+                "give one of `builtin`, `path` or `native`, not several",
+            );
+        }
+        let source = if let Some(file) = &p.native {
+            let full: PathBuf = base.join(file);
+            if !trust_native {
                 checker.report(
-                    &ppath.key("path"),
-                    "give either `builtin` or `path`, not both",
+                    &ppath.key("native"),
+                    "native plugins run unsandboxed in the bot's process; set `trust_native_plugins = true` at the top of the file to allow them",
                 );
-                PluginSource::Builtin(String::new())
+            } else if !full.is_file() {
+                checker.report(
+                    &ppath.key("native"),
+                    format!("no file at {}", full.display()),
+                );
             }
-            (None, None) => {
-                checker.report(&ppath, "say where the plugin comes from: `builtin = \"name\"` or `path = \"file.wasm\"`");
-                PluginSource::Builtin(String::new())
+            PluginSource::Native(full)
+        } else {
+            match (&p.builtin, &p.path) {
+                (Some(name), None) => {
+                    if !BUILTIN_PLUGINS.contains(&name.as_str()) {
+                        checker.report(
+                            &ppath.key("builtin"),
+                            format!(
+                                "no built-in plugin {name:?}; built in: {}",
+                                BUILTIN_PLUGINS.join(", ")
+                            ),
+                        );
+                    }
+                    PluginSource::Builtin(name.clone())
+                }
+                (None, Some(file)) => {
+                    let full: PathBuf = base.join(file);
+                    if !file.ends_with(".wasm") {
+                        checker.report(&ppath.key("path"), "must be a .wasm component");
+                    } else if !full.is_file() {
+                        checker
+                            .report(&ppath.key("path"), format!("no file at {}", full.display()));
+                    }
+                    PluginSource::Path(full)
+                }
+                (Some(_), Some(_)) => {
+                    checker.report(
+                        &ppath.key("path"),
+                        "give either `builtin` or `path`, not both",
+                    );
+                    PluginSource::Builtin(String::new())
+                }
+                (None, None) => {
+                    checker.report(&ppath, "say where the plugin comes from: `builtin = \"name\"` or `path = \"file.wasm\"`");
+                    PluginSource::Builtin(String::new())
+                }
             }
         };
         let mut granted = HashSet::new();

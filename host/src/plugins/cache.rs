@@ -22,6 +22,8 @@ pub enum Loaded {
     Compiled,
     /// Read from the cache.
     FromCache,
+    /// A native library (never compiled or cached by the host).
+    Native,
 }
 
 impl ComponentCache {

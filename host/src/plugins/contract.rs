@@ -6,6 +6,8 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "action",
+    // Native plugins exchange the same types as JSON.
+    additional_derives: [serde::Serialize, serde::Deserialize],
 });
 
 pub use ticketbot::plugin::host::Host;

@@ -111,8 +111,8 @@ impl contract::Host for HostState {
     }
 }
 
-/// A plugin ready to run: compiled, linked, described.
-pub struct PluginInstance {
+/// A WebAssembly plugin ready to run: compiled, linked, described.
+pub struct WasmPlugin {
     engine: Arc<Engine>,
     pre: ActionPre<HostState>,
     manifest: Manifest,
@@ -129,7 +129,7 @@ pub struct CallResult<T> {
     pub refused: Vec<String>,
 }
 
-impl PluginInstance {
+impl WasmPlugin {
     /// Links `component` and asks it to describe itself. `name` is for errors (an id or path).
     pub fn new(
         engine: Arc<Engine>,

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod contract;
 pub mod engine;
 pub mod instance;
+pub mod native;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -26,7 +27,8 @@ use wasmtime::Engine;
 use crate::config::{Config, PluginConfig, PluginSource, CAPABILITIES};
 pub use cache::{ComponentCache, Loaded};
 pub use contract::Manifest;
-pub use instance::{CallResult, CallScope, HostServices, PluginInstance, PluginLog};
+pub use instance::{CallResult, CallScope, HostServices, PluginLog, WasmPlugin};
+pub use native::NativePlugin;
 
 /// Consecutive failures after which a plugin is disabled in a guild.
 pub const FAILURES_TO_DISABLE: u32 = 3;
@@ -200,6 +202,48 @@ impl PluginError {
             | PluginError::NotGranted { plugin, .. }
             | PluginError::Invalid { plugin, .. } => plugin,
             PluginError::WrongId { expected, .. } => expected,
+        }
+    }
+}
+
+/// A loaded plugin of either tier.
+pub enum PluginInstance {
+    /// A sandboxed WebAssembly component.
+    Wasm(WasmPlugin),
+    /// A trusted native library.
+    Native(NativePlugin),
+}
+
+impl PluginInstance {
+    /// The plugin's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        match self {
+            PluginInstance::Wasm(p) => p.manifest(),
+            PluginInstance::Native(p) => p.manifest(),
+        }
+    }
+
+    /// The plugin's own check of a guild's settings (JSON).
+    pub fn check_settings(
+        &self,
+        settings: &str,
+    ) -> Result<Vec<contract::SettingProblem>, PluginError> {
+        match self {
+            PluginInstance::Wasm(p) => p.check_settings(settings),
+            PluginInstance::Native(p) => p.check_settings(settings),
+        }
+    }
+
+    /// Handles one event; blocks the calling thread.
+    pub fn handle(
+        &self,
+        scope: &CallScope,
+        context: &contract::Context,
+        event: &contract::Event,
+    ) -> Result<CallResult<contract::Outcome>, PluginError> {
+        match self {
+            PluginInstance::Wasm(p) => p.handle(scope, context, event),
+            PluginInstance::Native(p) => p.handle(scope, context, event),
         }
     }
 }
@@ -438,6 +482,12 @@ pub fn load_one(
             })?;
             (bytes.into(), path.display().to_string())
         }
+        PluginSource::Native(path) => {
+            let instance = PluginInstance::Native(NativePlugin::load(path, &plugin.id)?);
+            check_id(&instance, &path.display().to_string(), plugin)?;
+            tracing::warn!(plugin = %plugin.id, path = %path.display(), "native plugin loaded: trusted, not sandboxed");
+            return Ok((instance, Loaded::Native));
+        }
     };
     let (component, how) = cache
         .load(engine, &bytes)
@@ -445,16 +495,26 @@ pub fn load_one(
             plugin: plugin.id.clone(),
             message: format!("{e:#}"),
         })?;
-    let instance = PluginInstance::new(engine.clone(), &component, &plugin.id)?;
+    let instance = PluginInstance::Wasm(WasmPlugin::new(engine.clone(), &component, &plugin.id)?);
+    check_id(&instance, &source_name, plugin)?;
+    tracing::info!(plugin = %plugin.id, source = %source_name, loaded = ?how, "plugin loaded");
+    Ok((instance, how))
+}
+
+/// The manifest's id must be the one the config enables it under.
+fn check_id(
+    instance: &PluginInstance,
+    source_name: &str,
+    plugin: &PluginConfig,
+) -> Result<(), PluginError> {
     if instance.manifest().id != plugin.id {
         return Err(PluginError::WrongId {
-            source_name,
+            source_name: source_name.to_owned(),
             found: instance.manifest().id.clone(),
             expected: plugin.id.clone(),
         });
     }
-    tracing::info!(plugin = %plugin.id, source = %source_name, loaded = ?how, "plugin loaded");
-    Ok((instance, how))
+    Ok(())
 }
 
 /// Checks one guild's use of a loaded plugin: capabilities and settings.

@@ -643,3 +643,68 @@ async fn ticket_actions_rename_within_discords_limit_and_transfer_with_permissio
     assert_ne!(everyone.deny & VIEW, 0);
     h.finish().await;
 }
+
+fn with_native(w: &mut ticketbot::demo::DemoWorld) {
+    w.trust_native_plugins = true;
+    w.plugins.push(format!(
+        "[[guild.plugin]]\nid = \"native-audit\"\nnative = {:?}\ncapabilities = [\"notes\", \"storage\"]\n",
+        env!("NATIVE_AUDIT")
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_native_plugin_speaks_the_same_contract() {
+    let h = Harness::start_with("en", with_native).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let refused = press(&h, h.world.player, &welcome, "native-audit", "audit").await;
+    assert_eq!(content(&refused), "Only staff can do that.");
+    for n in 1..=2 {
+        let answer = press(&h, h.world.staff, &welcome, "native-audit", "audit").await;
+        assert_eq!(content(&answer), format!("Audit #{n} noted."));
+        assert!(is_ephemeral(&answer));
+    }
+    let ticket = h.ticket_in(channel).await.unwrap();
+    let notes = eventually("the notes", || {
+        let notes = futures_lite(h.bot().store().notes(ticket.id));
+        (notes.len() == 2).then_some(notes)
+    })
+    .await;
+    assert_eq!(notes[1].body, "Audit #2 by officer_rodrigues");
+    assert_eq!(notes[1].author_id, h.world.staff);
+    h.finish().await;
+}
+
+#[test]
+fn native_plugins_need_the_operators_trust() {
+    let plugin = format!(
+        "[[guild.plugin]]\nid = \"native-audit\"\nnative = {:?}\ncapabilities = [\"notes\", \"storage\"]\n",
+        env!("NATIVE_AUDIT")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[guild]]\nid = 1\npanel_channel = 2\nlog_channel = 3\nticket_category = 4\nstaff_roles = [5]\n[[guild.ticket_type]]\nid = \"support\"\nlabel = \"Support\"\n\n{plugin}"
+    );
+    let error = ticketbot::config::Config::parse(&dir.path().join("config.toml"), text.clone())
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("set `trust_native_plugins = true`"),
+        "{error}"
+    );
+    let config = ticketbot::config::Config::parse(
+        &dir.path().join("config.toml"),
+        format!("trust_native_plugins = true\n{text}"),
+    )
+    .unwrap();
+    let (host, problems) = ticketbot::plugins::PluginHost::load(
+        &config,
+        &ticketbot::plugins::ComponentCache::new(None),
+    )
+    .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        host.enabled(1)[0].instance.manifest().name,
+        "Audit (native)"
+    );
+}

@@ -1,0 +1,311 @@
+//! Native plugins: the trusted tier for in-house code, loaded with `libloading`.
+//!
+//! Same manifest, events, effects and host reads as WebAssembly plugins, over a C ABI with
+//! the contract's types as JSON (serde's representation of `contract`). What is given up: no
+//! sandbox (a crash or undefined behaviour takes the whole bot down), no memory cap and no time
+//! limit (the host cannot stop a loop), and a library is never unloaded. Enable only code you
+//! build and trust; the config demands `trust_native_plugins = true`.
+//!
+//! The library exports:
+//!
+//! ```c
+//! uint32_t ticketbot_native_abi(void);          // must return NATIVE_ABI (1)
+//! uint8_t *ticketbot_native_call(const uint8_t *request, size_t len, size_t *out_len,
+//!                                const TicketbotHost *host);
+//! void ticketbot_native_free(uint8_t *response, size_t len);
+//! ```
+//!
+//! `request` is `{"describe":null}`, `{"check_settings":"<json>"}` or
+//! `{"handle":{"context":…,"event":…}}`; the response is the manifest, the list of problems, or
+//! `{"Ok":outcome}` / `{"Err":"message"}`. During a call the plugin may call
+//! `host->call(host->context, request, len, &out_len)` with `{"get":"key"}`,
+//! `{"member_roles":user}` or `{"log":["Info","text"]}`, and must release the answer with
+//! `host->free(answer, out_len)`.
+
+use std::ffi::c_void;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::contract::{Context, Event, HostError, LogLevel, Manifest, Outcome, SettingProblem};
+use super::instance::{CallResult, CallScope, PluginLog};
+use super::PluginError;
+
+/// The ABI version this host speaks.
+pub const NATIVE_ABI: u32 = 1;
+
+/// What the host offers a native plugin during a call.
+#[repr(C)]
+pub struct TicketbotHost {
+    /// Passed back to `call`.
+    pub context: *mut c_void,
+    /// A host read: JSON request in, JSON answer out (release it with `free`).
+    pub call: extern "C" fn(*mut c_void, *const u8, usize, *mut usize) -> *mut u8,
+    /// Releases an answer of `call`.
+    pub free: extern "C" fn(*mut u8, usize),
+}
+
+type AbiFn = unsafe extern "C" fn() -> u32;
+type CallFn = unsafe extern "C" fn(*const u8, usize, *mut usize, *const TicketbotHost) -> *mut u8;
+type FreeFn = unsafe extern "C" fn(*mut u8, usize);
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Request<'a> {
+    Describe(()),
+    CheckSettings(&'a str),
+    Handle {
+        context: &'a Context,
+        event: &'a Event,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum HostRequest {
+    Get(String),
+    MemberRoles(u64),
+    Log((LogLevel, String)),
+}
+
+/// The state behind one call's host callbacks.
+struct CallState<'a> {
+    plugin: &'a str,
+    scope: &'a CallScope,
+    logs: Vec<PluginLog>,
+    refused: Vec<String>,
+}
+
+impl CallState<'_> {
+    fn answer(&mut self, request: HostRequest) -> serde_json::Value {
+        let require = |state: &mut Self, capability: &str| -> Result<(), HostError> {
+            if state.scope.granted.iter().any(|c| c == capability) {
+                Ok(())
+            } else {
+                state.refused.push(capability.to_owned());
+                Err(HostError::NotGranted(capability.to_owned()))
+            }
+        };
+        let services = self.scope.services.clone();
+        let failed = || HostError::Failed("not available at load".into());
+        match request {
+            HostRequest::Get(key) => {
+                let result = require(self, "storage").and_then(|()| {
+                    services
+                        .ok_or_else(failed)?
+                        .get(self.scope.guild, self.plugin, &key)
+                        .map_err(HostError::Failed)
+                });
+                serde_json::to_value(result)
+            }
+            HostRequest::MemberRoles(user) => {
+                let result = require(self, "read-members").and_then(|()| {
+                    services
+                        .ok_or_else(failed)?
+                        .member_roles(self.scope.guild, user)
+                        .map_err(HostError::Failed)
+                });
+                serde_json::to_value(result)
+            }
+            HostRequest::Log((level, message)) => {
+                tracing::info!(
+                    plugin = self.plugin,
+                    guild = self.scope.guild,
+                    ?level,
+                    "{message}"
+                );
+                if self.logs.len() < 50 {
+                    self.logs.push(PluginLog { level, message });
+                }
+                Ok(serde_json::Value::Null)
+            }
+        }
+        .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+extern "C" fn host_call(
+    context: *mut c_void,
+    request: *const u8,
+    len: usize,
+    out_len: *mut usize,
+) -> *mut u8 {
+    // SAFETY: `context` is the `CallState` of the call in progress on this thread, and the
+    // plugin passes a buffer of `len` bytes it owns for the duration of this call.
+    let state = unsafe { &mut *(context as *mut CallState<'_>) };
+    let bytes = unsafe { std::slice::from_raw_parts(request, len) };
+    let answer = match serde_json::from_slice::<HostRequest>(bytes) {
+        Ok(request) => state.answer(request),
+        Err(error) => {
+            serde_json::json!({ "Err": { "Failed": format!("bad host request: {error}") } })
+        }
+    };
+    let boxed = serde_json::to_vec(&answer)
+        .unwrap_or_default()
+        .into_boxed_slice();
+    // SAFETY: the plugin gives a valid pointer for the answer's length.
+    unsafe { *out_len = boxed.len() };
+    Box::into_raw(boxed) as *mut u8
+}
+
+extern "C" fn host_free(answer: *mut u8, len: usize) {
+    if !answer.is_null() {
+        // SAFETY: `answer` and `len` come from `host_call`'s boxed slice.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(answer, len)) });
+    }
+}
+
+/// A loaded native plugin. The library is leaked on purpose: code it handed out (threads,
+/// callbacks) may outlive any unload, so it stays mapped for the life of the process.
+pub struct NativePlugin {
+    call: CallFn,
+    free: FreeFn,
+    manifest: Manifest,
+}
+
+impl NativePlugin {
+    /// Loads the library at `path`, checks its ABI version and asks for its manifest.
+    pub fn load(path: &Path, name: &str) -> Result<Self, PluginError> {
+        let failed = |message: String| PluginError::Link {
+            plugin: name.into(),
+            message,
+        };
+        // SAFETY: loading runs the library's initialisers; native plugins are trusted code by
+        // configuration (`trust_native_plugins`), which is the point of this tier.
+        let library = unsafe { libloading::Library::new(path) }
+            .map_err(|e| failed(format!("cannot load {}: {e}", path.display())))?;
+        let library: &'static libloading::Library = Box::leak(Box::new(library));
+        // SAFETY: the symbols are declared with these signatures by the ABI above.
+        let (abi, call, free) = unsafe {
+            let abi = *library
+                .get::<AbiFn>(b"ticketbot_native_abi\0")
+                .map_err(|e| failed(format!("no ticketbot_native_abi: {e}")))?;
+            let call = *library
+                .get::<CallFn>(b"ticketbot_native_call\0")
+                .map_err(|e| failed(format!("no ticketbot_native_call: {e}")))?;
+            let free = *library
+                .get::<FreeFn>(b"ticketbot_native_free\0")
+                .map_err(|e| failed(format!("no ticketbot_native_free: {e}")))?;
+            (abi, call, free)
+        };
+        // SAFETY: as declared.
+        let version = unsafe { abi() };
+        if version != NATIVE_ABI {
+            return Err(PluginError::ContractVersion {
+                plugin: name.into(),
+                found: format!("native ABI {version}"),
+                supported: format!("native ABI {NATIVE_ABI}"),
+            });
+        }
+        let mut plugin = Self {
+            call,
+            free,
+            manifest: Manifest {
+                id: name.into(),
+                name: name.into(),
+                version: String::new(),
+                buttons: Vec::new(),
+                capabilities: Vec::new(),
+                subscriptions: Vec::new(),
+            },
+        };
+        let scope = CallScope {
+            guild: 0,
+            granted: std::sync::Arc::from(Vec::new()),
+            services: None,
+        };
+        plugin.manifest = plugin
+            .exchange::<Manifest>(name, &scope, &Request::Describe(()))
+            .map_err(|e| PluginError::Describe {
+                plugin: name.into(),
+                message: e.to_string(),
+            })?
+            .value;
+        Ok(plugin)
+    }
+
+    /// The plugin's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The plugin's check of a guild's settings.
+    pub fn check_settings(&self, settings: &str) -> Result<Vec<SettingProblem>, PluginError> {
+        let scope = CallScope {
+            guild: 0,
+            granted: std::sync::Arc::from(Vec::new()),
+            services: None,
+        };
+        self.exchange(&self.manifest.id, &scope, &Request::CheckSettings(settings))
+            .map(|r| r.value)
+    }
+
+    /// Handles one event.
+    pub fn handle(
+        &self,
+        scope: &CallScope,
+        context: &Context,
+        event: &Event,
+    ) -> Result<CallResult<Outcome>, PluginError> {
+        let result = self.exchange::<Result<Outcome, String>>(
+            &self.manifest.id,
+            scope,
+            &Request::Handle { context, event },
+        )?;
+        match result.value {
+            Ok(outcome) => Ok(CallResult {
+                value: outcome,
+                logs: result.logs,
+                refused: result.refused,
+            }),
+            Err(message) => Err(PluginError::Returned {
+                plugin: self.manifest.id.clone(),
+                message,
+                refused: result.refused,
+            }),
+        }
+    }
+
+    fn exchange<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        scope: &CallScope,
+        request: &Request<'_>,
+    ) -> Result<CallResult<T>, PluginError> {
+        let bytes = serde_json::to_vec(request).expect("requests serialise");
+        let mut state = CallState {
+            plugin: name,
+            scope,
+            logs: Vec::new(),
+            refused: Vec::new(),
+        };
+        let host = TicketbotHost {
+            context: &mut state as *mut CallState<'_> as *mut c_void,
+            call: host_call,
+            free: host_free,
+        };
+        let mut len = 0usize;
+        // SAFETY: the ABI above; `bytes` and `host` outlive the call.
+        let answer = unsafe { (self.call)(bytes.as_ptr(), bytes.len(), &mut len, &host) };
+        if answer.is_null() {
+            return Err(PluginError::Trapped {
+                plugin: name.into(),
+                message: "returned no answer".into(),
+            });
+        }
+        // SAFETY: the plugin returned `len` bytes it owns until `free`.
+        let parsed =
+            serde_json::from_slice::<T>(unsafe { std::slice::from_raw_parts(answer, len) });
+        // SAFETY: handing the buffer back as the ABI says.
+        unsafe { (self.free)(answer, len) };
+        let value = parsed.map_err(|e| PluginError::Invalid {
+            plugin: name.into(),
+            message: format!("unreadable answer: {e}"),
+        })?;
+        Ok(CallResult {
+            value,
+            logs: state.logs,
+            refused: state.refused,
+        })
+    }
+}
