@@ -129,6 +129,24 @@ pub struct CallResult<T> {
     pub refused: Vec<String>,
 }
 
+impl CallResult<Result<Outcome, String>> {
+    /// The outcome, or the plugin's own error as a failure (its message capped).
+    pub fn into_outcome(self, plugin: &str) -> Result<CallResult<Outcome>, PluginError> {
+        match self.value {
+            Ok(outcome) => Ok(CallResult {
+                value: outcome,
+                logs: self.logs,
+                refused: self.refused,
+            }),
+            Err(message) => Err(PluginError::Returned {
+                plugin: plugin.to_owned(),
+                message: message.chars().take(500).collect(),
+                refused: self.refused,
+            }),
+        }
+    }
+}
+
 impl WasmPlugin {
     /// Links `component` and asks it to describe itself. `name` is for errors (an id or path).
     pub fn new(
@@ -221,18 +239,7 @@ impl WasmPlugin {
                 .ticketbot_plugin_plugin()
                 .call_handle(store, context, event)
         })?;
-        match result.value {
-            Ok(outcome) => Ok(CallResult {
-                value: outcome,
-                logs: result.logs,
-                refused: result.refused,
-            }),
-            Err(message) => Err(PluginError::Returned {
-                plugin: self.manifest.id.clone(),
-                message: message.chars().take(500).collect(),
-                refused: result.refused,
-            }),
-        }
+        result.into_outcome(&self.manifest.id)
     }
 
     fn call<T>(

@@ -252,18 +252,7 @@ impl NativePlugin {
             scope,
             &Request::Handle { context, event },
         )?;
-        match result.value {
-            Ok(outcome) => Ok(CallResult {
-                value: outcome,
-                logs: result.logs,
-                refused: result.refused,
-            }),
-            Err(message) => Err(PluginError::Returned {
-                plugin: self.manifest.id.clone(),
-                message,
-                refused: result.refused,
-            }),
-        }
+        result.into_outcome(&self.manifest.id)
     }
 
     fn exchange<T: serde::de::DeserializeOwned>(

@@ -173,23 +173,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(Vec<PluginTimer>, Option<DateTime<Utc>>), StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
-                "SELECT guild_id, plugin, ticket_id, key, due_at, payload FROM plugin_timers WHERE due_at <= ? ORDER BY due_at",
-            )?;
+            let mut statement = db.prepare(&format!(
+                "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE due_at <= ? ORDER BY due_at"
+            ))?;
             let due = statement
-                .query_map(params![now], |row| {
-                    Ok(PluginTimer {
-                        guild_id: row.get(0)?,
-                        plugin: row.get(1)?,
-                        ticket_id: row.get(2)?,
-                        key: row.get(3)?,
-                        due_at: row.get(4)?,
-                        payload: row.get(5)?,
-                    })
-                })?
+                .query_map(params![now], timer_row)?
                 .collect::<duckdb::Result<Vec<_>>>()?;
-            let next: Option<DateTime<Utc>> =
-                db.query_row("SELECT min(due_at) FROM plugin_timers WHERE due_at > ?", params![now], |row| row.get(0))?;
+            let next: Option<DateTime<Utc>> = db.query_row(
+                "SELECT min(due_at) FROM plugin_timers WHERE due_at > ?",
+                params![now],
+                |row| row.get(0),
+            )?;
             Ok((due, next))
         })
         .await
@@ -198,19 +192,10 @@ impl Store {
     /// The timers of a ticket (for tests and the close).
     pub async fn plugin_timers_of(&self, ticket: i64) -> Result<Vec<PluginTimer>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
-                "SELECT guild_id, plugin, ticket_id, key, due_at, payload FROM plugin_timers WHERE ticket_id = ? ORDER BY due_at",
-            )?;
-            let rows = statement.query_map(params![ticket], |row| {
-                Ok(PluginTimer {
-                    guild_id: row.get(0)?,
-                    plugin: row.get(1)?,
-                    ticket_id: row.get(2)?,
-                    key: row.get(3)?,
-                    due_at: row.get(4)?,
-                    payload: row.get(5)?,
-                })
-            })?;
+            let mut statement = db.prepare(&format!(
+                "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE ticket_id = ? ORDER BY due_at"
+            ))?;
+            let rows = statement.query_map(params![ticket], timer_row)?;
             Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
         })
         .await
@@ -235,14 +220,7 @@ impl Store {
                 .query_row(
                     "SELECT channel_id, guild_id, plugin, ticket_id FROM plugin_channels WHERE channel_id = ?",
                     params![channel],
-                    |row| {
-                        Ok(PluginChannel {
-                            channel_id: row.get(0)?,
-                            guild_id: row.get(1)?,
-                            plugin: row.get(2)?,
-                            ticket_id: row.get(3)?,
-                        })
-                    },
+                    channel_row,
                 )
                 .optional()?)
         })
@@ -255,14 +233,7 @@ impl Store {
             let mut statement = db.prepare(
                 "SELECT channel_id, guild_id, plugin, ticket_id FROM plugin_channels WHERE ticket_id = ?",
             )?;
-            let rows = statement.query_map(params![ticket], |row| {
-                Ok(PluginChannel {
-                    channel_id: row.get(0)?,
-                    guild_id: row.get(1)?,
-                    plugin: row.get(2)?,
-                    ticket_id: row.get(3)?,
-                })
-            })?;
+            let rows = statement.query_map(params![ticket], channel_row)?;
             Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
         })
         .await
@@ -279,4 +250,27 @@ impl Store {
         })
         .await
     }
+}
+
+/// Timer columns in the order the queries select them.
+const TIMER_COLUMNS: &str = "guild_id, plugin, ticket_id, key, due_at, payload";
+
+fn timer_row(row: &duckdb::Row<'_>) -> duckdb::Result<PluginTimer> {
+    Ok(PluginTimer {
+        guild_id: row.get(0)?,
+        plugin: row.get(1)?,
+        ticket_id: row.get(2)?,
+        key: row.get(3)?,
+        due_at: row.get(4)?,
+        payload: row.get(5)?,
+    })
+}
+
+fn channel_row(row: &duckdb::Row<'_>) -> duckdb::Result<PluginChannel> {
+    Ok(PluginChannel {
+        channel_id: row.get(0)?,
+        guild_id: row.get(1)?,
+        plugin: row.get(2)?,
+        ticket_id: row.get(3)?,
+    })
 }

@@ -39,25 +39,15 @@ impl Guest for Greeter {
     }
 
     fn check_settings(settings: String) -> Vec<SettingProblem> {
-        match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
-            Ok(s) if s.greeting.trim().is_empty() => {
-                vec![SettingProblem {
-                    key: "greeting".into(),
-                    message: "must not be empty".into(),
-                }]
+        check_settings_with(&settings, |s: &Settings| {
+            let mut problems = Vec::new();
+            if s.greeting.trim().is_empty() {
+                problems.push(SettingProblem::new("greeting", "must not be empty"));
+            } else if s.greeting.len() > 1500 {
+                problems.push(SettingProblem::new("greeting", "at most 1500 characters"));
             }
-            Ok(s) if s.greeting.len() > 1500 => {
-                vec![SettingProblem {
-                    key: "greeting".into(),
-                    message: "at most 1500 characters".into(),
-                }]
-            }
-            Ok(_) => Vec::new(),
-            Err(e) => vec![SettingProblem {
-                key: String::new(),
-                message: e,
-            }],
-        }
+            problems
+        })
     }
 
     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {

@@ -70,28 +70,16 @@ impl Guest for ItemReturn {
     }
 
     fn check_settings(settings: String) -> Vec<SettingProblem> {
-        match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
-            Ok(s) => {
-                let mut problems = Vec::new();
-                if !(1..=20).contains(&s.max_id_digits) {
-                    problems.push(SettingProblem {
-                        key: "max_id_digits".into(),
-                        message: "between 1 and 20".into(),
-                    });
-                }
-                if !(1..=100).contains(&s.max_item_lines) {
-                    problems.push(SettingProblem {
-                        key: "max_item_lines".into(),
-                        message: "between 1 and 100".into(),
-                    });
-                }
-                problems
+        check_settings_with(&settings, |s: &Settings| {
+            let mut problems = Vec::new();
+            if !(1..=20).contains(&s.max_id_digits) {
+                problems.push(SettingProblem::new("max_id_digits", "between 1 and 20"));
             }
-            Err(e) => vec![SettingProblem {
-                key: String::new(),
-                message: e,
-            }],
-        }
+            if !(1..=100).contains(&s.max_item_lines) {
+                problems.push(SettingProblem::new("max_item_lines", "between 1 and 100"));
+            }
+            problems
+        })
     }
 
     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {

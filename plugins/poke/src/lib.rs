@@ -38,17 +38,16 @@ impl Guest for Poke {
     }
 
     fn check_settings(settings: String) -> Vec<SettingProblem> {
-        match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
-            Ok(s) if s.cooldown_seconds > 86_400 => vec![SettingProblem {
-                key: "cooldown_seconds".into(),
-                message: "at most 86400 (one day)".into(),
-            }],
-            Ok(_) => Vec::new(),
-            Err(e) => vec![SettingProblem {
-                key: String::new(),
-                message: e,
-            }],
-        }
+        check_settings_with(&settings, |s: &Settings| {
+            let mut problems = Vec::new();
+            if s.cooldown_seconds > 86_400 {
+                problems.push(SettingProblem::new(
+                    "cooldown_seconds",
+                    "at most 86400 (one day)",
+                ));
+            }
+            problems
+        })
     }
 
     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {

@@ -69,6 +69,27 @@ pub fn check_settings_as<T: DeserializeOwned>(json: &str) -> Vec<SettingProblem>
     }
 }
 
+/// Parses settings into `T` and runs `check` on them; a parse error becomes one problem.
+pub fn check_settings_with<T: DeserializeOwned>(
+    json: &str,
+    check: impl FnOnce(&T) -> Vec<SettingProblem>,
+) -> Vec<SettingProblem> {
+    match serde_json::from_str::<T>(json) {
+        Ok(settings) => check(&settings),
+        Err(e) => vec![SettingProblem::new("", describe(&e))],
+    }
+}
+
+impl SettingProblem {
+    /// A problem with setting `key` (empty for the settings as a whole).
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        SettingProblem {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// Chooses the text for the guild's language: Portuguese for `pt*`, English otherwise.
 pub fn text(locale: &str, en: &str, pt_br: &str) -> String {
     if locale.starts_with("pt") { pt_br } else { en }.to_owned()

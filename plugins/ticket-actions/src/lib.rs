@@ -64,37 +64,30 @@ impl Guest for TicketActions {
     }
 
     fn check_settings(settings: String) -> Vec<SettingProblem> {
-        let parsed = match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                return vec![SettingProblem {
-                    key: String::new(),
-                    message: e,
-                }]
+        check_settings_with(&settings, |parsed: &Settings| {
+            let mut problems = Vec::new();
+            if parsed.categories.len() > 25 {
+                problems.push(SettingProblem::new(
+                    "categories",
+                    "at most 25 (a Discord select's limit)",
+                ));
             }
-        };
-        let mut problems = Vec::new();
-        if parsed.categories.len() > 25 {
-            problems.push(SettingProblem {
-                key: "categories".into(),
-                message: "at most 25 (a Discord select's limit)".into(),
-            });
-        }
-        for (i, category) in parsed.categories.iter().enumerate() {
-            if category.id.get().is_none_or(|id| id == 0) {
-                problems.push(SettingProblem {
-                    key: format!("categories[{i}].id"),
-                    message: "must be a category id".into(),
-                });
+            for (i, category) in parsed.categories.iter().enumerate() {
+                if category.id.get().is_none_or(|id| id == 0) {
+                    problems.push(SettingProblem::new(
+                        format!("categories[{i}].id"),
+                        "must be a category id",
+                    ));
+                }
+                if category.label.trim().is_empty() || category.label.chars().count() > 100 {
+                    problems.push(SettingProblem::new(
+                        format!("categories[{i}].label"),
+                        "1 to 100 characters",
+                    ));
+                }
             }
-            if category.label.trim().is_empty() || category.label.chars().count() > 100 {
-                problems.push(SettingProblem {
-                    key: format!("categories[{i}].label"),
-                    message: "1 to 100 characters".into(),
-                });
-            }
-        }
-        problems
+            problems
+        })
     }
 
     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {

@@ -45,17 +45,16 @@ impl Guest for VoiceCall {
     }
 
     fn check_settings(settings: String) -> Vec<SettingProblem> {
-        match ticketbot_plugin_sdk::settings::<Settings>(&settings) {
-            Ok(s) if !(0.05..=1440.0).contains(&s.empty_minutes) => vec![SettingProblem {
-                key: "empty_minutes".into(),
-                message: "between 0.05 (3 seconds) and 1440 (a day)".into(),
-            }],
-            Ok(_) => Vec::new(),
-            Err(e) => vec![SettingProblem {
-                key: String::new(),
-                message: e,
-            }],
-        }
+        check_settings_with(&settings, |s: &Settings| {
+            let mut problems = Vec::new();
+            if !(0.05..=1440.0).contains(&s.empty_minutes) {
+                problems.push(SettingProblem::new(
+                    "empty_minutes",
+                    "between 0.05 (3 seconds) and 1440 (a day)",
+                ));
+            }
+            problems
+        })
     }
 
     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
