@@ -78,8 +78,7 @@ fn main() {
     let engine = engine::build().expect("engine");
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "plugin host benchmark (wasmtime {}, {} CPUs)",
-        "48",
+        "plugin host benchmark (wasmtime 48, {} CPUs)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
