@@ -112,3 +112,5 @@ plugin-failed-title = Plugin failure
 plugin-failed-log = Plugin **{ $plugin }**: { $error }
 plugin-disabled-log = It failed { $count } times in a row and is disabled in this server until the bot restarts.
 rename-limited = Discord allows only 2 renames of a channel every 10 minutes. Try again in { $minutes } min.
+transcript-search = Search messages
+transcript-theme = Theme: automatic, dark or light

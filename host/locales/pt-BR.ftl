@@ -113,3 +113,5 @@ plugin-failed-title = Falha de plugin
 plugin-failed-log = Plugin **{ $plugin }**: { $error }
 plugin-disabled-log = Falhou { $count } vezes seguidas e está desativado neste servidor até o bot reiniciar.
 rename-limited = O Discord permite apenas 2 renomeações de um canal a cada 10 minutos. Tente de novo em { $minutes } min.
+transcript-search = Buscar mensagens
+transcript-theme = Tema: automático, escuro ou claro

@@ -311,10 +311,11 @@ impl Tickets {
             notes: &notes,
             messages: &messages,
             texts,
+            lang: guild.locale.tag(),
         });
         let stored = StoredTranscript {
-            encoding: "identity".into(),
-            body: page.clone().into_bytes(),
+            encoding: "gzip".into(),
+            body: transcript::compress(&page),
         };
         if let Err(error) = self
             .store

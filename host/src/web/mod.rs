@@ -6,10 +6,11 @@
 use std::net::SocketAddr;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sha2::Digest;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -28,50 +29,101 @@ async fn health() -> &'static str {
     "ok"
 }
 
-async fn transcript(State(store): State<Store>, Path(token): Path<String>) -> Response {
-    match store.transcript(&token).await {
-        Ok(Some(page)) => {
-            let mut response = (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/html; charset=utf-8"),
-                    ),
-                    (
-                        header::CACHE_CONTROL,
-                        HeaderValue::from_static("private, max-age=3600"),
-                    ),
-                    (
-                        header::REFERRER_POLICY,
-                        HeaderValue::from_static("no-referrer"),
-                    ),
-                    (
-                        header::X_CONTENT_TYPE_OPTIONS,
-                        HeaderValue::from_static("nosniff"),
-                    ),
-                ],
-                page.body,
-            )
-                .into_response();
-            if page.encoding != "identity" {
-                if let Ok(value) = HeaderValue::from_str(&page.encoding) {
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_ENCODING, value);
-                }
-            }
-            response
-        }
-        Ok(None) => (StatusCode::NOT_FOUND, "No transcript here.").into_response(),
+/// The same answer for every miss, so a guess learns nothing.
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        "No transcript here.",
+    )
+        .into_response()
+}
+
+async fn transcript(
+    State(store): State<Store>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // Tokens are 32 letters and digits; anything else is a miss without a lookup.
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return not_found();
+    }
+    let page = match store.transcript(&token).await {
+        Ok(Some(page)) => page,
+        Ok(None) => return not_found(),
         Err(error) => {
             tracing::error!(%error, "reading a transcript failed");
-            (
+            return (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The transcript store is unavailable; try again shortly.",
             )
-                .into_response()
+                .into_response();
         }
+    };
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&sha2::Sha256::digest(&page.body)[..12])
+    );
+    let mut response_headers = HeaderMap::new();
+    let mut set = |name: header::HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response_headers.insert(name, value);
+        }
+    };
+    set(header::CONTENT_TYPE, "text/html; charset=utf-8");
+    set(header::CACHE_CONTROL, "private, no-cache");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(
+        header::HeaderName::from_static("x-robots-tag"),
+        "noindex, nofollow",
+    );
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        &crate::transcript::page::CSP,
+    );
+    set(header::ETAG, &etag);
+    set(header::VARY, "Accept-Encoding");
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                e.split(';')
+                    .next()
+                    .is_some_and(|e| e.trim() == "gzip" || e.trim() == "*")
+            })
+        });
+    let body = match page.encoding.as_str() {
+        "gzip" if accepts_gzip => {
+            set(header::CONTENT_ENCODING, "gzip");
+            page.body
+        }
+        "gzip" => match crate::transcript::decompress(&page.body) {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::error!(%error, "a stored transcript does not decompress");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "This transcript is damaged.",
+                )
+                    .into_response();
+            }
+        },
+        _ => page.body,
+    };
+    (response_headers, body).into_response()
 }
 
 /// A running web server.
