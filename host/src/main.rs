@@ -1,4 +1,4 @@
-//! The `ticketbot` command line: run, serve, check, demo.
+//! The `ticketbot` command line: run, serve, check, demo, transcript render.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +32,11 @@ enum Command {
         /// The file to check (defaults to --config).
         path: Option<PathBuf>,
     },
+    /// Works with transcripts outside the bot.
+    Transcript {
+        #[command(subcommand)]
+        action: TranscriptAction,
+    },
     /// Runs the bot against the built-in Discord emulator: no token, no Discord account.
     Demo {
         /// Language of the demo guild: pt-BR or en.
@@ -54,6 +59,59 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum TranscriptAction {
+    /// Renders a page from a JSON array of Discord API message objects (as
+    /// GET /channels/{id}/messages returns them, any order).
+    Render {
+        /// The messages (JSON).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the page.
+        #[arg(long)]
+        output: PathBuf,
+        /// Names for mentions: {"users": {"id": "name"}, "roles": {...}, "channels": {...}}.
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// The page's title.
+        #[arg(long, default_value = "Transcript")]
+        title: String,
+        /// The page's language: pt-BR or en.
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+}
+
+fn render_transcript(action: TranscriptAction) -> anyhow::Result<()> {
+    let TranscriptAction::Render {
+        input,
+        output,
+        context,
+        title,
+        locale,
+    } = action;
+    let read_json = |path: &Path| -> anyhow::Result<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+    };
+    let messages = read_json(&input)?;
+    let names = match &context {
+        Some(path) => ticketbot::transcript::model::Names::from_json(&read_json(path)?),
+        None => Default::default(),
+    };
+    let locale: ticketbot::locale::Locale = locale
+        .parse()
+        .map_err(|()| anyhow::anyhow!("unknown locale {locale:?}; use pt-BR or en"))?;
+    let texts = ticketbot::locale::texts_for(locale, &Default::default());
+    let page =
+        ticketbot::transcript::render_offline(&messages, &names, &title, &texts, locale.tag())
+            .with_context(|| format!("rendering {}", input.display()))?;
+    std::fs::write(&output, page).with_context(|| format!("writing {}", output.display()))?;
+    println!("{} written", output.display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -65,6 +123,13 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Check { path } => check(path.as_deref().unwrap_or(&cli.config)),
+        Command::Transcript { action } => match render_transcript(action) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         command => match runtime().and_then(|rt| rt.block_on(async_main(&cli.config, command))) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -165,7 +230,9 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             };
             ticketbot::demo::run(&dir, &options).await
         }
-        Command::Check { .. } => unreachable!("handled without a runtime"),
+        Command::Check { .. } | Command::Transcript { .. } => {
+            unreachable!("handled without a runtime")
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub fn router(store: Store) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/ticket/{token}", get(transcript))
+        .fallback(|| async { not_found() })
         .with_state(store)
 }
 

@@ -1,0 +1,110 @@
+//! A closed ticket's transcript as the server serves it: compressed as stored, strict headers,
+//! revalidation, and one 404 for every miss.
+
+use std::io::Read;
+
+use ticketbot::store::TicketStatus;
+use ticketbot_e2e::{custom_ids, id_of, Harness, WAIT};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let player = h.emu.user(h.world.player);
+    player
+        .say(
+            channel,
+            "**my car** is gone, see `plate 44XYZ` <script>alert(1)</script>",
+        )
+        .unwrap();
+    let staff = h.emu.user(h.world.staff);
+    let close = custom_ids(&welcome)
+        .concat()
+        .into_iter()
+        .find(|id| id.starts_with("tb:close:"))
+        .unwrap();
+    let form = staff.click(id_of(&welcome), &close).unwrap();
+    form.response(WAIT).await.unwrap();
+    staff
+        .submit_modal(&form, &[("reason", "found it")])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    let ticket = h
+        .wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
+        .await;
+    let url = format!(
+        "http://{}/api/ticket/{}",
+        h.bot().web_addr(),
+        ticket.transcript_token
+    );
+    let client = reqwest::Client::new();
+
+    // A client that accepts gzip gets the stored bytes.
+    let zipped = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.status(), 200);
+    let headers = zipped.headers().clone();
+    assert_eq!(headers["content-encoding"], "gzip");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'sha256-") && csp.contains("sandbox"),
+        "{csp}"
+    );
+    assert!(!csp.contains("http"), "no remote source: {csp}");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-robots-tag"], "noindex, nofollow");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let mut page = String::new();
+    flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..])
+        .read_to_string(&mut page)
+        .unwrap();
+    assert!(
+        page.contains("<strong>my car</strong>") && page.contains("<code>plate 44XYZ</code>"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    // One that does not gets the same page, plain.
+    let plain = client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.unwrap(), page);
+
+    // Revalidation.
+    let again = client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // Every miss looks the same.
+    let mut misses = Vec::new();
+    for token in [
+        "0".repeat(32),
+        "short".into(),
+        format!("{}x", ticket.transcript_token),
+        "../../etc/passwd".into(),
+    ] {
+        let response = client
+            .get(format!("http://{}/api/ticket/{token}", h.bot().web_addr()))
+            .send()
+            .await
+            .unwrap();
+        misses.push((response.status().as_u16(), response.text().await.unwrap()));
+    }
+    assert!(
+        misses
+            .iter()
+            .all(|m| *m == (404, "No transcript here.".to_owned())),
+        "{misses:?}"
+    );
+    h.finish().await;
+}
