@@ -185,8 +185,8 @@ pub fn highlight<'a>(lang: Option<&str>, code: &'a str) -> Vec<(Token, &'a str)>
     while i < bytes.len() {
         let rest = &code[i..];
         if let Some((open, close)) = language.block_comment {
-            if rest.starts_with(open) {
-                let end = rest[open.len()..]
+            if let Some(inside) = rest.strip_prefix(open) {
+                let end = inside
                     .find(close)
                     .map_or(code.len(), |e| i + open.len() + e + close.len());
                 emit(&mut out, &mut plain_start, i, end, Token::Comment);

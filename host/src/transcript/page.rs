@@ -95,6 +95,13 @@ const GROUP_SECONDS: i64 = 7 * 60;
 
 /// Renders the page.
 pub fn render(page: &Page<'_>) -> String {
+    // Where each message is, for replies (a lookup per reply, not a scan).
+    let index: std::collections::HashMap<u64, usize> = page
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, i))
+        .collect();
     let doc = html! {
         (DOCTYPE)
         html lang=(page.lang) {
@@ -138,7 +145,7 @@ pub fn render(page: &Page<'_>) -> String {
                     h2 { (page.texts.messages) }
                     @if page.messages.is_empty() { p { (page.texts.empty) } }
                     @for (i, message) in page.messages.iter().enumerate() {
-                        (message_markup(page, message, i.checked_sub(1).map(|p| &page.messages[p])))
+                        (message_markup(page, &index, message, i.checked_sub(1).map(|p| &page.messages[p])))
                     }
                 }
                 script { (PreEscaped(SCRIPT)) }
@@ -170,7 +177,12 @@ fn hue(id: u64) -> u64 {
     (id >> 22) % 360
 }
 
-fn message_markup(page: &Page<'_>, m: &MessageView, previous: Option<&MessageView>) -> Markup {
+fn message_markup(
+    page: &Page<'_>,
+    index: &std::collections::HashMap<u64, usize>,
+    m: &MessageView,
+    previous: Option<&MessageView>,
+) -> Markup {
     let continued = grouped(m, previous);
     let anchor = format!("m{}", m.id);
     let class = match (continued, m.deleted, m.system.is_some()) {
@@ -186,7 +198,7 @@ fn message_markup(page: &Page<'_>, m: &MessageView, previous: Option<&MessageVie
                 span.sys { "→ " (system) } (time(&m.sent_at, 'f'))
             } @else {
                 @if let Some(reply) = m.reply_to {
-                    a.reply href=(format!("#m{reply}")) { "↪ " (reply_excerpt(page, reply)) }
+                    a.reply href=(format!("#m{reply}")) { "↪ " (reply_excerpt(page, index, reply)) }
                 }
                 @if !continued {
                     div.head {
@@ -237,8 +249,12 @@ fn message_markup(page: &Page<'_>, m: &MessageView, previous: Option<&MessageVie
     }
 }
 
-fn reply_excerpt(page: &Page<'_>, id: u64) -> String {
-    match page.messages.iter().find(|m| m.id == id) {
+fn reply_excerpt(
+    page: &Page<'_>,
+    index: &std::collections::HashMap<u64, usize>,
+    id: u64,
+) -> String {
+    match index.get(&id).map(|i| &page.messages[*i]) {
         Some(m) => {
             let excerpt: String = m.content.chars().take(80).collect();
             format!("{}: {excerpt}", m.author.name)
