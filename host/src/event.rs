@@ -91,6 +91,9 @@ pub struct ChatMessage {
     pub attachments: Vec<AttachmentRef>,
     /// Embeds, in Discord's JSON shape.
     pub embeds: serde_json::Value,
+    /// The whole message in Discord's JSON shape, as the transcript keeps it (replies,
+    /// components, stickers, reactions, mentions).
+    pub raw: serde_json::Value,
 }
 
 /// A file attached to a message.

@@ -27,6 +27,8 @@ pub struct Config {
     pub locale: Locale,
     /// The transcript web server.
     pub web: WebConfig,
+    /// What transcripts keep.
+    pub transcripts: TranscriptConfig,
     /// The guilds this host serves.
     pub guilds: Vec<GuildConfig>,
 }
@@ -38,6 +40,24 @@ pub struct WebConfig {
     pub listen: SocketAddr,
     /// The URL at which users reach the server, for transcript links (no trailing slash).
     pub public_url: String,
+}
+
+/// Limits on the files transcripts keep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TranscriptConfig {
+    /// Largest attachment downloaded, in bytes.
+    pub max_file_bytes: u64,
+    /// Most attachment bytes kept per ticket.
+    pub max_ticket_file_bytes: u64,
+}
+
+impl Default for TranscriptConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 8 << 20,
+            max_ticket_file_bytes: 64 << 20,
+        }
+    }
 }
 
 /// One community's settings.

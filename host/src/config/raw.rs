@@ -48,6 +48,8 @@ pub struct RawConfig {
     pub locale: Option<String>,
     #[serde(default)]
     pub web: RawWeb,
+    #[serde(default)]
+    pub transcripts: RawTranscripts,
     #[serde(default, rename = "guild")]
     pub guilds: Vec<RawGuild>,
 }
@@ -56,6 +58,12 @@ pub struct RawConfig {
 pub struct RawWeb {
     pub listen: Option<String>,
     pub public_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawTranscripts {
+    pub max_file_mb: Option<f64>,
+    pub max_ticket_files_mb: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::{
-    Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, WebConfig,
-    BUILTIN_PLUGINS, CAPABILITIES,
+    Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, TranscriptConfig,
+    WebConfig, BUILTIN_PLUGINS, CAPABILITIES,
 };
 use crate::locale::{Catalogue, Locale};
 
@@ -82,6 +82,30 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
         Some(text) => parse_locale(&mut checker, &root("locale"), text),
     };
     let web = check_web(&mut checker, &raw);
+    let mut transcripts = TranscriptConfig::default();
+    for (key, value, target) in [
+        (
+            "max_file_mb",
+            raw.transcripts.max_file_mb,
+            &mut transcripts.max_file_bytes,
+        ),
+        (
+            "max_ticket_files_mb",
+            raw.transcripts.max_ticket_files_mb,
+            &mut transcripts.max_ticket_file_bytes,
+        ),
+    ] {
+        if let Some(mb) = value {
+            if !(0.0..=1024.0).contains(&mb) {
+                checker.report(
+                    &root("transcripts").key(key),
+                    "between 0 (keep no files) and 1024 MB",
+                );
+            } else {
+                *target = (mb * 1024.0 * 1024.0) as u64;
+            }
+        }
+    }
     let mut seen = HashSet::new();
     let mut guilds = Vec::new();
     for (i, guild) in raw.guilds.iter().enumerate() {
@@ -116,6 +140,7 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
             .map_or_else(|| PathBuf::from("plugin-cache"), |p| p.join("plugin-cache")),
     };
     Ok(Config {
+        transcripts,
         database,
         plugin_cache,
         locale,

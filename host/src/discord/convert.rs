@@ -221,6 +221,7 @@ pub fn chat_message(m: &Message) -> ChatMessage {
             })
             .collect(),
         embeds: serde_json::to_value(&m.embeds).unwrap_or_default(),
+        raw: serde_json::to_value(m).unwrap_or_default(),
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serenity::all::{
     ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message,
-    MessageId, Ready, VoiceState,
+    MessageId, MessageUpdateEvent, Ready, VoiceState,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
@@ -54,15 +54,46 @@ impl EventHandler for Handler {
         }
     }
 
+    async fn message_update(
+        &self,
+        _ctx: Context,
+        _old: Option<Message>,
+        _new: Option<Message>,
+        event: MessageUpdateEvent,
+    ) {
+        let Some(tickets) = self.tickets() else {
+            return;
+        };
+        let edited_at = event
+            .edited_timestamp
+            .and_then(|t| chrono::DateTime::from_timestamp(t.unix_timestamp(), 0))
+            .unwrap_or_else(chrono::Utc::now);
+        let embeds = event
+            .embeds
+            .as_ref()
+            .map(|e| serde_json::to_value(e).unwrap_or_default());
+        tickets
+            .on_message_edited(
+                event.channel_id.get(),
+                event.id.get(),
+                event.content.clone(),
+                embeds,
+                edited_at,
+            )
+            .await;
+    }
+
     async fn message_delete(
         &self,
         _ctx: Context,
-        _channel: ChannelId,
+        channel: ChannelId,
         message: MessageId,
         _guild: Option<GuildId>,
     ) {
         if let Some(tickets) = self.tickets() {
-            tickets.on_message_deleted(message.get()).await;
+            tickets
+                .on_message_deleted(channel.get(), message.get())
+                .await;
         }
     }
 

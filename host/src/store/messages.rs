@@ -2,7 +2,7 @@
 //! channel deleted by hand still leaves its transcript).
 
 use chrono::{DateTime, Utc};
-use duckdb::params;
+use duckdb::{params, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -29,6 +29,8 @@ pub struct CapturedMessage {
     pub edited_at: Option<DateTime<Utc>>,
     /// Whether it was deleted later.
     pub deleted: bool,
+    /// The whole message as Discord sent it, when captured live.
+    pub raw: Option<serde_json::Value>,
 }
 
 impl Store {
@@ -40,7 +42,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO ticket_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ticket_messages (ticket_id, message_id, author_id, author_name, author_bot, \
+                 content, attachments, embeds, sent_at, edited_at, deleted, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     ticket,
                     message.message_id,
@@ -52,7 +55,8 @@ impl Store {
                     message.embeds.to_string(),
                     message.sent_at,
                     message.edited_at,
-                    message.deleted
+                    message.deleted,
+                    message.raw.as_ref().map(|r| r.to_string())
                 ],
             )?;
             Ok(())
@@ -60,14 +64,59 @@ impl Store {
         .await
     }
 
-    /// Marks a captured message deleted (it stays in the transcript, marked).
-    pub async fn mark_message_deleted(&self, message_id: u64) -> Result<(), StoreError> {
+    /// An edit of a captured message: new content, embeds and raw JSON, and when. Returns
+    /// false for a message not captured (not in a ticket, or not stored yet).
+    pub async fn capture_edit(
+        &self,
+        message_id: u64,
+        content: Option<String>,
+        embeds: Option<serde_json::Value>,
+        edited_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.call(move |db| {
+            let found: Option<(String, Option<String>)> = db
+                .query_row(
+                    "SELECT content, raw FROM ticket_messages WHERE message_id = ?",
+                    params![message_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let Some((old_content, raw)) = found else {
+                return Ok(false);
+            };
+            let content = content.unwrap_or(old_content);
+            let mut raw: Option<serde_json::Value> = raw.and_then(|r| serde_json::from_str(&r).ok());
+            if let Some(raw) = raw.as_mut() {
+                raw["content"] = serde_json::Value::String(content.clone());
+                raw["edited_timestamp"] = serde_json::Value::String(edited_at.to_rfc3339());
+                if let Some(embeds) = &embeds {
+                    raw["embeds"] = embeds.clone();
+                }
+            }
             db.execute(
+                "UPDATE ticket_messages SET content = ?, edited_at = ?, raw = ?, embeds = coalesce(?, embeds) WHERE message_id = ?",
+                params![
+                    content,
+                    edited_at,
+                    raw.map(|r| r.to_string()),
+                    embeds.map(|e| e.to_string()),
+                    message_id
+                ],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Marks a captured message deleted (it stays in the transcript, marked); false when it
+    /// was not captured.
+    pub async fn mark_message_deleted(&self, message_id: u64) -> Result<bool, StoreError> {
+        self.call(move |db| {
+            let changed = db.execute(
                 "UPDATE ticket_messages SET deleted = true WHERE message_id = ?",
                 params![message_id],
             )?;
-            Ok(())
+            Ok(changed > 0)
         })
         .await
     }
@@ -77,11 +126,12 @@ impl Store {
         self.call(move |db| {
             let mut statement = db.prepare(
                 "SELECT message_id, author_id, author_name, author_bot, content, attachments, embeds, sent_at, \
-                 edited_at, deleted FROM ticket_messages WHERE ticket_id = ? ORDER BY sent_at, message_id",
+                 edited_at, deleted, raw FROM ticket_messages WHERE ticket_id = ? ORDER BY sent_at, message_id",
             )?;
             let rows = statement.query_map(params![ticket], |row| {
                 let attachments: String = row.get(5)?;
                 let embeds: String = row.get(6)?;
+                let raw: Option<String> = row.get(10)?;
                 Ok(CapturedMessage {
                     message_id: row.get(0)?,
                     author_id: row.get(1)?,
@@ -93,6 +143,7 @@ impl Store {
                     sent_at: row.get(7)?,
                     edited_at: row.get(8)?,
                     deleted: row.get(9)?,
+                    raw: raw.and_then(|r| serde_json::from_str(&r).ok()),
                 })
             })?;
             Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)

@@ -5,6 +5,7 @@
 //! work never blocks tokio's workers. The submodules add typed queries per table.
 
 mod events;
+mod files;
 mod messages;
 mod notes;
 mod panels;
@@ -21,6 +22,7 @@ use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
 pub use events::EventRecord;
+pub use files::StoredFile;
 pub use messages::CapturedMessage;
 pub use notes::NoteRecord;
 pub use panels::PanelRecord;

@@ -123,6 +123,25 @@ const MIGRATIONS: &[&str] = &[
         created_at TIMESTAMP NOT NULL
     );
     "#,
+    // 3: whole messages as Discord sent them (replies, components, stickers, reactions), and
+    // attachment bytes kept by content hash so transcripts never lose their files.
+    r#"
+    ALTER TABLE ticket_messages ADD COLUMN raw VARCHAR;
+    CREATE TABLE files (
+        hash         VARCHAR PRIMARY KEY,
+        content_type VARCHAR,
+        size         BIGINT NOT NULL,
+        body         BLOB NOT NULL,
+        stored_at    TIMESTAMP NOT NULL
+    );
+    CREATE TABLE ticket_files (
+        ticket_id BIGINT NOT NULL,
+        url       VARCHAR NOT NULL,
+        hash      VARCHAR NOT NULL,
+        filename  VARCHAR NOT NULL,
+        PRIMARY KEY (ticket_id, url)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

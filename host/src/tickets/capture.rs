@@ -1,4 +1,32 @@
-//! Capturing messages of ticket channels as they happen: the transcript's source.
+//! Capturing messages of ticket channels as they happen: the transcript's source. Edits and
+//! deletions update the capture; attachments are downloaded at once and kept by hash.
+
+/// One client for attachment downloads.
+static HTTP: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("a default HTTP client builds")
+});
+
+/// Downloads `url`, refusing bodies over `cap` bytes.
+async fn download(url: &str, cap: u64) -> Result<Vec<u8>, String> {
+    if !crate::transcript::markdown::is_web_url(url) {
+        return Err(format!("not a web URL: {url}"));
+    }
+    let mut response = HTTP.get(url).send().await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Err(format!("larger than {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 use super::Tickets;
 use crate::event::ChatMessage;
@@ -25,17 +53,106 @@ impl Tickets {
             sent_at: message.sent_at,
             edited_at: None,
             deleted: false,
+            raw: Some(message.raw.clone()),
         };
         if let Err(error) = self.store.capture_message(ticket.id, captured).await {
             tracing::error!(%error, ticket = ticket.id, "capturing a message failed");
         }
+        if !message.attachments.is_empty() {
+            self.keep_files(ticket.id, message.attachments.clone());
+        }
         Some(ticket)
     }
 
+    /// Downloads a message's attachments while their links are fresh (Discord's expire), within
+    /// the configured caps, in the background.
+    fn keep_files(&self, ticket: i64, attachments: Vec<crate::event::AttachmentRef>) {
+        let store = self.store.clone();
+        let limits = self.config.transcripts;
+        self.spawn_until_shutdown(async move {
+            for attachment in attachments {
+                if attachment.size > limits.max_file_bytes {
+                    tracing::info!(ticket, file = %attachment.filename, size = attachment.size, "attachment over the size cap; the transcript links it");
+                    continue;
+                }
+                let kept = store.ticket_file_bytes(ticket).await.unwrap_or(u64::MAX);
+                if kept.saturating_add(attachment.size) > limits.max_ticket_file_bytes {
+                    tracing::info!(ticket, "ticket over its file cap; further attachments are linked only");
+                    break;
+                }
+                match download(&attachment.url, limits.max_file_bytes).await {
+                    Ok(body) => {
+                        if let Err(error) = store
+                            .save_file(ticket, &attachment.url, &attachment.filename, attachment.content_type.clone(), body)
+                            .await
+                        {
+                            tracing::error!(%error, ticket, "storing an attachment failed");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, ticket, file = %attachment.filename, "downloading an attachment failed; the transcript links it"),
+                }
+            }
+        });
+    }
+
+    async fn is_ticket_channel(&self, channel: u64) -> bool {
+        matches!(self.store.ticket_in_channel(channel).await, Ok(Some(_)))
+    }
+
+    /// A message was edited: the transcript shows the latest text, marked edited.
+    pub async fn on_message_edited(
+        &self,
+        channel: u64,
+        message: u64,
+        content: Option<String>,
+        embeds: Option<serde_json::Value>,
+        edited_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        if !self.is_ticket_channel(channel).await {
+            return;
+        }
+        let store = self.store.clone();
+        retry_unknown(message, "an edit", || {
+            let (store, content, embeds) = (store.clone(), content.clone(), embeds.clone());
+            async move {
+                store
+                    .capture_edit(message, content, embeds, edited_at)
+                    .await
+            }
+        })
+        .await;
+    }
+
     /// A message was deleted: a captured one stays in the transcript, marked deleted.
-    pub async fn on_message_deleted(&self, message: u64) {
-        if let Err(error) = self.store.mark_message_deleted(message).await {
-            tracing::error!(%error, message, "marking a message deleted failed");
+    pub async fn on_message_deleted(&self, channel: u64, message: u64) {
+        if !self.is_ticket_channel(channel).await {
+            return;
+        }
+        let store = self.store.clone();
+        retry_unknown(message, "a deletion", || {
+            let store = store.clone();
+            async move { store.mark_message_deleted(message).await }
+        })
+        .await;
+    }
+}
+
+/// Gateway events are handled concurrently, so an edit or deletion can overtake the creation
+/// of its message: a message not captured yet is retried briefly before it counts as one that
+/// is not in a ticket.
+async fn retry_unknown<F, Fut>(message: u64, what: &str, mut apply: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, crate::store::StoreError>>,
+{
+    for attempt in 0..5 {
+        match apply().await {
+            Ok(true) => return,
+            Ok(false) => tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await,
+            Err(error) => {
+                tracing::error!(%error, message, "capturing {what} failed");
+                return;
+            }
         }
     }
 }

@@ -303,6 +303,16 @@ impl Tickets {
                 EndFailure::Transcript
             })?;
         let guild_name = guild.name.clone().unwrap_or_else(|| guild.id.to_string());
+        let files = self
+            .store
+            .ticket_files(ticket.id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "reading kept files failed; the transcript links the originals");
+                Vec::new()
+            })
+            .into_iter()
+            .collect();
         let page = transcript::render(&TranscriptInput {
             guild_name: &guild_name,
             type_label: &type_label,
@@ -312,6 +322,7 @@ impl Tickets {
             messages: &messages,
             texts,
             lang: guild.locale.tag(),
+            files: &files,
         });
         let stored = StoredTranscript {
             encoding: "gzip".into(),

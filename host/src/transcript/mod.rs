@@ -34,6 +34,8 @@ pub struct TranscriptInput<'a> {
     pub texts: &'a Texts,
     /// The guild's language tag.
     pub lang: &'a str,
+    /// Kept copies of attachments: original URL → content hash.
+    pub files: &'a std::collections::HashMap<String, String>,
 }
 
 /// The page's labels in the guild's language.
@@ -76,13 +78,53 @@ fn captured_view(message: &CapturedMessage) -> MessageView {
 pub fn render(input: &TranscriptInput<'_>) -> String {
     let t = input.texts;
     let ticket = input.ticket;
-    let messages: Vec<MessageView> = input.messages.iter().map(captured_view).collect();
+    // Names for mentions: every author, and every user a message mentioned.
     let mut names = Names::default();
-    for message in &messages {
+    for message in input.messages {
         names
             .users
-            .insert(message.author.id, message.author.name.clone());
+            .insert(message.author_id, message.author_name.clone());
+        for user in message
+            .raw
+            .as_ref()
+            .and_then(|r| r["mentions"].as_array())
+            .into_iter()
+            .flatten()
+        {
+            let id = user["id"].as_str().and_then(|i| i.parse().ok());
+            let name = user["global_name"].as_str().or(user["username"].as_str());
+            if let (Some(id), Some(name)) = (id, name) {
+                names.users.entry(id).or_insert_with(|| name.to_owned());
+            }
+        }
     }
+    let messages: Vec<MessageView> = input
+        .messages
+        .iter()
+        .map(|m| {
+            match m
+                .raw
+                .as_ref()
+                .and_then(|raw| model::message_from_api(raw, &names))
+            {
+                Some(mut view) => {
+                    view.author.name = m.author_name.clone();
+                    view.deleted = m.deleted;
+                    view.edited_at = m.edited_at.or(view.edited_at);
+                    view
+                }
+                None => captured_view(m),
+            }
+        })
+        .map(|mut view| {
+            for file in &mut view.attachments {
+                let kept = file.url.as_ref().and_then(|url| input.files.get(url));
+                file.local = kept
+                    .map(|hash| format!("/api/ticket/{}/files/{hash}", ticket.transcript_token));
+            }
+            view
+        })
+        .collect();
     let who = |id: Option<u64>| match id {
         Some(id) => names
             .users
@@ -268,6 +310,7 @@ mod tests {
             sent_at: Utc::now(),
             edited_at: None,
             deleted: false,
+            raw: None,
         }];
         let page = render(&TranscriptInput {
             guild_name: "G",
@@ -278,6 +321,7 @@ mod tests {
             messages: &messages,
             texts: &texts,
             lang: "en",
+            files: &Default::default(),
         });
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(!page.contains("<img"), "{page}");

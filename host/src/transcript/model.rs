@@ -79,6 +79,8 @@ pub struct AttachmentView {
     pub content_type: Option<String>,
     /// Where the original was (shown as a link; never loaded by the page).
     pub url: Option<String>,
+    /// The kept copy on this server (a path), when the bytes were downloaded.
+    pub local: Option<String>,
 }
 
 /// A component as shown (inert: a transcript cannot be clicked).
@@ -177,6 +179,7 @@ pub fn attachments_from_api(value: &Value) -> Vec<AttachmentView> {
             size: a["size"].as_u64().unwrap_or(0),
             content_type: text(&a["content_type"]),
             url: text(&a["url"]),
+            local: None,
         })
         .collect()
 }

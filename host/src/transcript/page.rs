@@ -84,11 +84,14 @@ fn sha256_source(text: &str) -> String {
 /// style and script (by hash), images only from the page itself (data:), no forms, no frames.
 pub static CSP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox",
+        "default-src 'none'; style-src {}; script-src {}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox",
         sha256_source(STYLE),
         sha256_source(SCRIPT)
     )
 });
+
+/// Image types shown inline (from this server's own copy); anything else is a download link.
+pub const INLINE_IMAGES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 
 /// Messages of one author within this many seconds are grouped under one header.
 const GROUP_SECONDS: i64 = 7 * 60;
@@ -215,13 +218,19 @@ fn message_markup(
                     @if m.deleted { span.tag.del { (page.texts.deleted) } }
                     @for embed in &m.embeds { (embed_markup(embed, page.names)) }
                     @for file in &m.attachments {
-                        div.file {
-                            span { "📎 " }
-                            @match file.url.as_deref().filter(|u| markdown::is_web_url(u)) {
-                                Some(url) => a href=(url) rel="noopener noreferrer nofollow" target="_blank" { (file.filename) },
-                                None => span { (file.filename) },
-                            }
-                            span.size { " " (size(file.size)) }
+                        @let image = file.content_type.as_deref().is_some_and(|t| INLINE_IMAGES.contains(&t));
+                        @match (&file.local, image) {
+                            (Some(local), true) => a.image href=(local) target="_blank" rel="noopener noreferrer" {
+                                img src=(local) alt=(file.filename) loading="lazy";
+                            },
+                            _ => div.file {
+                                span { "📎 " }
+                                @match file.local.as_deref().or(file.url.as_deref().filter(|u| markdown::is_web_url(u))) {
+                                    Some(url) => a href=(url) rel="noopener noreferrer nofollow" target="_blank" { (file.filename) },
+                                    None => span { (file.filename) },
+                                }
+                                span.size { " " (size(file.size)) }
+                            },
                         }
                     }
                     @for sticker in &m.stickers { div.sticker { "🏷 " (sticker) } }

@@ -22,6 +22,7 @@ pub fn router(store: Store) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/ticket/{token}", get(transcript))
+        .route("/api/ticket/{token}/files/{hash}", get(file))
         .fallback(|| async { not_found() })
         .with_state(store)
 }
@@ -125,6 +126,62 @@ async fn transcript(
         _ => page.body,
     };
     (response_headers, body).into_response()
+}
+
+/// A file kept for a transcript: images as themselves, anything else as a download, never
+/// sniffed, never able to run anything.
+async fn file(State(store): State<Store>, Path((token, hash)): Path<(String, String)>) -> Response {
+    let well_formed = token.len() == 32
+        && token.bytes().all(|b| b.is_ascii_alphanumeric())
+        && hash.len() == 64
+        && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return not_found();
+    }
+    let file = match store.transcript_file(&token, &hash).await {
+        Ok(Some(file)) => file,
+        Ok(None) => return not_found(),
+        Err(error) => {
+            tracing::error!(%error, "reading a transcript file failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The transcript store is unavailable; try again shortly.",
+            )
+                .into_response();
+        }
+    };
+    let image = file
+        .content_type
+        .as_deref()
+        .filter(|t| crate::transcript::page::INLINE_IMAGES.contains(t));
+    let mut headers = HeaderMap::new();
+    let mut set = |name: header::HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set(
+        header::CONTENT_TYPE,
+        image.unwrap_or("application/octet-stream"),
+    );
+    if image.is_none() {
+        set(header::CONTENT_DISPOSITION, "attachment");
+    }
+    set(
+        header::CACHE_CONTROL,
+        "private, max-age=31536000, immutable",
+    );
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; sandbox",
+    );
+    set(
+        header::HeaderName::from_static("x-robots-tag"),
+        "noindex, nofollow",
+    );
+    (headers, file.body).into_response()
 }
 
 /// A running web server.

@@ -11,12 +11,32 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
     let player = h.emu.user(h.world.player);
-    player
+    let first = player
         .say(
             channel,
             "**my car** is gone, see `plate 44XYZ` <script>alert(1)</script>",
         )
         .unwrap();
+    player
+        .reply(channel, first, "it was a blue Sultan")
+        .unwrap();
+    let typo = player.say(channel, "plate 44XYX").unwrap();
+    player.edit(typo, "plate 44XYZ, sorry").unwrap();
+    let oops = player.say(channel, "wrong ticket, ignore").unwrap();
+    h.emu.delete_message(channel, oops);
+    player
+        .say_with_file(channel, "my receipt", "receipt.pdf", b"%PDF-1.4 receipt")
+        .unwrap();
+    // The file is kept while its link is fresh.
+    let ticket_id = h.ticket_in(channel).await.unwrap().id;
+    ticketbot_e2e::eventually("the kept file", || {
+        let files = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(h.bot().store().ticket_files(ticket_id))
+        })
+        .unwrap();
+        (!files.is_empty()).then_some(())
+    })
+    .await;
     let staff = h.emu.user(h.world.staff);
     let close = custom_ids(&welcome)
         .concat()
@@ -70,6 +90,26 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
         "{page}"
     );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    // Replies, edits, deletions and kept files as they happened.
+    assert!(
+        page.contains(&format!("<a class=\"reply\" href=\"#m{first}\">")),
+        "{page}"
+    );
+    assert!(page.contains("plate 44XYZ, sorry") && page.contains("(edited)"));
+    assert!(page.contains("wrong ticket, ignore") && page.contains("(deleted)"));
+    let marker = format!("/api/ticket/{}/files/", ticket.transcript_token);
+    let at = page.find(&marker).expect("the receipt links the kept copy");
+    let path: String = page[at..].chars().take_while(|c| *c != '"').collect();
+    let kept = client
+        .get(format!("http://{}{path}", h.bot().web_addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.headers()["content-disposition"], "attachment");
+    assert_eq!(kept.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(kept.bytes().await.unwrap().as_ref(), b"%PDF-1.4 receipt");
 
     // One that does not gets the same page, plain.
     let plain = client.get(&url).send().await.unwrap();

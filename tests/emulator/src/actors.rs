@@ -47,7 +47,35 @@ impl Actor {
 
     /// Posts a message in `channel`; returns its id.
     pub fn say(&self, channel: u64, content: &str) -> Result<u64> {
-        self.post(channel, content, vec![])
+        self.post(channel, content, vec![], None)
+    }
+
+    /// Posts a reply to message `to` in `channel`; returns its id.
+    pub fn reply(&self, channel: u64, to: u64, content: &str) -> Result<u64> {
+        self.post(channel, content, vec![], Some(to))
+    }
+
+    /// Edits one of this user's messages (MESSAGE_UPDATE is dispatched).
+    pub fn edit(&self, message: u64, content: &str) -> Result<()> {
+        let data = {
+            let mut world = self.inner.world.lock().expect("world lock");
+            let base = self.inner.base_url();
+            let stored = world
+                .messages
+                .get_mut(&message)
+                .ok_or_else(|| refused("no such message"))?;
+            if stored.author_id != self.user {
+                return Err(refused("only the author can edit a message"));
+            }
+            stored.content = content.to_owned();
+            stored.edited = Some(Utc::now());
+            let stored = stored.clone();
+            world::message_json(&world, &base, &stored)
+        };
+        validate::gateway_event("MESSAGE_UPDATE", &data).map_err(EmulatorError::Model)?;
+        self.inner.dispatch("MESSAGE_UPDATE", data);
+        self.inner.changed();
+        Ok(())
     }
 
     /// Posts a message with one attachment; returns its id.
@@ -64,10 +92,16 @@ impl Actor {
             content_type: None,
             bytes: bytes.to_vec(),
         };
-        self.post(channel, content, vec![attachment])
+        self.post(channel, content, vec![attachment], None)
     }
 
-    fn post(&self, channel: u64, content: &str, mut attachments: Vec<Attachment>) -> Result<u64> {
+    fn post(
+        &self,
+        channel: u64,
+        content: &str,
+        mut attachments: Vec<Attachment>,
+        reference: Option<u64>,
+    ) -> Result<u64> {
         let data = {
             let mut world = self.inner.world.lock().expect("world lock");
             let is_guild = world
@@ -99,8 +133,17 @@ impl Actor {
                 edited: None,
                 ephemeral_for: None,
                 interaction_id: None,
-                reference: None,
+                reference,
             };
+            if let Some(to) = reference {
+                if world
+                    .messages
+                    .get(&to)
+                    .is_none_or(|m| m.channel_id != channel)
+                {
+                    return Err(refused("a reply must answer a message of the same channel"));
+                }
+            }
             let data = world::message_json(&world, &self.inner.base_url(), &message);
             world.messages.insert(id, message);
             data
