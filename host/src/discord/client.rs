@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    Channel, ChannelId, ChannelType, CreateChannel, CreateCommand,
-    CreateInteractionResponseFollowup, EditChannel, EditInteractionResponse, EditMessage, GuildId,
-    Http, InteractionId, MessageId, PermissionOverwriteType, UserId,
+    Channel, ChannelId, ChannelType, CommandOptionType, CreateChannel, CreateCommand,
+    CreateCommandOption, CreateInteractionResponseFollowup, EditChannel, EditInteractionResponse,
+    EditMessage, GuildId, Http, InteractionId, MessageId, PermissionOverwriteType, UserId,
 };
 use serenity::http::HttpError;
 
@@ -23,6 +23,30 @@ pub struct CommandSpec {
     pub description: String,
     /// (Discord locale, description) pairs so each user sees their own language.
     pub localized_descriptions: Vec<(String, String)>,
+    /// Its options.
+    pub options: Vec<OptionSpec>,
+}
+
+/// An option of a slash command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// Name (lowercase).
+    pub name: String,
+    /// Description in the guild's language.
+    pub description: String,
+    /// What it takes.
+    pub kind: OptionKind,
+    /// Must be given.
+    pub required: bool,
+}
+
+/// What a slash command option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A whole number.
+    Integer,
+    /// A member.
+    User,
 }
 
 /// A guild channel, as far as the lifecycle cares.
@@ -214,6 +238,16 @@ impl DiscordClient {
                 let mut command = CreateCommand::new(&spec.name).description(&spec.description);
                 for (locale, text) in &spec.localized_descriptions {
                     command = command.description_localized(locale, text);
+                }
+                for option in &spec.options {
+                    let kind = match option.kind {
+                        OptionKind::Integer => CommandOptionType::Integer,
+                        OptionKind::User => CommandOptionType::User,
+                    };
+                    command = command.add_option(
+                        CreateCommandOption::new(kind, &option.name, &option.description)
+                            .required(option.required),
+                    );
                 }
                 command
             })

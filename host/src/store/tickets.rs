@@ -271,6 +271,31 @@ impl Store {
         .await
     }
 
+    /// Ended tickets of `guild` with a stored transcript, newest first: the one numbered
+    /// `number`, or those `user` opened, at most `limit`.
+    pub async fn past_tickets(
+        &self,
+        guild: u64,
+        number: Option<i32>,
+        user: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare(&format!(
+                "SELECT {COLUMNS} FROM tickets t WHERE guild_id = ? \
+                 AND (? IS NULL OR number = ?) AND (? IS NULL OR opener_id = ?) \
+                 AND EXISTS (SELECT 1 FROM transcripts tr WHERE tr.ticket_id = t.id) \
+                 ORDER BY number DESC LIMIT ?"
+            ))?;
+            let rows = statement.query_map(
+                params![guild, number, number, user, user, limit as i64],
+                ticket,
+            )?;
+            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     /// Sets or clears the claimer.
     pub async fn set_claim(&self, id: i64, staff: Option<u64>) -> Result<(), StoreError> {
         self.call(move |db| {

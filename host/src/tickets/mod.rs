@@ -24,7 +24,7 @@ use chrono::Utc;
 use tokio::sync::watch as signal;
 
 use crate::config::{Config, GuildConfig};
-use crate::discord::client::{CommandSpec, DiscordClient};
+use crate::discord::client::{CommandSpec, DiscordClient, OptionKind, OptionSpec};
 use crate::event::{ChatMessage, Interaction, InteractionKind};
 use crate::locale::{texts_for, Texts};
 use crate::plugins::PluginHost;
@@ -39,6 +39,8 @@ use watch::WatchKind;
 pub const SETUP_TEXT_COMMAND: &str = "!setup_tickets";
 /// The slash command doing the same.
 pub const SETUP_SLASH_COMMAND: &str = "setup-tickets";
+/// The staff command that finds past tickets' transcripts.
+pub const TRANSCRIPT_COMMAND: &str = "transcript";
 
 /// The lifecycle's state: config, texts per guild, the store, the way to Discord, and what is
 /// in flight (opens, message watches, close timers).
@@ -191,11 +193,41 @@ impl Tickets {
                 catalogue.get("setup-command-description", &[]),
             ));
         }
-        vec![CommandSpec {
-            name: SETUP_SLASH_COMMAND.into(),
-            description: texts.get("setup-command-description", &[]),
-            localized_descriptions: localized,
-        }]
+        let mut transcript_localized = Vec::new();
+        for locale in crate::locale::Locale::ALL {
+            let catalogue = crate::locale::Catalogue::builtin(locale);
+            transcript_localized.push((
+                discord_locale(locale).to_owned(),
+                catalogue.get("transcript-command-description", &[]),
+            ));
+        }
+        vec![
+            CommandSpec {
+                name: SETUP_SLASH_COMMAND.into(),
+                description: texts.get("setup-command-description", &[]),
+                localized_descriptions: localized,
+                options: Vec::new(),
+            },
+            CommandSpec {
+                name: TRANSCRIPT_COMMAND.into(),
+                description: texts.get("transcript-command-description", &[]),
+                localized_descriptions: transcript_localized,
+                options: vec![
+                    OptionSpec {
+                        name: "number".into(),
+                        description: texts.get("transcript-option-number", &[]),
+                        kind: OptionKind::Integer,
+                        required: false,
+                    },
+                    OptionSpec {
+                        name: "user".into(),
+                        description: texts.get("transcript-option-user", &[]),
+                        kind: OptionKind::User,
+                        required: false,
+                    },
+                ],
+            },
+        ]
     }
 
     /// At READY: registers the slash commands in every configured guild the bot is in, and warns
@@ -283,6 +315,9 @@ impl Tickets {
                     Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
                 }
             },
+            InteractionKind::Command { name, options } if name == TRANSCRIPT_COMMAND => {
+                Handled::Reply(self.find_transcripts(&interaction, options).await)
+            }
             InteractionKind::Command { name, .. } => {
                 tracing::info!(command = %name, "unknown command");
                 Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
@@ -302,6 +337,62 @@ impl Tickets {
                 tracing::warn!(%error, interaction = interaction.handle.id, "could not answer an interaction");
             }
         }
+    }
+
+    /// `/transcript`: staff find past tickets' transcripts by number or by opener.
+    async fn find_transcripts(
+        &self,
+        interaction: &Interaction,
+        options: &[(String, String)],
+    ) -> Reply {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Reply::private(texts.get("guild-not-configured", &[]));
+        };
+        if !guild.is_staff(&interaction.user.roles) {
+            return Reply::private(texts.get("not-staff", &[]));
+        }
+        let option = |name: &str| {
+            options
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let number = option("number").and_then(|n| n.parse::<i32>().ok());
+        let user = option("user").and_then(|u| u.parse::<u64>().ok());
+        let found = match self.store.past_tickets(guild.id, number, user, 10).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::error!(%error, "looking up past tickets failed");
+                return Reply::private(texts.get("discord-error", &[]));
+            }
+        };
+        if found.is_empty() {
+            return Reply::private(texts.get("transcript-lookup-none", &[]));
+        }
+        let lines: Vec<String> = found
+            .iter()
+            .map(|t| {
+                let label = guild
+                    .ticket_type(&t.type_id)
+                    .map_or(t.type_id.as_str(), |k| k.label.as_str());
+                texts.get(
+                    "transcript-lookup-line",
+                    &[
+                        ("number", &t.number.to_string()),
+                        ("type", label),
+                        ("opener", &format!("<@{}>", t.opener_id)),
+                        (
+                            "closed",
+                            &t.closed_at
+                                .map_or_else(|| "?".into(), |c| format!("<t:{}:d>", c.timestamp())),
+                        ),
+                        ("link", &self.transcript_url(&t.transcript_token)),
+                    ],
+                )
+            })
+            .collect();
+        Reply::private(lines.join("\n"))
     }
 
     /// The ticket a button or form belongs to, if it is active and the interaction comes from

@@ -35,8 +35,18 @@ async fn the_bot_reaches_ready_caches_the_guild_and_registers_its_command() {
         .await;
     assert_eq!(put.status, 200);
     let commands = put.response.as_array().expect("command list");
-    assert_eq!(commands.len(), 1);
-    assert_eq!(commands[0]["name"], "setup-tickets");
+    let names: Vec<&str> = commands
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["setup-tickets", "transcript"]);
+    let options: Vec<(&str, u64)> = commands[1]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["name"].as_str().unwrap(), o["type"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(options, [("number", 4), ("user", 6)]);
     assert_eq!(
         commands[0]["description_localizations"]["en-US"],
         "Post the ticket panel in the configured panel channel"

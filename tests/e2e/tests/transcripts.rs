@@ -148,3 +148,78 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     );
     h.finish().await;
 }
+
+async fn close_ticket(h: &Harness, user: u64) -> ticketbot::store::TicketRecord {
+    let (channel, welcome) = h.open_ticket(user, "support").await;
+    let staff = h.emu.user(h.world.staff);
+    let close = custom_ids(&welcome)
+        .concat()
+        .into_iter()
+        .find(|id| id.starts_with("tb:close:"))
+        .unwrap();
+    let form = staff.click(id_of(&welcome), &close).unwrap();
+    form.response(WAIT).await.unwrap();
+    staff
+        .submit_modal(&form, &[("reason", "done")])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_find_past_transcripts_by_number_or_opener() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    let first = close_ticket(&h, h.world.player).await;
+    let second = close_ticket(&h, h.world.moderator).await;
+    let staff = h.emu.user(h.world.staff);
+    let ask = |options: serde_json::Value| {
+        staff
+            .slash(h.world.log_channel, "transcript", options)
+            .unwrap()
+    };
+
+    let by_number = ask(serde_json::json!([{"name": "number", "type": 4, "value": 2}]))
+        .response(WAIT)
+        .await
+        .unwrap();
+    let text = by_number["data"]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("**#2** · Suporte · ") && text.ends_with(&second.transcript_token),
+        "{text}"
+    );
+    assert_eq!(by_number["data"]["flags"], 64);
+
+    let by_user =
+        ask(serde_json::json!([{"name": "user", "type": 6, "value": h.world.player.to_string()}]))
+            .response(WAIT)
+            .await
+            .unwrap();
+    let text = by_user["data"]["content"].as_str().unwrap();
+    assert!(
+        text.contains(&first.transcript_token) && !text.contains(&second.transcript_token),
+        "{text}"
+    );
+
+    let none = ask(serde_json::json!([{"name": "number", "type": 4, "value": 99}]))
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        none["data"]["content"],
+        "No closed ticket with a transcript matches."
+    );
+
+    let refused = h
+        .emu
+        .user(h.world.player)
+        .slash(h.world.panel_channel, "transcript", serde_json::json!([]))
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(refused["data"]["content"], "Only staff can do that.");
+    h.finish().await;
+}

@@ -270,6 +270,24 @@ impl Actor {
         };
         let command =
             command.ok_or_else(|| refused(format!("no command /{name} is registered here")))?;
+        // Discord only sends options the command declares, with their declared type.
+        for given in options.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let declared = command["options"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|o| o["name"] == given["name"]);
+            match declared {
+                Some(d) if d["type"] == given["type"] => {}
+                Some(_) => {
+                    return Err(refused(format!(
+                        "option {} has another type",
+                        given["name"]
+                    )))
+                }
+                None => return Err(refused(format!("/{name} has no option {}", given["name"]))),
+            }
+        }
         let data = json!({
             "id": command["id"], "name": name, "type": 1, "options": options,
             "guild_id": command["guild_id"],
