@@ -113,6 +113,8 @@ pub fn render(page: &Page<'_>) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 meta name="robots" content="noindex";
+                // No favicon request: the browser would otherwise ask the server for one.
+                link rel="icon" href="data:,";
                 title { (page.title) " · " (page.guild) }
                 style { (PreEscaped(STYLE)) }
             }
@@ -175,9 +177,34 @@ fn initials(name: &str) -> String {
         .to_string()
 }
 
-/// A stable colour per user for the avatar circle.
+/// A stable colour (one of twelve) per user for the avatar circle. Classes, not style
+/// attributes: the CSP allows no inline style.
 fn hue(id: u64) -> u64 {
-    (id >> 22) % 360
+    ((id >> 22) ^ id) % 12
+}
+
+/// Embed side colours the page can show: Discord's palette. An embed's colour is shown as the
+/// nearest of these (the CSP allows no inline style, so no arbitrary colour).
+const EMBED_COLOURS: &[u32] = &[
+    0x5865F2, 0x57F287, 0xFEE75C, 0xED4245, 0xEB459E, 0xE67E22, 0x1ABC9C, 0x3498DB, 0x9B59B6,
+    0xF1C40F, 0x95A5A6, 0x2B2D31, 0xFFFFFF, 0x2F9E44, 0xF0B232, 0xE03131,
+];
+
+fn nearest_colour(colour: u32) -> usize {
+    let channels = |c: u32| {
+        [
+            (c >> 16) as i64 & 255,
+            (c >> 8) as i64 & 255,
+            c as i64 & 255,
+        ]
+    };
+    let wanted = channels(colour);
+    (0..EMBED_COLOURS.len())
+        .min_by_key(|i| {
+            let have = channels(EMBED_COLOURS[*i]);
+            (0..3).map(|k| (have[k] - wanted[k]).pow(2)).sum::<i64>()
+        })
+        .unwrap_or(0)
 }
 
 fn message_markup(
@@ -205,7 +232,7 @@ fn message_markup(
                 }
                 @if !continued {
                     div.head {
-                        span.avatar style=(format!("--h:{}", hue(m.author.id))) aria-hidden="true" { (initials(&m.author.name)) }
+                        span class=(format!("avatar h{}", hue(m.author.id))) aria-hidden="true" { (initials(&m.author.name)) }
                         span.author { (m.author.name) }
                         @if m.author.bot { span.badge { "BOT" } }
                         (time(&m.sent_at, 'f'))
@@ -281,11 +308,9 @@ fn size(bytes: u64) -> String {
 }
 
 fn embed_markup(embed: &EmbedView, names: &Names) -> Markup {
-    let color = embed
-        .color
-        .map_or("#5865f2".to_owned(), |c| format!("#{c:06x}"));
+    let colour = embed.color.map_or(0, nearest_colour);
     html! {
-        div.embed style=(format!("border-color:{color}")) {
+        div class=(format!("embed e{colour}")) {
             @if let Some(author) = &embed.author { div.eauthor { (author) } }
             @if let Some(title) = &embed.title {
                 div.etitle {

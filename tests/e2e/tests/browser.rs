@@ -1,0 +1,280 @@
+//! A real browser (headless Chromium, driven over the DevTools protocol) opens a stored
+//! transcript from the running server: no console error, no request to anywhere but the
+//! server, the page's script runs under its CSP, and in-page search finds a message.
+//!
+//! Needs Debian's `chromium` (`.ci/run` installs it); `CHROMIUM` may name another binary.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use ticketbot::store::TicketStatus;
+use ticketbot_e2e::{custom_ids, id_of, Harness, WAIT};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+/// Headless Chromium, killed on drop.
+struct Browser {
+    child: Child,
+    _profile: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn launch() -> Browser {
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(&binary)
+        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync", "--metrics-recording-only"])
+        .arg("--remote-debugging-port=0")
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("about:blank")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary} ({e}): install Debian's chromium (see .ci/run) or set CHROMIUM"));
+    let stderr = child.stderr.take().unwrap();
+    let mut endpoint = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("ws://") {
+            endpoint = Some(line[at..].trim().to_owned());
+            break;
+        }
+    }
+    Browser {
+        child,
+        _profile: profile,
+        endpoint: endpoint.expect("Chromium printed its DevTools endpoint"),
+    }
+}
+
+/// A DevTools session on one page, recording its events.
+struct Page {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    session: String,
+    next_id: u64,
+    events: Vec<Value>,
+}
+
+impl Page {
+    async fn open(browser: &Browser) -> Page {
+        let (socket, _) = tokio_tungstenite::connect_async(&browser.endpoint)
+            .await
+            .unwrap();
+        let mut page = Page {
+            socket,
+            session: String::new(),
+            next_id: 0,
+            events: Vec::new(),
+        };
+        let target = page
+            .call(None, "Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let attached = page
+            .call(
+                None,
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+            )
+            .await;
+        page.session = attached["sessionId"].as_str().unwrap().to_owned();
+        for domain in [
+            "Page.enable",
+            "Runtime.enable",
+            "Log.enable",
+            "Network.enable",
+        ] {
+            let session = page.session.clone();
+            page.call(Some(&session), domain, json!({})).await;
+        }
+        page
+    }
+
+    /// Sends a command and waits for its answer, keeping the events that arrive meanwhile.
+    async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        self.socket
+            .send(Ws::Text(message.to_string()))
+            .await
+            .unwrap();
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("DevTools answers")
+                .unwrap()
+                .unwrap();
+            let Ws::Text(text) = frame else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["id"] == id {
+                assert!(value["error"].is_null(), "{method} failed: {value}");
+                return value["result"].clone();
+            }
+            self.events.push(value);
+        }
+    }
+
+    /// Collects events until `done` matches one, or the timeout.
+    async fn until(&mut self, done: impl Fn(&Value) -> bool) {
+        if self.events.iter().any(&done) {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = tokio::time::timeout(left, self.socket.next())
+                .await
+                .expect("the awaited event")
+                .unwrap()
+                .unwrap();
+            let Ws::Text(text) = frame else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let found = done(&value);
+            self.events.push(value);
+            if found {
+                return;
+            }
+        }
+    }
+
+    async fn eval(&mut self, expression: &str) -> Value {
+        let session = self.session.clone();
+        let result = self
+            .call(
+                Some(&session),
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        assert!(
+            result["exceptionDetails"].is_null(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_search_works() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let player = h.emu.user(h.world.player);
+    let first = player
+        .say(
+            channel,
+            "My **blue Sultan** vanished at <t:1763633000:f> ||after the crash||",
+        )
+        .unwrap();
+    player
+        .reply(
+            channel,
+            first,
+            "plate `44XYZ`, see https://example.com/report",
+        )
+        .unwrap();
+    let staff = h.emu.user(h.world.staff);
+    staff
+        .say(
+            channel,
+            "```lua\nlocal car = 'sultan' -- found\n```\n> checking the garage logs",
+        )
+        .unwrap();
+    let close = custom_ids(&welcome)
+        .concat()
+        .into_iter()
+        .find(|id| id.starts_with("tb:close:"))
+        .unwrap();
+    let form = staff.click(id_of(&welcome), &close).unwrap();
+    form.response(WAIT).await.unwrap();
+    staff
+        .submit_modal(&form, &[("reason", "car returned")])
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    let ticket = h
+        .wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
+        .await;
+    let base = format!("http://{}", h.bot().web_addr());
+    let url = format!("{base}/api/ticket/{}", ticket.transcript_token);
+
+    let browser = tokio::task::spawn_blocking(launch).await.unwrap();
+    let mut page = Page::open(&browser).await;
+    let session = page.session.clone();
+    page.call(Some(&session), "Page.navigate", json!({"url": url}))
+        .await;
+    page.until(|e| e["method"] == "Page.loadEventFired").await;
+    // Let late console messages and requests arrive.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    page.eval("1").await;
+
+    let mut requests = HashMap::new();
+    let mut problems = Vec::new();
+    for event in &page.events {
+        match event["method"].as_str() {
+            Some("Network.requestWillBeSent") => {
+                let target = event["params"]["request"]["url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                requests.insert(target, ());
+            }
+            Some("Runtime.exceptionThrown") => problems.push(event["params"].to_string()),
+            Some("Runtime.consoleAPICalled") if event["params"]["type"] == "error" => {
+                problems.push(event["params"].to_string())
+            }
+            Some("Log.entryAdded") if event["params"]["entry"]["level"] == "error" => {
+                problems.push(event["params"].to_string())
+            }
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "console errors: {problems:#?}");
+    assert!(!requests.is_empty(), "the navigation itself is a request");
+    for target in requests.keys() {
+        assert!(
+            target.starts_with(&base) || target.starts_with("data:"),
+            "a request outside the server: {target}"
+        );
+    }
+
+    // The page's script ran under the CSP: times are shown in the reader's zone.
+    let shown = page
+        .eval("document.querySelector('article time').textContent")
+        .await;
+    assert!(
+        !shown.as_str().unwrap().ends_with("UTC"),
+        "the local-time script ran: {shown}"
+    );
+    // In-page search.
+    let found = page
+        .eval(
+            "(() => { const i = document.getElementById('search'); i.value = 'sultan'; \
+             i.dispatchEvent(new Event('input')); \
+             return [document.getElementById('hits').textContent, \
+                     Array.from(document.querySelectorAll('article.hit')).map(a => a.id), \
+                     document.querySelectorAll('article.hidden').length > 0]; })()",
+        )
+        .await;
+    // The message, the reply quoting it, and the staff's code block that names the car.
+    assert_eq!(found[0], "3", "{found}");
+    assert_eq!(found[1][0], format!("m{first}"));
+    assert_eq!(found[2], true, "other messages are hidden while searching");
+    h.finish().await;
+}
