@@ -74,7 +74,7 @@ settings = { cooldown_seconds = 60 }
     r#"[[guild.plugin]]
 id = "item-return"
 builtin = "item-return"
-capabilities = ["post-messages", "storage"]
+capabilities = ["post-messages", "storage", "notes"]
 "#,
     r#"[[guild.plugin]]
 id = "voice-call"

@@ -64,7 +64,9 @@ impl Guest for ItemReturn {
                 ButtonStyle::Primary,
                 Audience::Staff,
             )],
-            capabilities: vec!["post-messages".into(), "storage".into()],
+            // `notes` puts each request and decision in the ticket's record (the close log and
+            // the transcript header).
+            capabilities: vec!["post-messages".into(), "storage".into(), "notes".into()],
             subscriptions: vec![],
         }
     }
@@ -229,7 +231,17 @@ fn submitted(ctx: &Context, settings: &Settings, fields: &[Field]) -> Result<Out
     .with(Effect::Store(("next".into(), (number + 1).to_string())))
     .with(Effect::Store((format!("request:{number}"), stored)))
     .with(Effect::Post((Channel::ItemReturn, approval)))
-    .with(Effect::Post((Channel::Ticket, note))))
+    .with(Effect::Post((Channel::Ticket, note)))
+    .with(Effect::AddNote(
+        text(
+            l,
+            "📦 Item return #{n} requested for in-game id {id}: {items}",
+            "📦 Devolução #{n} pedida para o ID {id}: {items}",
+        )
+        .replace("{n}", &number.to_string())
+        .replace("{id}", recipient)
+        .replace("{items}", &items.join(", ")),
+    )))
 }
 
 fn request_embed(l: &str, number: u64, request: &Request) -> Embed {
@@ -348,7 +360,17 @@ fn decide(ctx: &Context, custom_id: &str) -> Result<Outcome, String> {
         l, number, &request,
     ))))
     .with(Effect::Store((key, stored)))
-    .with(Effect::Post((Channel::Ticket, note))))
+    .with(Effect::Post((Channel::Ticket, note)))
+    .with(Effect::AddNote(
+        text(
+            l,
+            "📦 Item return #{n} {word} by {who}",
+            "📦 Devolução #{n} {word} por {who}",
+        )
+        .replace("{n}", &number.to_string())
+        .replace("{word}", &word)
+        .replace("{who}", &user.name),
+    )))
 }
 
 export!(ItemReturn);

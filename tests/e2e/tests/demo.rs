@@ -18,8 +18,22 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
     let ticket = store.ticket(1).await.unwrap().expect("the demo's ticket");
     assert_eq!(ticket.status, ticketbot::store::TicketStatus::Closed);
     assert_eq!(ticket.close_reason.as_deref(), Some("itens devolvidos"));
-    let notes = store.notes(ticket.id).await.unwrap();
-    assert_eq!(notes.len(), 1);
+    let notes: Vec<String> = store
+        .notes(ticket.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.body)
+        .collect();
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(
+        notes[0].starts_with("📦 Item return #1 requested for in-game id 4711"),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].starts_with("📦 Item return #1 approved by admin_sofia"),
+        "{notes:?}"
+    );
     let request = store
         .plugin_get(ticket.guild_id, "item-return", "request:1")
         .await

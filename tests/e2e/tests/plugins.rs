@@ -228,6 +228,24 @@ async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
     assert_eq!(stored["decision"]["approved"], true);
     assert_eq!(stored["decision"]["by"], h.world.approver);
 
+    // The request and the decision are in the ticket's record (close log, transcript header).
+    let notes = eventually("the item-return records", || {
+        let notes = futures_lite(h.bot().store().notes(ticket.id));
+        (notes.len() == 2).then_some(notes)
+    })
+    .await;
+    assert_eq!(
+        notes[0].body,
+        "📦 Item return #1 requested for in-game id 4711: 2x pistol ammo, 1x phone"
+    );
+    assert_eq!(
+        (notes[1].body.as_str(), notes[1].author_id),
+        (
+            "📦 Item return #1 approved by admin_sofia",
+            h.world.approver
+        )
+    );
+
     // A stale copy of the buttons (another client's view) is refused after the decision.
     let stale = h.emu.seed_bot_message(
         h.world.item_return_channel,
@@ -489,7 +507,7 @@ fn loading_refuses_other_contracts_bad_settings_and_excess_grants() {
     let (_dir, config) = config_with(&[
         format!("[[guild.plugin]]\nid = \"future\"\npath = {:?}\n", other.display().to_string()),
         "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\ncapabilities = [\"dm\", \"storage\", \"notes\"]\nsettings = { cooldown_seconds = 100000 }\n".to_owned(),
-        "[[guild.plugin]]\nid = \"item-return\"\nbuiltin = \"item-return\"\ncapabilities = [\"post-messages\", \"storage\"]\nsettings = { colour = \"red\" }\n".to_owned(),
+        "[[guild.plugin]]\nid = \"item-return\"\nbuiltin = \"item-return\"\ncapabilities = [\"post-messages\", \"storage\", \"notes\"]\nsettings = { colour = \"red\" }\n".to_owned(),
         "[[guild.plugin]]\nid = \"voice-call\"\nbuiltin = \"voice-call\"\ncapabilities = [\"voice-channels\", \"timers\", \"storage\"]\n".to_owned(),
     ]);
     let cache = ticketbot::plugins::ComponentCache::new(None);
