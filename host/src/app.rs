@@ -8,6 +8,7 @@ use crate::discord::{Bot, DiscordSettings, ReadyInfo, StartError};
 use crate::plugins::{ComponentCache, PluginHost};
 use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
+use crate::transcript::token::LinkKey;
 use crate::web::WebServer;
 
 /// What to run.
@@ -36,6 +37,9 @@ pub enum AppError {
     /// The Discord client.
     #[error(transparent)]
     Discord(#[from] StartError),
+    /// The transcript link key.
+    #[error(transparent)]
+    LinkKey(#[from] crate::transcript::token::KeyError),
     /// The WebAssembly engine could not start.
     #[error("cannot start the plugin engine: {0}")]
     Plugins(String),
@@ -84,9 +88,24 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
                     return Err(AppError::Plugins(error));
                 }
             };
+            let key_file = config.database.with_extension("link-key");
+            let link_key = match LinkKey::load(&key_file) {
+                Ok(key) => key,
+                Err(error) => {
+                    web.stop().await;
+                    store.close().await;
+                    return Err(AppError::LinkKey(error));
+                }
+            };
             let lifecycle_store = store.clone();
             let started = Bot::start(&settings, move |discord| {
-                Arc::new(Tickets::new(config, lifecycle_store, discord, plugins))
+                Arc::new(Tickets::new(
+                    config,
+                    lifecycle_store,
+                    discord,
+                    plugins,
+                    link_key,
+                ))
             })
             .await;
             match started {

@@ -313,6 +313,7 @@ impl Tickets {
             })
             .into_iter()
             .collect();
+        let token = self.transcript_token(ticket);
         let page = transcript::render(&TranscriptInput {
             guild_name: &guild_name,
             type_label: &type_label,
@@ -323,16 +324,13 @@ impl Tickets {
             texts,
             lang: guild.locale.tag(),
             files: &files,
+            token: &token,
         });
         let stored = StoredTranscript {
             encoding: "gzip".into(),
             body: transcript::compress(&page),
         };
-        if let Err(error) = self
-            .store
-            .save_transcript(ticket.id, &ticket.transcript_token, stored)
-            .await
-        {
+        if let Err(error) = self.store.save_transcript(ticket.id, &token, stored).await {
             tracing::error!(%error, ticket = ticket.id, "storing a transcript failed; the channel is kept");
             return Err(EndFailure::Transcript);
         }
@@ -372,7 +370,7 @@ impl Tickets {
         )
         .await;
 
-        let link = self.transcript_url(&ticket.transcript_token);
+        let link = self.transcript_url(&token);
         let nobody = texts.get("nobody", &[]);
         let who = |id: Option<u64>| id.map_or_else(|| nobody.clone(), |id| format!("<@{id}>"));
         let reason = ticket
@@ -436,11 +434,7 @@ impl Tickets {
             )
             .field(texts.get("field-type", &[]), type_label.clone(), true)
             .field(texts.get("field-transcript", &[]), link.clone(), false)
-            .field(
-                texts.get("field-token", &[]),
-                format!("`{}`", ticket.transcript_token),
-                false,
-            )
+            .field(texts.get("field-token", &[]), format!("`{token}`"), false)
             .field(
                 texts.get("field-opened-by", &[]),
                 who(Some(ticket.opener_id)),

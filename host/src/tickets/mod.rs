@@ -29,6 +29,7 @@ use crate::event::{ChatMessage, Interaction, InteractionKind};
 use crate::locale::{texts_for, Texts};
 use crate::plugins::PluginHost;
 use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
+use crate::transcript::token::LinkKey;
 use crate::ui::Reply;
 
 pub use panel::SetupOutcome;
@@ -69,6 +70,8 @@ pub struct Tickets {
     timers_started: std::sync::atomic::AtomicBool,
     /// Recent renames of ticket channels (Discord allows two per ten minutes).
     renames: plugin_actions::RenameLog,
+    /// The secret transcript tokens are derived from.
+    link_key: LinkKey,
 }
 
 impl Tickets {
@@ -78,6 +81,7 @@ impl Tickets {
         store: Store,
         discord: DiscordClient,
         plugins: Arc<PluginHost>,
+        link_key: LinkKey,
     ) -> Self {
         let texts = config
             .guilds
@@ -101,6 +105,7 @@ impl Tickets {
             timers_changed: tokio::sync::Notify::new(),
             timers_started: Default::default(),
             renames: Default::default(),
+            link_key,
         }
     }
 
@@ -152,6 +157,16 @@ impl Tickets {
         };
         if let Err(error) = self.store.record_event(event).await {
             tracing::error!(%error, kind, "could not record an event");
+        }
+    }
+
+    /// The transcript token of `ticket`: derived from its id and the link key (tickets from
+    /// before derived tokens keep the one stored with them).
+    pub fn transcript_token(&self, ticket: &TicketRecord) -> String {
+        if ticket.transcript_token.is_empty() {
+            self.link_key.token(ticket.id)
+        } else {
+            ticket.transcript_token.clone()
         }
     }
 
@@ -387,7 +402,7 @@ impl Tickets {
                             &t.closed_at
                                 .map_or_else(|| "?".into(), |c| format!("<t:{}:d>", c.timestamp())),
                         ),
-                        ("link", &self.transcript_url(&t.transcript_token)),
+                        ("link", &self.transcript_url(&self.transcript_token(t))),
                     ],
                 )
             })

@@ -105,7 +105,8 @@ impl Tickets {
             guild_id: guild.id,
             type_id,
             opener_id: interaction.user.id,
-            transcript_token: random_code(32),
+            // Derived from the id and the link key when needed; never stored.
+            transcript_token: String::new(),
             limit: guild.max_open_per_user,
         };
         let ticket = match self.store.reserve_ticket(new).await {

@@ -8,6 +8,7 @@ pub mod highlight;
 pub mod markdown;
 pub mod model;
 pub mod page;
+pub mod token;
 
 use chrono::{DateTime, Utc};
 
@@ -36,6 +37,8 @@ pub struct TranscriptInput<'a> {
     pub lang: &'a str,
     /// Kept copies of attachments: original URL → content hash.
     pub files: &'a std::collections::HashMap<String, String>,
+    /// The transcript's token (for links to kept files).
+    pub token: &'a str,
 }
 
 /// The page's labels in the guild's language.
@@ -119,8 +122,7 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
         .map(|mut view| {
             for file in &mut view.attachments {
                 let kept = file.url.as_ref().and_then(|url| input.files.get(url));
-                file.local = kept
-                    .map(|hash| format!("/api/ticket/{}/files/{hash}", ticket.transcript_token));
+                file.local = kept.map(|hash| format!("/api/ticket/{}/files/{hash}", input.token));
             }
             view
         })
@@ -322,6 +324,7 @@ mod tests {
             texts: &texts,
             lang: "en",
             files: &Default::default(),
+            token: "t",
         });
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(!page.contains("<img"), "{page}");

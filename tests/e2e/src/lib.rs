@@ -115,6 +115,14 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The transcript token of `ticket` (derived by the bot; never stored).
+    pub fn token(&self, ticket: &TicketRecord) -> String {
+        self.bot()
+            .tickets()
+            .expect("the bot runs")
+            .transcript_token(ticket)
+    }
+
     /// The bot's requests from log position `from` on, one line each, for failure messages.
     pub fn requests_since(&self, from: usize) -> String {
         self.emu

@@ -212,7 +212,7 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
         .wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
         .await;
     let base = format!("http://{}", h.bot().web_addr());
-    let url = format!("{base}/api/ticket/{}", ticket.transcript_token);
+    let url = format!("{base}/api/ticket/{}", h.token(&ticket));
 
     let browser = tokio::task::spawn_blocking(launch).await.unwrap();
     let mut page = Page::open(&browser).await;

@@ -57,7 +57,7 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     let url = format!(
         "http://{}/api/ticket/{}",
         h.bot().web_addr(),
-        ticket.transcript_token
+        h.token(&ticket)
     );
     let client = reqwest::Client::new();
 
@@ -98,7 +98,7 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     );
     assert!(page.contains("plate 44XYZ, sorry") && page.contains("(edited)"));
     assert!(page.contains("wrong ticket, ignore") && page.contains("(deleted)"));
-    let marker = format!("/api/ticket/{}/files/", ticket.transcript_token);
+    let marker = format!("/api/ticket/{}/files/", h.token(&ticket));
     let at = page.find(&marker).expect("the receipt links the kept copy");
     let path: String = page[at..].chars().take_while(|c| *c != '"').collect();
     let kept = client
@@ -130,7 +130,7 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     for token in [
         "0".repeat(32),
         "short".into(),
-        format!("{}x", ticket.transcript_token),
+        format!("{}x", h.token(&ticket)),
         "../../etc/passwd".into(),
     ] {
         let response = client
@@ -187,7 +187,7 @@ async fn staff_find_past_transcripts_by_number_or_opener() {
         .unwrap();
     let text = by_number["data"]["content"].as_str().unwrap();
     assert!(
-        text.starts_with("**#2** · Suporte · ") && text.ends_with(&second.transcript_token),
+        text.starts_with("**#2** · Suporte · ") && text.ends_with(&h.token(&second)),
         "{text}"
     );
     assert_eq!(by_number["data"]["flags"], 64);
@@ -199,7 +199,7 @@ async fn staff_find_past_transcripts_by_number_or_opener() {
             .unwrap();
     let text = by_user["data"]["content"].as_str().unwrap();
     assert!(
-        text.contains(&first.transcript_token) && !text.contains(&second.transcript_token),
+        text.contains(&h.token(&first)) && !text.contains(&h.token(&second)),
         "{text}"
     );
 
