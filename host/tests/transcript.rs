@@ -50,6 +50,15 @@ fn every_feature_renders() {
     expect("<span class=\"mention\">@here</span>");
     expect("<span class=\"emoji\" title=\":pog:\">:pog:</span>");
     expect("<time datetime=\"2025-11-20T10:03:20+00:00\" data-style=\"R\">");
+    for style in ["t", "T", "d", "D", "f", "F", "R"] {
+        expect(&format!("data-style=\"{style}\""));
+    }
+    expect("20 November 2025 10:03 UTC");
+    expect("Thursday, 20 November 2025 10:03 UTC");
+    expect("10:03:20 UTC");
+    expect("🚗 <span class=\"emoji\" title=\":dance:\">:dance:</span>");
+    // A video (or any file whose bytes were not kept) is a link with its size.
+    expect(">dashcam.mp4</a><span class=\"size\"> 3.0 MB</span>");
     // Messages: order, anchors, grouping, replies, edits, reactions, stickers, system.
     let first = page.find("id=\"m1001\"").unwrap();
     let second = page.find("id=\"m1002\"").unwrap();

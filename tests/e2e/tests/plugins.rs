@@ -424,7 +424,7 @@ async fn a_misbehaving_plugin_ends_only_its_own_event() {
             "crashed: wasm trap: wasm `unreachable` instruction executed",
         ),
         ("panic", "the faulty plugin panicked on purpose"),
-        ("loop", "ran longer than 100 ms and was stopped"),
+        ("loop", "ran longer than 90 ms and was stopped"),
         ("memory", "tried to use more than 32 MiB of memory"),
         (
             "ungranted",
