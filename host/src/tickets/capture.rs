@@ -123,6 +123,31 @@ impl Tickets {
         .await;
     }
 
+    /// A reaction was added (`delta` 1) or removed (-1) on a message.
+    pub async fn on_reaction(
+        &self,
+        channel: u64,
+        message: u64,
+        emoji_id: Option<u64>,
+        emoji: &str,
+        delta: i64,
+    ) {
+        if !self.is_ticket_channel(channel).await {
+            return;
+        }
+        let store = self.store.clone();
+        let emoji = emoji.to_owned();
+        retry_unknown(message, "a reaction", || {
+            let (store, emoji) = (store.clone(), emoji.clone());
+            async move {
+                store
+                    .capture_reaction(message, emoji_id, &emoji, delta)
+                    .await
+            }
+        })
+        .await;
+    }
+
     /// A message was deleted: a captured one stays in the transcript, marked deleted.
     pub async fn on_message_deleted(&self, channel: u64, message: u64) {
         if !self.is_ticket_channel(channel).await {

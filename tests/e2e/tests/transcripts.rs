@@ -27,6 +27,37 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     player
         .say_with_file(channel, "my receipt", "receipt.pdf", b"%PDF-1.4 receipt")
         .unwrap();
+    // Reactions as they come and go.
+    let staff_user = h.emu.user(h.world.staff);
+    player.react(first, "👍").unwrap();
+    staff_user.react(first, "👍").unwrap();
+    player.react(first, "🚗").unwrap();
+    staff_user.unreact(first, "👍").unwrap();
+    let ticket_id_for_reactions = h.ticket_in(channel).await.unwrap().id;
+    ticketbot_e2e::eventually("the reactions captured", || {
+        let messages = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(h.bot().store().captured_messages(ticket_id_for_reactions))
+        })
+        .unwrap();
+        let raw = messages
+            .iter()
+            .find(|m| m.message_id == first)?
+            .raw
+            .clone()?;
+        let counts: Vec<(String, i64)> = raw["reactions"]
+            .as_array()?
+            .iter()
+            .map(|r| {
+                (
+                    r["emoji"]["name"].as_str().unwrap().to_owned(),
+                    r["count"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        (counts == [("👍".to_owned(), 1), ("🚗".to_owned(), 1)]).then_some(())
+    })
+    .await;
     // The file is kept while its link is fresh.
     let ticket_id = h.ticket_in(channel).await.unwrap().id;
     ticketbot_e2e::eventually("the kept file", || {
@@ -91,7 +122,11 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
     );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 
-    // Replies, edits, deletions and kept files as they happened.
+    // Replies, reactions, edits, deletions and kept files as they happened.
+    assert!(
+        page.contains("<span class=\"reaction\">👍 1</span><span class=\"reaction\">🚗 1</span>"),
+        "{page}"
+    );
     assert!(
         page.contains(&format!("<a class=\"reply\" href=\"#m{first}\">")),
         "{page}"

@@ -323,6 +323,70 @@ impl Actor {
         self.send_voice(data)
     }
 
+    /// Reacts to `message` with the Unicode `emoji` (MESSAGE_REACTION_ADD); once per emoji.
+    pub fn react(&self, message: u64, emoji: &str) -> Result<()> {
+        self.reaction(message, emoji, true)
+    }
+
+    /// Takes this user's reaction back (MESSAGE_REACTION_REMOVE).
+    pub fn unreact(&self, message: u64, emoji: &str) -> Result<()> {
+        self.reaction(message, emoji, false)
+    }
+
+    fn reaction(&self, message: u64, emoji: &str, add: bool) -> Result<()> {
+        let (event, data) = {
+            let mut world = self.inner.world.lock().expect("world lock");
+            let found = world
+                .messages
+                .get(&message)
+                .ok_or_else(|| refused(format!("message {message} does not exist")))?;
+            let (channel, author) = (found.channel_id, found.author_id);
+            let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
+            if guild.is_some() && !world.can_view(channel, self.user) {
+                return Err(refused("cannot see that message"));
+            }
+            let key = (message, self.user, emoji.to_owned());
+            let changed = if add {
+                world.reactions.insert(key)
+            } else {
+                world.reactions.remove(&key)
+            };
+            if !changed {
+                return Err(refused(if add {
+                    "already reacted with that emoji"
+                } else {
+                    "no such reaction to remove"
+                }));
+            }
+            let mut data = json!({
+                "user_id": self.user.to_string(),
+                "channel_id": channel.to_string(),
+                "message_id": message.to_string(),
+                "emoji": {"id": null, "name": emoji},
+                "burst": false,
+                "type": 0,
+            });
+            if let Some(guild) = guild {
+                data["guild_id"] = json!(guild.to_string());
+            }
+            if add {
+                data["message_author_id"] = json!(author.to_string());
+            }
+            (
+                if add {
+                    "MESSAGE_REACTION_ADD"
+                } else {
+                    "MESSAGE_REACTION_REMOVE"
+                },
+                data,
+            )
+        };
+        validate::gateway_event(event, &data).map_err(EmulatorError::Model)?;
+        self.inner.dispatch(event, data);
+        self.inner.changed();
+        Ok(())
+    }
+
     fn send_voice(&self, data: Value) -> Result<()> {
         validate::gateway_event("VOICE_STATE_UPDATE", &data).map_err(EmulatorError::Model)?;
         self.inner.dispatch("VOICE_STATE_UPDATE", data);

@@ -227,6 +227,8 @@ pub struct World {
     pub commands: HashMap<Option<u64>, Vec<Value>>,
     /// Voice states: (guild, user) -> voice channel.
     pub voice: BTreeMap<(u64, u64), u64>,
+    /// Reactions: (message, user, emoji).
+    pub reactions: std::collections::BTreeSet<(u64, u64, String)>,
     /// The bot's user id.
     pub bot_id: u64,
     /// The bot's application id.
