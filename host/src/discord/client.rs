@@ -121,6 +121,7 @@ impl DiscordError {
 #[derive(Clone)]
 pub struct DiscordClient {
     http: Arc<Http>,
+    cdn_base: Arc<str>,
 }
 
 impl std::fmt::Debug for DiscordClient {
@@ -131,8 +132,21 @@ impl std::fmt::Debug for DiscordClient {
 
 impl DiscordClient {
     /// Wraps serenity's HTTP client.
-    pub fn new(http: Arc<Http>) -> Self {
-        Self { http }
+    pub fn new(http: Arc<Http>, api_base: Option<&str>) -> Self {
+        // Discord's CDN, or the emulator's (which serves it under /cdn of its API base).
+        let cdn_base = api_base.map_or_else(
+            || "https://cdn.discordapp.com".to_owned(),
+            |base| format!("{}/cdn", base.trim_end_matches('/')),
+        );
+        Self {
+            http,
+            cdn_base: cdn_base.into(),
+        }
+    }
+
+    /// The URL of a user's avatar (a small PNG), for keeping it with a transcript.
+    pub fn avatar_url(&self, user: u64, hash: &str) -> String {
+        format!("{}/avatars/{user}/{hash}.png?size=64", self.cdn_base)
     }
 
     /// Posts `message` in `channel`; returns the new message's id.

@@ -111,7 +111,7 @@ impl Bot {
         let mut client: Client = ClientBuilder::new_with_http(http.build(), intents())
             .event_handler(handler)
             .await?;
-        let discord = DiscordClient::new(client.http.clone());
+        let discord = DiscordClient::new(client.http.clone(), settings.api_base.as_deref());
         let tickets = lifecycle(discord.clone());
         let _ = slot.set(tickets.clone());
         let shards = client.shard_manager.clone();

@@ -58,8 +58,18 @@ impl Tickets {
         if let Err(error) = self.store.capture_message(ticket.id, captured).await {
             tracing::error!(%error, ticket = ticket.id, "capturing a message failed");
         }
-        if !message.attachments.is_empty() {
-            self.keep_files(ticket.id, message.attachments.clone());
+        let mut files = message.attachments.clone();
+        if let Some(hash) = message.raw["author"]["avatar"].as_str() {
+            // Kept under a key naming the user and avatar, so each is fetched once per ticket.
+            files.push(crate::event::AttachmentRef {
+                filename: format!("avatar:{}:{hash}", message.author.id),
+                url: self.discord.avatar_url(message.author.id, hash),
+                size: 0,
+                content_type: Some("image/png".into()),
+            });
+        }
+        if !files.is_empty() {
+            self.keep_files(ticket.id, files);
         }
         Some(ticket)
     }
@@ -71,6 +81,17 @@ impl Tickets {
         let limits = self.config.transcripts;
         self.spawn_until_shutdown(async move {
             for attachment in attachments {
+                // Attachments are keyed by their URL, avatars by user and avatar hash (their
+                // URL depends on the CDN in use).
+                let key = if attachment.filename.starts_with("avatar:") {
+                    attachment.filename.clone()
+                } else {
+                    attachment.url.clone()
+                };
+                let known = store.ticket_files(ticket).await.unwrap_or_default();
+                if known.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
                 if attachment.size > limits.max_file_bytes {
                     tracing::info!(ticket, file = %attachment.filename, size = attachment.size, "attachment over the size cap; the transcript links it");
                     continue;
@@ -83,7 +104,7 @@ impl Tickets {
                 match download(&attachment.url, limits.max_file_bytes).await {
                     Ok(body) => {
                         if let Err(error) = store
-                            .save_file(ticket, &attachment.url, &attachment.filename, attachment.content_type.clone(), body)
+                            .save_file(ticket, &key, &attachment.filename, attachment.content_type.clone(), body)
                             .await
                         {
                             tracing::error!(%error, ticket, "storing an attachment failed");

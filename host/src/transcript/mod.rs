@@ -62,6 +62,8 @@ fn captured_view(message: &CapturedMessage) -> MessageView {
             id: message.author_id,
             name: message.author_name.clone(),
             bot: message.author_bot,
+            avatar: None,
+            avatar_local: None,
         },
         sent_at: message.sent_at,
         edited_at: message.edited_at,
@@ -120,6 +122,13 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
             }
         })
         .map(|mut view| {
+            if let Some(avatar) = &view.author.avatar {
+                let key = format!("avatar:{}:{avatar}", view.author.id);
+                view.author.avatar_local = input
+                    .files
+                    .get(&key)
+                    .map(|hash| format!("/api/ticket/{}/files/{hash}", input.token));
+            }
             for file in &mut view.attachments {
                 let kept = file.url.as_ref().and_then(|url| input.files.get(url));
                 file.local = kept.map(|hash| format!("/api/ticket/{}/files/{hash}", input.token));

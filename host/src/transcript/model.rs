@@ -47,6 +47,10 @@ pub struct Author {
     pub name: String,
     /// A bot account.
     pub bot: bool,
+    /// The avatar's hash, if the user has one.
+    pub avatar: Option<String>,
+    /// The kept copy of the avatar on this server (a path).
+    pub avatar_local: Option<String>,
 }
 
 /// An embed of a message.
@@ -245,6 +249,8 @@ pub fn message_from_api(value: &Value, names: &Names) -> Option<MessageView> {
             id: author_id,
             name,
             bot: value["author"]["bot"].as_bool().unwrap_or(false),
+            avatar: text(&value["author"]["avatar"]),
+            avatar_local: None,
         },
         sent_at: parse_time(&value["timestamp"]).unwrap_or_default(),
         edited_at: parse_time(&value["edited_timestamp"]),

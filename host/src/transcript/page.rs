@@ -232,7 +232,10 @@ fn message_markup(
                 }
                 @if !continued {
                     div.head {
-                        span class=(format!("avatar h{}", hue(m.author.id))) aria-hidden="true" { (initials(&m.author.name)) }
+                        @match &m.author.avatar_local {
+                            Some(local) => img.avatar src=(local) alt="" aria-hidden="true";,
+                            None => span class=(format!("avatar h{}", hue(m.author.id))) aria-hidden="true" { (initials(&m.author.name)) },
+                        }
                         span.author { (m.author.name) }
                         @if m.author.bot { span.badge { "BOT" } }
                         (time(&m.sent_at, 'f'))

@@ -173,6 +173,15 @@ impl Page {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_search_works() {
     let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    // A real 1x1 PNG as the player's avatar: kept with the transcript, shown from the server.
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f,
+        0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
+        0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    h.emu.set_avatar(h.world.player, PNG);
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
     let player = h.emu.user(h.world.player);
     let first = player
@@ -195,6 +204,18 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
             "```lua\nlocal car = 'sultan' -- found\n```\n> checking the garage logs",
         )
         .unwrap();
+    let ticket_id = h.ticket_in(channel).await.unwrap().id;
+    ticketbot_e2e::eventually("the avatar kept", || {
+        let files = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(h.bot().store().ticket_files(ticket_id))
+        })
+        .unwrap();
+        files
+            .iter()
+            .any(|(key, _)| key.starts_with("avatar:"))
+            .then_some(())
+    })
+    .await;
     let close = custom_ids(&welcome)
         .concat()
         .into_iter()
@@ -254,6 +275,13 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
         );
     }
 
+    // The avatar came from the server's own copy and rendered.
+    let avatar = page
+        .eval("(() => { const i = document.querySelector('img.avatar'); return i ? [i.complete, i.naturalWidth, i.getAttribute('src')] : null; })()")
+        .await;
+    assert_eq!(avatar[0], true, "{avatar}");
+    assert_eq!(avatar[1], 1, "the image decoded: {avatar}");
+    assert!(avatar[2].as_str().unwrap().contains("/files/"), "{avatar}");
     // The page's script ran under the CSP: times are shown in the reader's zone.
     let shown = page
         .eval("document.querySelector('article time').textContent")

@@ -253,6 +253,7 @@ impl Emulator {
         let app = Router::new()
             .route("/gateway", get(gateway_upgrade))
             .route("/cdn/attachments/{channel}/{id}/{name}", get(cdn))
+            .route("/cdn/avatars/{user}/{file}", get(cdn_avatar))
             .fallback(rest::handle)
             .with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -299,6 +300,19 @@ impl Emulator {
             },
         );
         id
+    }
+
+    /// Gives `user` an avatar (PNG bytes); its hash appears in the user's JSON and the CDN
+    /// serves it at `/cdn/avatars/{user}/{hash}.png`.
+    pub fn set_avatar(&self, user: u64, png: &[u8]) {
+        let mut world = self.inner.world.lock().expect("world lock");
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(png, &mut hasher);
+        let hash = format!("{:016x}{:016x}", std::hash::Hasher::finish(&hasher), user);
+        if let Some(found) = world.users.get_mut(&user) {
+            found.avatar = Some(hash.clone());
+        }
+        world.avatars.insert((user, hash), png.to_vec());
     }
 
     /// Closes or opens a user's DMs (closed DMs fail with code 50007).
@@ -632,6 +646,18 @@ impl Emulator {
 
 async fn gateway_upgrade(State(inner): State<Arc<Inner>>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| gateway::serve(inner, socket))
+}
+
+async fn cdn_avatar(
+    State(inner): State<Arc<Inner>>,
+    Path((user, file)): Path<(u64, String)>,
+) -> Response {
+    let world = inner.world.lock().expect("world lock");
+    let hash = file.strip_suffix(".png").unwrap_or(&file).to_owned();
+    match world.avatars.get(&(user, hash)) {
+        Some(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn cdn(

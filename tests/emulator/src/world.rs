@@ -227,6 +227,8 @@ pub struct World {
     pub commands: HashMap<Option<u64>, Vec<Value>>,
     /// Voice states: (guild, user) -> voice channel.
     pub voice: BTreeMap<(u64, u64), u64>,
+    /// Avatar images: (user, avatar hash) -> PNG bytes, served by the CDN route.
+    pub avatars: HashMap<(u64, String), Vec<u8>>,
     /// Reactions: (message, user, emoji).
     pub reactions: std::collections::BTreeSet<(u64, u64, String)>,
     /// The bot's user id.
