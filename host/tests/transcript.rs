@@ -201,3 +201,88 @@ fn the_cli_renders_an_exported_channel_and_explains_bad_input() {
         "{error}"
     );
 }
+
+#[test]
+fn kept_images_and_videos_show_inline_from_the_server() {
+    use chrono::Utc;
+    use ticketbot::store::{CapturedMessage, TicketRecord, TicketStatus};
+    let raw = serde_json::json!({
+        "id": "5", "type": 0, "timestamp": "2026-11-20T10:00:00+00:00", "content": "clips",
+        "author": {"id": "100", "username": "vic", "avatar": "abc"},
+        "attachments": [
+            {"id": "1", "filename": "crash.mp4", "size": 2048, "content_type": "video/mp4", "url": "https://cdn.example/crash.mp4"},
+            {"id": "2", "filename": "car.png", "size": 1024, "content_type": "image/png", "url": "https://cdn.example/car.png"},
+            {"id": "3", "filename": "log.txt", "size": 10, "content_type": "text/plain", "url": "https://cdn.example/log.txt"}
+        ]
+    });
+    let message = CapturedMessage {
+        message_id: 5,
+        author_id: 100,
+        author_name: "vic".into(),
+        author_bot: false,
+        content: "clips".into(),
+        attachments: raw["attachments"].clone(),
+        embeds: serde_json::json!([]),
+        sent_at: Utc::now(),
+        edited_at: None,
+        deleted: false,
+        raw: Some(raw),
+    };
+    let ticket = TicketRecord {
+        id: 1,
+        guild_id: 1,
+        number: 1,
+        type_id: "support".into(),
+        channel_id: Some(2),
+        opener_id: 100,
+        status: TicketStatus::Closed,
+        claimed_by: None,
+        opened_at: Utc::now(),
+        closed_at: None,
+        closed_by: None,
+        close_reason: None,
+        close_due_at: None,
+        welcome_message_id: None,
+        transcript_token: String::new(),
+    };
+    let files = [
+        ("https://cdn.example/crash.mp4", "v1"),
+        ("https://cdn.example/car.png", "i1"),
+        ("https://cdn.example/log.txt", "t1"),
+        ("avatar:100:abc", "a1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let texts = texts_for(Locale::En, &Default::default());
+    let page = ticketbot::transcript::render(&ticketbot::transcript::TranscriptInput {
+        guild_name: "G",
+        type_label: "Support",
+        ticket: &ticket,
+        closed_at: Utc::now(),
+        notes: &[],
+        messages: &[message],
+        texts: &texts,
+        lang: "en",
+        files: &files,
+        token: "tok",
+    });
+    assert!(
+        page.contains(
+            "<video src=\"/api/ticket/tok/files/v1\" controls preload=\"metadata\"></video>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<img src=\"/api/ticket/tok/files/i1\" alt=\"car.png\" loading=\"lazy\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"/api/ticket/tok/files/t1\""),
+        "other files link the kept copy: {page}"
+    );
+    assert!(
+        page.contains("<img class=\"avatar\" src=\"/api/ticket/tok/files/a1\""),
+        "{page}"
+    );
+}

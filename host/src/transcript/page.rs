@@ -84,7 +84,7 @@ fn sha256_source(text: &str) -> String {
 /// style and script (by hash), images only from the page itself (data:), no forms, no frames.
 pub static CSP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "default-src 'none'; style-src {}; script-src {}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox",
+        "default-src 'none'; style-src {}; script-src {}; img-src 'self' data:; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox",
         sha256_source(STYLE),
         sha256_source(SCRIPT)
     )
@@ -92,6 +92,8 @@ pub static CSP: LazyLock<String> = LazyLock::new(|| {
 
 /// Image types shown inline (from this server's own copy); anything else is a download link.
 pub const INLINE_IMAGES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// Video types played inline (from this server's own copy).
+pub const INLINE_VIDEOS: &[&str] = &["video/mp4", "video/webm"];
 
 /// Messages of one author within this many seconds are grouped under one header.
 const GROUP_SECONDS: i64 = 7 * 60;
@@ -248,10 +250,16 @@ fn message_markup(
                     @if m.deleted { span.tag.del { (page.texts.deleted) } }
                     @for embed in &m.embeds { (embed_markup(embed, page.names)) }
                     @for file in &m.attachments {
-                        @let image = file.content_type.as_deref().is_some_and(|t| INLINE_IMAGES.contains(&t));
-                        @match (&file.local, image) {
-                            (Some(local), true) => a.image href=(local) target="_blank" rel="noopener noreferrer" {
+                        @let kind = file.content_type.as_deref().unwrap_or("");
+                        @let image = INLINE_IMAGES.contains(&kind);
+                        @let video = INLINE_VIDEOS.contains(&kind);
+                        @match (&file.local, image, video) {
+                            (Some(local), true, _) => a.image href=(local) target="_blank" rel="noopener noreferrer" {
                                 img src=(local) alt=(file.filename) loading="lazy";
+                            },
+                            (Some(local), _, true) => div.video {
+                                video src=(local) controls preload="metadata" {}
+                                div { (file.filename) span.size { " " (size(file.size)) } }
                             },
                             _ => div.file {
                                 span { "📎 " }

@@ -150,10 +150,10 @@ async fn file(State(store): State<Store>, Path((token, hash)): Path<(String, Str
                 .into_response();
         }
     };
-    let image = file
-        .content_type
-        .as_deref()
-        .filter(|t| crate::transcript::page::INLINE_IMAGES.contains(t));
+    let image = file.content_type.as_deref().filter(|t| {
+        crate::transcript::page::INLINE_IMAGES.contains(t)
+            || crate::transcript::page::INLINE_VIDEOS.contains(t)
+    });
     let mut headers = HeaderMap::new();
     let mut set = |name: header::HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
