@@ -4,27 +4,36 @@
 //! page get the same 404, so the server reveals nothing about which tokens exist.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sha2::Digest;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::store::Store;
+use cache::{CachedPage, PageCache};
+
+mod cache;
 
 /// The server's routes over `store`.
 pub fn router(store: Store) -> Router {
+    let state = AppState {
+        store,
+        pages: Arc::new(PageCache::new(PAGE_CACHE_BYTES)),
+    };
     Router::new()
         .route("/healthz", get(health))
         .route("/api/ticket/{token}", get(transcript))
         .route("/api/ticket/{token}/files/{hash}", get(file))
         .fallback(|| async { not_found() })
-        .with_state(store)
+        .with_state(state)
 }
 
 async fn health() -> &'static str {
@@ -41,8 +50,18 @@ fn not_found() -> Response {
         .into_response()
 }
 
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    store: Store,
+    pages: Arc<PageCache>,
+}
+
+/// Bytes of stored (compressed) pages kept in memory.
+const PAGE_CACHE_BYTES: usize = 64 << 20;
+
 async fn transcript(
-    State(store): State<Store>,
+    State(AppState { store, pages }): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -50,7 +69,17 @@ async fn transcript(
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return not_found();
     }
-    let page = match store.transcript(&token).await {
+    let page = match pages.get(&token) {
+        Some(page) => Ok(Some(page)),
+        None => store.transcript(&token).await.map(|found| {
+            found.map(|stored| {
+                let page = CachedPage::new(stored.encoding, stored.body);
+                pages.put(&token, page.clone());
+                page
+            })
+        }),
+    };
+    let page = match page {
         Ok(Some(page)) => page,
         Ok(None) => return not_found(),
         Err(error) => {
@@ -62,10 +91,7 @@ async fn transcript(
                 .into_response();
         }
     };
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(&sha2::Sha256::digest(&page.body)[..12])
-    );
+    let etag = page.etag.clone();
     let mut response_headers = HeaderMap::new();
     let mut set = |name: header::HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -113,7 +139,7 @@ async fn transcript(
             page.body
         }
         "gzip" => match crate::transcript::decompress(&page.body) {
-            Ok(body) => body,
+            Ok(body) => Bytes::from(body),
             Err(error) => {
                 tracing::error!(%error, "a stored transcript does not decompress");
                 return (
@@ -130,7 +156,10 @@ async fn transcript(
 
 /// A file kept for a transcript: images as themselves, anything else as a download, never
 /// sniffed, never able to run anything.
-async fn file(State(store): State<Store>, Path((token, hash)): Path<(String, String)>) -> Response {
+async fn file(
+    State(AppState { store, .. }): State<AppState>,
+    Path((token, hash)): Path<(String, String)>,
+) -> Response {
     let well_formed = token.len() == 32
         && token.bytes().all(|b| b.is_ascii_alphanumeric())
         && hash.len() == 64
