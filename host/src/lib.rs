@@ -19,6 +19,7 @@ pub mod demo;
 pub mod discord;
 pub mod event;
 pub mod locale;
+pub mod metrics;
 pub mod plugins;
 pub mod store;
 pub mod tickets;

@@ -87,6 +87,7 @@ pub enum DiscordError {
 
 impl DiscordError {
     fn from_serenity(what: &'static str, error: serenity::Error) -> Self {
+        crate::metrics::METRICS.discord_error();
         match error {
             serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
                 DiscordError::Rejected {
@@ -425,6 +426,21 @@ impl DiscordClient {
         .await
         .map(|_| ())
         .map_err(|e| DiscordError::from_serenity("move channel", e))
+    }
+
+    /// A message's reactions now, in Discord's JSON shape.
+    pub async fn message_reactions(
+        &self,
+        channel: u64,
+        message: u64,
+    ) -> Result<serde_json::Value, DiscordError> {
+        let found = retry(RetryPolicy::STANDARD, "get message", || {
+            self.http
+                .get_message(ChannelId::new(channel), MessageId::new(message))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("get message", e))?;
+        Ok(serde_json::to_value(&found.reactions).unwrap_or_default())
     }
 
     /// A guild channel's category, if it has one.

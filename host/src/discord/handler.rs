@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serenity::all::{
     ChannelId, Context, EventHandler, GuildChannel, GuildId, Interaction as SInteraction, Message,
-    MessageId, MessageUpdateEvent, Reaction, ReactionType, Ready, VoiceState,
+    MessageId, MessageUpdateEvent, Reaction, Ready, VoiceState,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
@@ -31,30 +31,6 @@ pub struct ReadyInfo {
 impl Handler {
     fn tickets(&self) -> Option<&Arc<Tickets>> {
         self.tickets.get()
-    }
-}
-
-impl Handler {
-    async fn reaction(&self, reaction: &Reaction, delta: i64) {
-        let Some(tickets) = self.tickets() else {
-            return;
-        };
-        let (id, name) = match &reaction.emoji {
-            ReactionType::Custom { id, name, .. } => {
-                (Some(id.get()), name.clone().unwrap_or_default())
-            }
-            ReactionType::Unicode(name) => (None, name.clone()),
-            _ => return,
-        };
-        tickets
-            .on_reaction(
-                reaction.channel_id.get(),
-                reaction.message_id.get(),
-                id,
-                &name,
-                delta,
-            )
-            .await;
     }
 }
 
@@ -108,11 +84,19 @@ impl EventHandler for Handler {
     }
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
-        self.reaction(&reaction, 1).await;
+        if let Some(tickets) = self.tickets() {
+            tickets
+                .on_reaction(reaction.channel_id.get(), reaction.message_id.get())
+                .await;
+        }
     }
 
     async fn reaction_remove(&self, _ctx: Context, reaction: Reaction) {
-        self.reaction(&reaction, -1).await;
+        if let Some(tickets) = self.tickets() {
+            tickets
+                .on_reaction(reaction.channel_id.get(), reaction.message_id.get())
+                .await;
+        }
     }
 
     async fn message_delete(

@@ -443,6 +443,7 @@ impl PluginHost {
 
     /// Records the result of a call; returns true when this failure disabled the plugin.
     pub fn record(&self, guild: u64, plugin: &str, failed: bool) -> bool {
+        crate::metrics::METRICS.plugin_event(failed);
         let key = (guild, plugin.to_owned());
         let mut failures = self.failures.lock().expect("plugin lock");
         if !failed {

@@ -108,16 +108,13 @@ impl Store {
         .await
     }
 
-    /// Adds (`delta` 1) or takes back (-1) a reaction on a captured message, in Discord's
-    /// `reactions` shape of its raw JSON; false when the message was not captured.
-    pub async fn capture_reaction(
+    /// Replaces a captured message's reactions (Discord's `reactions` JSON); false when the
+    /// message was not captured.
+    pub async fn capture_reactions(
         &self,
         message_id: u64,
-        emoji_id: Option<u64>,
-        emoji_name: &str,
-        delta: i64,
+        reactions: serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let name = emoji_name.to_owned();
         self.call(move |db| {
             let raw: Option<Option<String>> = db
                 .query_row(
@@ -134,24 +131,7 @@ impl Store {
             else {
                 return Ok(true);
             };
-            let same = |r: &serde_json::Value| {
-                r["emoji"]["name"] == name.as_str()
-                    && r["emoji"]["id"]
-                        .as_str()
-                        .and_then(|i| i.parse::<u64>().ok())
-                        == emoji_id
-            };
-            let mut reactions = raw["reactions"].as_array().cloned().unwrap_or_default();
-            match reactions.iter_mut().find(|r| same(r)) {
-                Some(r) => r["count"] = serde_json::json!(r["count"].as_i64().unwrap_or(0) + delta),
-                None if delta > 0 => reactions.push(serde_json::json!({
-                    "emoji": {"id": emoji_id.map(|i| i.to_string()), "name": name},
-                    "count": delta,
-                })),
-                None => {}
-            }
-            reactions.retain(|r| r["count"].as_i64().unwrap_or(0) > 0);
-            raw["reactions"] = serde_json::Value::Array(reactions);
+            raw["reactions"] = reactions;
             db.execute(
                 "UPDATE ticket_messages SET raw = ? WHERE message_id = ?",
                 params![raw.to_string(), message_id],

@@ -144,29 +144,37 @@ impl Tickets {
         .await;
     }
 
-    /// A reaction was added (`delta` 1) or removed (-1) on a message.
-    pub async fn on_reaction(
-        &self,
-        channel: u64,
-        message: u64,
-        emoji_id: Option<u64>,
-        emoji: &str,
-        delta: i64,
-    ) {
+    /// A reaction was added or removed. Gateway events are handled concurrently, so counting
+    /// them could go wrong (a removal overtaking its addition); instead the message's reactions
+    /// are read back from Discord shortly after the last change, and stored as they are.
+    pub async fn on_reaction(&self, channel: u64, message: u64) {
         if !self.is_ticket_channel(channel).await {
             return;
         }
-        let store = self.store.clone();
-        let emoji = emoji.to_owned();
-        retry_unknown(message, "a reaction", || {
-            let (store, emoji) = (store.clone(), emoji.clone());
-            async move {
-                store
-                    .capture_reaction(message, emoji_id, &emoji, delta)
-                    .await
+        if !self
+            .reaction_refresh
+            .lock()
+            .expect("refresh lock")
+            .insert(message)
+        {
+            return; // a refresh is already due
+        }
+        let (store, discord) = (self.store.clone(), self.discord.clone());
+        let pending = self.reaction_refresh.clone();
+        self.spawn_until_shutdown(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            pending.lock().expect("refresh lock").remove(&message);
+            match discord.message_reactions(channel, message).await {
+                Ok(reactions) => {
+                    if let Err(error) = store.capture_reactions(message, reactions).await {
+                        tracing::error!(%error, message, "storing reactions failed");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, message, "reading a message's reactions failed")
+                }
             }
-        })
-        .await;
+        });
     }
 
     /// A message was deleted: a captured one stays in the transcript, marked deleted.

@@ -334,6 +334,7 @@ impl Tickets {
             tracing::error!(%error, ticket = ticket.id, "storing a transcript failed; the channel is kept");
             return Err(EndFailure::Transcript);
         }
+        crate::metrics::METRICS.transcript_stored();
         if ending != Ending::Orphaned {
             if let Some(channel) = ticket.channel_id {
                 if let Err(error) = self.discord.delete_channel(channel).await {

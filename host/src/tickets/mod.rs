@@ -72,6 +72,8 @@ pub struct Tickets {
     renames: plugin_actions::RenameLog,
     /// The secret transcript tokens are derived from.
     link_key: LinkKey,
+    /// Messages whose reactions are about to be read back.
+    reaction_refresh: Arc<Mutex<HashSet<u64>>>,
 }
 
 impl Tickets {
@@ -106,6 +108,7 @@ impl Tickets {
             timers_started: Default::default(),
             renames: Default::default(),
             link_key,
+            reaction_refresh: Arc::default(),
         }
     }
 
@@ -295,6 +298,7 @@ impl Tickets {
 
     /// Handles an interaction; every one gets an answer, never Discord's "interaction failed".
     pub async fn on_interaction(self: &Arc<Self>, interaction: Interaction) {
+        let received = std::time::Instant::now();
         let texts = self.texts(interaction.guild_id);
         let handled = match &interaction.kind {
             InteractionKind::Command { name, .. } if name == SETUP_SLASH_COMMAND => {
@@ -342,7 +346,9 @@ impl Tickets {
             Handled::Reply(reply) => (reply, None),
             Handled::Then(reply, after) => (reply, Some(after)),
         };
-        match self.discord.reply(&interaction.handle, reply).await {
+        let answered = self.discord.reply(&interaction.handle, reply).await;
+        crate::metrics::METRICS.interaction(received.elapsed(), answered.is_ok());
+        match answered {
             Ok(()) => {
                 if let Some(after) = after {
                     after.await;

@@ -237,6 +237,7 @@ impl Tickets {
         self.store
             .ticket_opened(ticket.id, channel, welcome_id)
             .await?;
+        crate::metrics::METRICS.ticket_opened();
         Ok(channel)
     }
     /// A ticket channel's overwrites in `category`: the category's, with @everyone denied, the

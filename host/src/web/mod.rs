@@ -30,10 +30,23 @@ pub fn router(store: Store) -> Router {
     };
     Router::new()
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
         .route("/api/ticket/{token}", get(transcript))
         .route("/api/ticket/{token}/files/{hash}", get(file))
         .fallback(|| async { not_found() })
         .with_state(state)
+}
+
+/// Prometheus' text format.
+async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        crate::metrics::METRICS.render(),
+    )
+        .into_response()
 }
 
 async fn health() -> &'static str {

@@ -160,6 +160,31 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
         .unwrap();
     assert_eq!(again.status(), 304);
 
+    // The metrics saw it (counters are per process, shared with other tests: at least).
+    let metrics = client
+        .get(format!("http://{}/metrics", h.bot().web_addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4"
+    );
+    let metrics = metrics.text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+    };
+    assert!(value("ticketbot_transcripts_stored_total") >= 1.0);
+    assert!(value("ticketbot_tickets_opened_total") >= 1.0);
+    assert!(value("ticketbot_interactions_total") >= 4.0, "{metrics}");
+    assert!(value("ticketbot_interaction_answer_seconds_count") >= 4.0);
+    assert!(metrics.contains("ticketbot_interaction_answer_seconds_bucket{le=\"+Inf\"}"));
+
     // Every miss looks the same.
     let mut misses = Vec::new();
     for token in [

@@ -508,6 +508,27 @@ pub fn message_json(world: &World, base: &str, m: &Message) -> Value {
         "type": if m.reference.is_some() { 19 } else { 0 },
         "flags": m.flags,
     });
+    // Reactions as Discord aggregates them: one entry per emoji, in order of first use.
+    let mut reactions: Vec<(String, u64)> = Vec::new();
+    for (_, _, emoji) in world
+        .reactions
+        .iter()
+        .filter(|(message, _, _)| *message == m.id)
+    {
+        match reactions.iter_mut().find(|(e, _)| e == emoji) {
+            Some((_, count)) => *count += 1,
+            None => reactions.push((emoji.clone(), 1)),
+        }
+    }
+    if !reactions.is_empty() {
+        value["reactions"] = reactions
+            .into_iter()
+            .map(|(emoji, count)| {
+                json!({"count": count, "count_details": {"burst": 0, "normal": count}, "me": false,
+                       "me_burst": false, "emoji": {"id": null, "name": emoji}, "burst_colors": []})
+            })
+            .collect();
+    }
     if let Some(reference) = m.reference {
         value["message_reference"] = json!({"message_id": reference.to_string(),
                                             "channel_id": m.channel_id.to_string()});
