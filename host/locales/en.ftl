@@ -119,3 +119,4 @@ transcript-option-number = The ticket's number (#)
 transcript-option-user = Who opened it
 transcript-lookup-none = No closed ticket with a transcript matches.
 transcript-lookup-line = **#{ $number }** · { $type } · { $opener } · closed { $closed } · { $link }
+stats-command-description = Ticket statistics of this server: by type, by staff member, item returns

@@ -120,3 +120,4 @@ transcript-option-number = O número do ticket (#)
 transcript-option-user = Quem abriu
 transcript-lookup-none = Nenhum ticket fechado com transcrição corresponde.
 transcript-lookup-line = **#{ $number }** · { $type } · { $opener } · fechado { $closed } · { $link }
+stats-command-description = Estatísticas de tickets deste servidor: por tipo, por membro da equipe, devoluções

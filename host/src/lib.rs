@@ -21,6 +21,7 @@ pub mod event;
 pub mod locale;
 pub mod metrics;
 pub mod plugins;
+pub mod stats;
 pub mod store;
 pub mod tickets;
 pub mod transcript;

@@ -32,6 +32,16 @@ enum Command {
         /// The file to check (defaults to --config).
         path: Option<PathBuf>,
     },
+    /// Prints ticket statistics per guild, type and staff member (with the bot stopped: DuckDB
+    /// lets one process open the file), optionally exported as CSV.
+    Stats {
+        /// Only this guild (default: every configured guild).
+        #[arg(long)]
+        guild: Option<u64>,
+        /// Also write the figures as CSV to this file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -203,6 +213,33 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             serve_until_stopped(config, Mode::Full(settings)).await
         }
         Command::Serve => serve_until_stopped(load(config_path)?, Mode::WebOnly).await,
+        Command::Stats { guild, csv } => {
+            let config = load(config_path)?;
+            let store = ticketbot::store::Store::open(&config.database)
+                .await
+                .context(
+                    "opening the database (is the bot running? stop it, or use /stats in Discord)",
+                )?;
+            let guilds: Vec<u64> = match guild {
+                Some(id) => vec![id],
+                None => config.guilds.iter().map(|g| g.id).collect(),
+            };
+            let mut reports = Vec::new();
+            for id in guilds {
+                let report = ticketbot::stats::report(&store, id).await?;
+                println!("{}\n", ticketbot::stats::to_text(&report));
+                reports.push(report);
+            }
+            store.close().await;
+            if let Some(path) = csv {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                ticketbot::stats::write_csv(&reports, file)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("{} written", path.display());
+            }
+            Ok(())
+        }
         Command::Demo {
             locale,
             workdir,

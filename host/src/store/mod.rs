@@ -11,6 +11,7 @@ mod notes;
 mod panels;
 mod plugins;
 pub mod schema;
+mod stats;
 mod tickets;
 mod transcripts;
 
@@ -27,6 +28,7 @@ pub use messages::CapturedMessage;
 pub use notes::NoteRecord;
 pub use panels::PanelRecord;
 pub use plugins::{PluginChannel, PluginTimer};
+pub use stats::{GuildStats, StaffStats, TypeStats};
 pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
 

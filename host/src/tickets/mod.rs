@@ -42,6 +42,8 @@ pub const SETUP_TEXT_COMMAND: &str = "!setup_tickets";
 pub const SETUP_SLASH_COMMAND: &str = "setup-tickets";
 /// The staff command that finds past tickets' transcripts.
 pub const TRANSCRIPT_COMMAND: &str = "transcript";
+/// The staff command that shows the guild's statistics.
+pub const STATS_COMMAND: &str = "stats";
 
 /// The lifecycle's state: config, texts per guild, the store, the way to Discord, and what is
 /// in flight (opens, message watches, close timers).
@@ -211,14 +213,16 @@ impl Tickets {
                 catalogue.get("setup-command-description", &[]),
             ));
         }
-        let mut transcript_localized = Vec::new();
-        for locale in crate::locale::Locale::ALL {
-            let catalogue = crate::locale::Catalogue::builtin(locale);
-            transcript_localized.push((
-                discord_locale(locale).to_owned(),
-                catalogue.get("transcript-command-description", &[]),
-            ));
-        }
+        let localized_for = |key: &str| -> Vec<(String, String)> {
+            crate::locale::Locale::ALL
+                .into_iter()
+                .map(|locale| {
+                    let catalogue = crate::locale::Catalogue::builtin(locale);
+                    (discord_locale(locale).to_owned(), catalogue.get(key, &[]))
+                })
+                .collect()
+        };
+        let transcript_localized = localized_for("transcript-command-description");
         vec![
             CommandSpec {
                 name: SETUP_SLASH_COMMAND.into(),
@@ -244,6 +248,12 @@ impl Tickets {
                         required: false,
                     },
                 ],
+            },
+            CommandSpec {
+                name: STATS_COMMAND.into(),
+                description: texts.get("stats-command-description", &[]),
+                localized_descriptions: localized_for("stats-command-description"),
+                options: Vec::new(),
             },
         ]
     }
@@ -334,6 +344,9 @@ impl Tickets {
                     Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
                 }
             },
+            InteractionKind::Command { name, .. } if name == STATS_COMMAND => {
+                Handled::Reply(self.show_stats(&interaction).await)
+            }
             InteractionKind::Command { name, options } if name == TRANSCRIPT_COMMAND => {
                 Handled::Reply(self.find_transcripts(&interaction, options).await)
             }
@@ -356,6 +369,27 @@ impl Tickets {
             }
             Err(error) => {
                 tracing::warn!(%error, interaction = interaction.handle.id, "could not answer an interaction");
+            }
+        }
+    }
+
+    /// `/stats`: the guild's figures, for staff.
+    async fn show_stats(&self, interaction: &Interaction) -> Reply {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Reply::private(texts.get("guild-not-configured", &[]));
+        };
+        if !guild.is_staff(&interaction.user.roles) {
+            return Reply::private(texts.get("not-staff", &[]));
+        }
+        match crate::stats::report(&self.store, guild.id).await {
+            Ok(report) => {
+                let text: String = crate::stats::to_text(&report).chars().take(1990).collect();
+                Reply::private(text)
+            }
+            Err(error) => {
+                tracing::error!(%error, "computing statistics failed");
+                Reply::private(texts.get("discord-error", &[]))
             }
         }
     }

@@ -49,5 +49,50 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
         .await
         .unwrap()
         .is_some());
+    // The walk shows in the statistics: one support ticket, closed by the officer, who also
+    // answered first and claimed it; one item return approved.
+    let report = ticketbot::stats::report(&store, ticket.guild_id)
+        .await
+        .unwrap();
+    let support = &report.tickets.types[0];
+    assert_eq!(
+        (
+            support.type_id.as_str(),
+            support.opened,
+            support.closed,
+            support.open
+        ),
+        ("support", 1, 1, 0)
+    );
+    assert!(support.median_first_response_min.is_some() && support.median_resolution_min.is_some());
+    let officer = report
+        .tickets
+        .staff
+        .iter()
+        .find(|s| s.name.as_deref() == Some("officer_rodrigues"))
+        .unwrap();
+    assert_eq!(
+        (officer.closed, officer.claimed, officer.first_responses),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        report.item_returns,
+        ticketbot::stats::ItemReturns {
+            approved: 1,
+            denied: 0,
+            pending: 0
+        }
+    );
+    let mut csv = Vec::new();
+    ticketbot::stats::write_csv(std::slice::from_ref(&report), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with(
+            "guild,kind,key,name,opened,closed,cancelled,open,claimed,first_responses,"
+        ),
+        "{csv}"
+    );
+    assert!(csv.contains(",type,support,,1,1,0,0,"), "{csv}");
+    assert!(csv.contains(",item-returns,,,,,,,,,,,1,0,0"), "{csv}");
     store.close().await;
 }

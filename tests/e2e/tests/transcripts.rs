@@ -272,6 +272,25 @@ async fn staff_find_past_transcripts_by_number_or_opener() {
         "No closed ticket with a transcript matches."
     );
 
+    let stats = ask_stats(&h).await;
+    assert!(
+        stats.starts_with("**Tickets by type**")
+            && stats.contains("• support: 2 opened, 2 closed, 0 cancelled, 0 open"),
+        "{stats}"
+    );
+    // The staff member wrote nothing in these tickets, so they are shown by id.
+    assert!(
+        stats.contains(&format!(
+            "• {}: 2 closed, 0 claimed, 0 first responses",
+            h.world.staff
+        )),
+        "{stats}"
+    );
+    assert!(
+        stats.ends_with("**Item returns**: 0 approved, 0 denied, 0 pending"),
+        "{stats}"
+    );
+
     let refused = h
         .emu
         .user(h.world.player)
@@ -282,4 +301,17 @@ async fn staff_find_past_transcripts_by_number_or_opener() {
         .unwrap();
     assert_eq!(refused["data"]["content"], "Only staff can do that.");
     h.finish().await;
+}
+
+async fn ask_stats(h: &Harness) -> String {
+    let answer = h
+        .emu
+        .user(h.world.staff)
+        .slash(h.world.log_channel, "stats", serde_json::json!([]))
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["flags"], 64);
+    answer["data"]["content"].as_str().unwrap().to_owned()
 }

@@ -1,0 +1,163 @@
+//! Statistics per guild, per ticket type and per staff member, computed by DuckDB from the
+//! tickets and their captured messages.
+
+use duckdb::params;
+
+use super::{Store, StoreError};
+
+/// Figures for one ticket type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeStats {
+    /// The type's id.
+    pub type_id: String,
+    /// Tickets opened.
+    pub opened: u64,
+    /// Closed by staff.
+    pub closed: u64,
+    /// Cancelled by their opener.
+    pub cancelled: u64,
+    /// Still open.
+    pub open: u64,
+    /// Median minutes from opening to the first answer by someone other than the opener.
+    pub median_first_response_min: Option<f64>,
+    /// Median minutes from opening to the close.
+    pub median_resolution_min: Option<f64>,
+}
+
+/// Figures for one staff member.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StaffStats {
+    /// The member's user id.
+    pub user_id: u64,
+    /// Their name as last seen in a ticket.
+    pub name: Option<String>,
+    /// Tickets they closed.
+    pub closed: u64,
+    /// Tickets they hold or held as claimer.
+    pub claimed: u64,
+    /// Tickets where they answered first.
+    pub first_responses: u64,
+    /// Median minutes to their first answers.
+    pub median_first_response_min: Option<f64>,
+    /// Median minutes from opening to close of the tickets they closed.
+    pub median_resolution_min: Option<f64>,
+}
+
+/// A guild's statistics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuildStats {
+    /// Per ticket type.
+    pub types: Vec<TypeStats>,
+    /// Per staff member (anyone who closed, claimed or answered first).
+    pub staff: Vec<StaffStats>,
+}
+
+const FIRST_ANSWERS: &str = "
+    WITH first AS (
+        SELECT t.id, t.type_id, t.opened_at,
+               min(m.sent_at) AS at, arg_min(m.author_id, m.sent_at) AS responder
+        FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id
+        WHERE t.guild_id = ? AND m.author_id <> t.opener_id AND NOT m.author_bot
+        GROUP BY t.id, t.type_id, t.opened_at
+    )";
+
+fn minutes(seconds: Option<f64>) -> Option<f64> {
+    seconds.map(|s| (s / 60.0 * 10.0).round() / 10.0)
+}
+
+impl Store {
+    /// The statistics of `guild`.
+    pub async fn guild_stats(&self, guild: u64) -> Result<GuildStats, StoreError> {
+        self.call(move |db| {
+            let mut types = Vec::new();
+            let mut statement = db.prepare(&format!(
+                "{FIRST_ANSWERS}
+                SELECT t.type_id,
+                       count(*),
+                       count(*) FILTER (WHERE t.status = 'closed'),
+                       count(*) FILTER (WHERE t.status = 'cancelled'),
+                       count(*) FILTER (WHERE t.status IN ('open', 'closing')),
+                       median(epoch(f.at) - epoch(t.opened_at)),
+                       median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed')
+                FROM tickets t LEFT JOIN first f ON f.id = t.id
+                WHERE t.guild_id = ? AND t.status <> 'opening'
+                GROUP BY t.type_id ORDER BY t.type_id"
+            ))?;
+            let rows = statement.query_map(params![guild, guild], |row| {
+                Ok(TypeStats {
+                    type_id: row.get(0)?,
+                    opened: row.get::<_, i64>(1)? as u64,
+                    closed: row.get::<_, i64>(2)? as u64,
+                    cancelled: row.get::<_, i64>(3)? as u64,
+                    open: row.get::<_, i64>(4)? as u64,
+                    median_first_response_min: minutes(row.get(5)?),
+                    median_resolution_min: minutes(row.get(6)?),
+                })
+            })?;
+            for row in rows {
+                types.push(row?);
+            }
+            let mut staff = Vec::new();
+            let mut statement = db.prepare(&format!(
+                "{FIRST_ANSWERS},
+                people AS (
+                    SELECT closed_by AS id FROM tickets WHERE guild_id = ? AND closed_by IS NOT NULL
+                    UNION SELECT claimed_by FROM tickets WHERE guild_id = ? AND claimed_by IS NOT NULL
+                    UNION SELECT responder FROM first
+                ),
+                names AS (
+                    SELECT author_id, arg_max(author_name, sent_at) AS name FROM ticket_messages GROUP BY author_id
+                )
+                SELECT p.id, n.name,
+                       (SELECT count(*) FROM tickets t WHERE t.guild_id = ? AND t.closed_by = p.id AND t.status = 'closed'),
+                       (SELECT count(*) FROM tickets t WHERE t.guild_id = ? AND t.claimed_by = p.id),
+                       (SELECT count(*) FROM first f WHERE f.responder = p.id),
+                       (SELECT median(epoch(f.at) - epoch(f.opened_at)) FROM first f WHERE f.responder = p.id),
+                       (SELECT median(epoch(t.closed_at) - epoch(t.opened_at)) FROM tickets t
+                        WHERE t.guild_id = ? AND t.closed_by = p.id AND t.status = 'closed')
+                FROM people p LEFT JOIN names n ON n.author_id = p.id
+                ORDER BY 3 DESC, 5 DESC, p.id"
+            ))?;
+            let rows = statement.query_map(params![guild, guild, guild, guild, guild, guild], |row| {
+                Ok(StaffStats {
+                    user_id: row.get(0)?,
+                    name: row.get(1)?,
+                    closed: row.get::<_, i64>(2)? as u64,
+                    claimed: row.get::<_, i64>(3)? as u64,
+                    first_responses: row.get::<_, i64>(4)? as u64,
+                    median_first_response_min: minutes(row.get(5)?),
+                    median_resolution_min: minutes(row.get(6)?),
+                })
+            })?;
+            for row in rows {
+                staff.push(row?);
+            }
+            Ok(GuildStats { types, staff })
+        })
+        .await
+    }
+
+    /// Every stored value of a plugin's storage in `guild` whose key starts with `prefix`.
+    pub async fn plugin_values(
+        &self,
+        guild: u64,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let (plugin, pattern) = (plugin.to_owned(), format!("{prefix}%"));
+        self.call(move |db| {
+            let mut statement = db.prepare(
+                "SELECT value FROM plugin_kv WHERE guild_id = ? AND plugin = ? AND key LIKE ?",
+            )?;
+            let rows = statement.query_map(params![guild, plugin, pattern], |row| {
+                row.get::<_, Vec<u8>>(0)
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(String::from_utf8_lossy(&row?).into_owned());
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
