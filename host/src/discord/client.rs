@@ -354,18 +354,18 @@ impl DiscordClient {
         overwrites: &[Overwrite],
     ) -> Result<u64, DiscordError> {
         let permissions: Vec<_> = overwrites.iter().map(convert::overwrite).collect();
-        // Not retried on 5xx: a create that failed late may have happened; the caller decides.
-        let created = GuildId::new(guild)
-            .create_channel(
-                &*self.http,
-                CreateChannel::new(name)
-                    .kind(ChannelType::Text)
-                    .category(ChannelId::new(category))
-                    .topic(topic)
-                    .permissions(permissions),
-            )
-            .await
-            .map_err(|e| DiscordError::from_serenity("create channel", e))?;
+        let builder = CreateChannel::new(name)
+            .kind(ChannelType::Text)
+            .category(ChannelId::new(category))
+            .topic(topic)
+            .permissions(permissions);
+        // Retried on 429 only (nothing was created); a 5xx may have created it, so the caller
+        // decides.
+        let created = retry_rate_limited("create channel", || {
+            GuildId::new(guild).create_channel(&*self.http, builder.clone())
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("create channel", e))?;
         Ok(created.id.get())
     }
 
@@ -384,10 +384,11 @@ impl DiscordClient {
         if let Some(category) = category {
             builder = builder.category(ChannelId::new(category));
         }
-        let created = GuildId::new(guild)
-            .create_channel(&*self.http, builder)
-            .await
-            .map_err(|e| DiscordError::from_serenity("create voice channel", e))?;
+        let created = retry_rate_limited("create voice channel", || {
+            GuildId::new(guild).create_channel(&*self.http, builder.clone())
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("create voice channel", e))?;
         Ok(created.id.get())
     }
 
@@ -528,4 +529,28 @@ impl DiscordClient {
         .map_err(|e| DiscordError::from_serenity("open DM", e))?;
         self.send_message(channel.id.get(), message).await
     }
+}
+
+/// Retries `call` while Discord answers 429 (the request was not carried out), with the
+/// standard backoff; any other error is returned at once.
+async fn retry_rate_limited<T, F, Fut>(what: &str, mut call: F) -> serenity::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = serenity::Result<T>>,
+{
+    let policy = RetryPolicy::STANDARD;
+    let mut delay = policy.first_delay;
+    for attempt in 1.. {
+        match call().await {
+            Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(response)))
+                if response.status_code.as_u16() == 429 && attempt < policy.attempts =>
+            {
+                tracing::warn!(what, attempt, "rate limited; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(policy.max_delay);
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns")
 }

@@ -1,0 +1,253 @@
+//! Load and fault suite through the emulator: 1,000 tickets opened at once across 50 guilds
+//! (20 players each) while the emulator injects 429s and 5xx and drops the gateway. Reports
+//! click-to-acknowledgement latency and checks that nothing was lost or duplicated.
+//!
+//! Run: `cargo bench -p ticketbot --bench load` (`LOAD_GUILDS`, `LOAD_PLAYERS` change the
+//! size; `LOAD_FAULTS=0` runs without injected faults, for clean latency figures). Exits
+//! non-zero if any check fails.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ticketbot::app::{self, Mode};
+use ticketbot::config::Config;
+use ticketbot::demo::{self, DemoWorld};
+use ticketbot::store::TicketStatus;
+use ticketbot::tickets::router::CustomId;
+use ticketbot_emulator::{Emulator, Fault, FaultRule};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let guilds = env("LOAD_GUILDS", 50);
+    let players_per_guild = env("LOAD_PLAYERS", 20);
+    let faults = env("LOAD_FAULTS", 1) != 0;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let failed = runtime.block_on(run(guilds, players_per_guild, faults));
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool {
+    let emulator = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Many guilds in one config: the first world's file, then the others' [[guild]] blocks.
+    let mut worlds = Vec::new();
+    let mut text = String::new();
+    for i in 0..guild_count {
+        let mut world = DemoWorld::create(&emulator);
+        world.plugins.clear();
+        world.plugin_cache = Some(dir.path().join("plugin-cache"));
+        let full = world.config_toml(
+            &dir.path().join("load.duckdb"),
+            "127.0.0.1:0".parse().unwrap(),
+            "en",
+        );
+        if i == 0 {
+            text.push_str(&full);
+        } else {
+            let at = full.find("[[guild]]").unwrap();
+            text.push('\n');
+            text.push_str(&full[at..]);
+        }
+        let players: Vec<u64> = (0..players_per_guild)
+            .map(|p| {
+                let user = emulator.create_user(&format!("player{i}_{p}"));
+                emulator.add_member(world.guild, user, &[]);
+                user
+            })
+            .collect();
+        worlds.push((world, players));
+    }
+    let config = Config::parse(&dir.path().join("load.toml"), text).unwrap();
+    let running = app::start(Arc::new(config), Mode::Full(demo::settings(&emulator)))
+        .await
+        .unwrap();
+    running.ready().await;
+
+    // The panels.
+    let mut panels = Vec::new();
+    for (world, _) in &worlds {
+        let from = emulator.log_position();
+        emulator
+            .user(world.staff)
+            .say(world.panel_channel, "!setup_tickets")
+            .unwrap();
+        let panel = emulator
+            .wait_for_after(from, WAIT, "a panel", |r| {
+                r.is("POST", "/channels/*/messages")
+                    && r.path.contains(&world.panel_channel.to_string())
+                    && !r.response["components"]
+                        .as_array()
+                        .is_none_or(Vec::is_empty)
+            })
+            .await
+            .unwrap();
+        panels.push(
+            panel.response["id"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+        );
+    }
+
+    // Faults while the load runs: rate limits and server errors on channel creation and
+    // messages, and a gateway drop halfway.
+    emulator.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/channels".into(),
+        times: 40,
+        fault: Fault::RateLimited {
+            retry_after: 0.05,
+            global: false,
+        },
+    });
+    emulator.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/messages".into(),
+        times: 40,
+        fault: Fault::ServerError(500),
+    });
+    emulator.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/interactions/".into(),
+        times: 20,
+        fault: Fault::ServerError(502),
+    });
+
+    let total = guild_count * players_per_guild;
+    println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), with 40 × 429, 40 × 500, 20 × 502 injected and a gateway drop");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for ((_, players), panel) in worlds.iter().zip(&panels) {
+        for player in players {
+            let actor = emulator.user(*player);
+            let panel = *panel;
+            tasks.push(tokio::spawn(async move {
+                let clicked = Instant::now();
+                let menu = actor
+                    .click(panel, &CustomId::OpenPanel.to_string())
+                    .unwrap();
+                menu.response(WAIT).await.unwrap();
+                let first_ack = clicked.elapsed();
+                let menu = menu.message(WAIT).await.unwrap();
+                let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+                let chosen = Instant::now();
+                let choice = actor
+                    .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+                    .unwrap();
+                choice.response(WAIT).await.unwrap();
+                let second_ack = chosen.elapsed();
+                choice.message(WAIT).await.unwrap();
+                (first_ack, second_ack)
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    emulator.drop_gateway();
+    let mut acks = Vec::new();
+    for task in tasks {
+        let (a, b) = task.await.unwrap();
+        acks.push(a);
+        acks.push(b);
+    }
+    let elapsed = started.elapsed();
+    acks.sort();
+    let pick = |p: f64| acks[((acks.len() - 1) as f64 * p) as usize];
+    println!(
+        "opened in {elapsed:.1?} ({:.0} tickets/s); click-to-acknowledgement over {} interactions: p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        total as f64 / elapsed.as_secs_f64(),
+        acks.len(),
+        pick(0.5),
+        pick(0.99),
+        acks[acks.len() - 1]
+    );
+
+    // Checks: every ticket open in the database with its own channel, one per player, and the
+    // emulated Discord holding exactly those channels.
+    let mut failed = false;
+    let mut check = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok  " } else { "FAIL" });
+        failed |= !ok;
+    };
+    let mut channels = HashSet::new();
+    let mut open = 0;
+    for (world, players) in &worlds {
+        let tickets = running.store().tickets_of_guild(world.guild).await.unwrap();
+        let openers: HashSet<u64> = tickets
+            .iter()
+            .filter(|t| t.status == TicketStatus::Open)
+            .map(|t| t.opener_id)
+            .collect();
+        open += tickets
+            .iter()
+            .filter(|t| t.status == TicketStatus::Open)
+            .count();
+        if openers.len() != players.len() {
+            check(
+                false,
+                format!(
+                    "guild {}: {} of {} players have an open ticket",
+                    world.guild,
+                    openers.len(),
+                    players.len()
+                ),
+            );
+        }
+        channels.extend(tickets.iter().filter_map(|t| t.channel_id));
+    }
+    check(
+        open == total,
+        format!("{open} of {total} tickets open in the database"),
+    );
+    check(
+        channels.len() == total,
+        format!(
+            "{} distinct ticket channels for {total} tickets",
+            channels.len()
+        ),
+    );
+    let categories: HashSet<u64> = worlds
+        .iter()
+        .flat_map(|(w, _)| [w.category, w.overflow_category])
+        .collect();
+    let in_discord = emulator.world(|w| {
+        w.channels
+            .values()
+            .filter(|c| c.kind == 0 && c.parent_id.is_some_and(|p| categories.contains(&p)))
+            .count()
+    });
+    check(
+        in_discord == total,
+        format!("{in_discord} ticket channels in the emulated Discord (no duplicate, none lost)"),
+    );
+    let stats = emulator.gateway_stats();
+    check(
+        stats.resumes >= 1,
+        format!(
+            "the gateway was dropped and resumed ({} resumes)",
+            stats.resumes
+        ),
+    );
+    let problems = emulator.model_errors();
+    check(
+        problems.is_empty(),
+        format!("{} payloads Discord would refuse", problems.len()),
+    );
+    running.stop().await;
+    failed
+}
