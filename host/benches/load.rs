@@ -105,13 +105,19 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
         );
     }
 
-    // Faults while the load runs: rate limits and server errors on channel creation and
-    // messages, and a gateway drop halfway.
+    // Faults while the load runs, in proportion to it: rate limits and server errors on
+    // channel creation, messages and interaction answers, and a gateway drop.
+    let total = guild_count * players_per_guild;
+    let (limits, errors, answers) = (
+        (total / 25).max(1) as u32,
+        (total / 25).max(1) as u32,
+        (total / 50).max(1) as u32,
+    );
     if faults {
         emulator.inject(FaultRule {
             method: Some("POST".into()),
             path_contains: "/channels".into(),
-            times: 40,
+            times: limits,
             fault: Fault::RateLimited {
                 retry_after: 0.05,
                 global: false,
@@ -120,22 +126,21 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
         emulator.inject(FaultRule {
             method: Some("POST".into()),
             path_contains: "/messages".into(),
-            times: 40,
+            times: errors,
             fault: Fault::ServerError(500),
         });
         emulator.inject(FaultRule {
             method: Some("POST".into()),
             path_contains: "/interactions/".into(),
-            times: 20,
+            times: answers,
             fault: Fault::ServerError(502),
         });
     }
 
-    let total = guild_count * players_per_guild;
     let injected = if faults {
-        "with 40 × 429, 40 × 500, 20 × 502 injected and a gateway drop"
+        format!("with {limits} × 429, {errors} × 500, {answers} × 502 injected and a gateway drop")
     } else {
-        "no faults"
+        "no faults".to_owned()
     };
     println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), {injected}");
     let started = Instant::now();
