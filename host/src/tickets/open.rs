@@ -109,42 +109,51 @@ impl Tickets {
             transcript_token: String::new(),
             limit: guild.max_open_per_user,
         };
-        let ticket = match self.store.reserve_ticket(new).await {
-            Ok(Reservation::Reserved(ticket)) => ticket,
-            Ok(Reservation::AtLimit(open)) => {
-                let channels: Vec<String> = open
-                    .iter()
-                    .map(|t| {
-                        t.channel_id
-                            .map_or_else(|| format!("#{}", t.number), |c| format!("<#{c}>"))
-                    })
-                    .collect();
-                let mut message = OutMessage::text(
-                    texts.get("ticket-limit", &[("channels", &channels.join(", "))]),
-                );
-                if let Some(channel) = open.iter().find_map(|t| t.channel_id) {
-                    message = message.row(vec![Component::link(
-                        texts.get("ticket-go-button", &[]),
-                        channel_link(guild.id, channel),
-                    )]);
-                }
-                return Handled::Reply(Reply::Message {
-                    message,
-                    ephemeral: true,
-                });
-            }
-            Err(error) => {
-                tracing::error!(%error, "reserving a ticket failed");
-                return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
-            }
-        };
+        // Answer at once (Discord allows 3 seconds) and do the database and Discord work after:
+        // under load the reservation queue alone could take longer than that.
         let this = self.clone();
         let handle = interaction.handle.clone();
         let opener = interaction.user.id;
+        let guild_id = guild.id;
         let after: After = Box::pin(async move {
             let _guard = guard;
-            let guild = this.guild(ticket.guild_id).expect("checked above");
-            let texts = this.texts(Some(guild.id));
+            let Some(guild) = this.guild(guild_id) else {
+                return;
+            };
+            let texts = this.texts(Some(guild_id));
+            let ticket = match this.store.reserve_ticket(new).await {
+                Ok(Reservation::Reserved(ticket)) => ticket,
+                Ok(Reservation::AtLimit(open)) => {
+                    let channels: Vec<String> = open
+                        .iter()
+                        .map(|t| {
+                            t.channel_id
+                                .map_or_else(|| format!("#{}", t.number), |c| format!("<#{c}>"))
+                        })
+                        .collect();
+                    let mut message = OutMessage::text(
+                        texts.get("ticket-limit", &[("channels", &channels.join(", "))]),
+                    );
+                    if let Some(channel) = open.iter().find_map(|t| t.channel_id) {
+                        message = message.row(vec![Component::link(
+                            texts.get("ticket-go-button", &[]),
+                            channel_link(guild_id, channel),
+                        )]);
+                    }
+                    if let Err(error) = this.discord.edit_reply(&handle, &message).await {
+                        tracing::warn!(%error, "could not tell the opener about the limit");
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reserving a ticket failed");
+                    let message = OutMessage::text(texts.get("discord-error", &[]));
+                    if let Err(error) = this.discord.edit_reply(&handle, &message).await {
+                        tracing::warn!(%error, "could not tell the opener about the failure");
+                    }
+                    return;
+                }
+            };
             let answer = match this.create_ticket_channel(guild, &ticket).await {
                 Ok(channel) => {
                     this.log_event(guild.id, Some(ticket.id), Some(opener), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id})).await;
