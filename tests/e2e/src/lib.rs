@@ -115,6 +115,34 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Staff close the ticket in `channel` (its welcome message `welcome`) with `reason`, and
+    /// the ticket once the database says it is closed (with `close_delay_seconds = 0`, at once).
+    pub async fn close_by_staff(
+        &self,
+        channel: u64,
+        welcome: &Value,
+        reason: &str,
+    ) -> TicketRecord {
+        let staff = self.emu.user(self.world.staff);
+        let close = custom_ids(welcome)
+            .concat()
+            .into_iter()
+            .find(|id| id.starts_with("tb:close:"))
+            .expect("a close button");
+        let form = staff.click(id_of(welcome), &close).unwrap();
+        form.response(WAIT).await.unwrap();
+        staff
+            .submit_modal(&form, &[("reason", reason)])
+            .unwrap()
+            .response(WAIT)
+            .await
+            .unwrap();
+        self.wait_ticket(channel, "closed", |t| {
+            t.status == ticketbot::store::TicketStatus::Closed
+        })
+        .await
+    }
+
     /// The transcript token of `ticket` (derived by the bot; never stored).
     pub fn token(&self, ticket: &TicketRecord) -> String {
         self.bot()

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use ticketbot::store::TicketStatus;
-use ticketbot_e2e::{custom_ids, id_of, Harness, WAIT};
+use ticketbot_e2e::{Harness, WAIT};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 /// Headless Chromium, killed on drop.
@@ -216,22 +215,7 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
             .then_some(())
     })
     .await;
-    let close = custom_ids(&welcome)
-        .concat()
-        .into_iter()
-        .find(|id| id.starts_with("tb:close:"))
-        .unwrap();
-    let form = staff.click(id_of(&welcome), &close).unwrap();
-    form.response(WAIT).await.unwrap();
-    staff
-        .submit_modal(&form, &[("reason", "car returned")])
-        .unwrap()
-        .response(WAIT)
-        .await
-        .unwrap();
-    let ticket = h
-        .wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
-        .await;
+    let ticket = h.close_by_staff(channel, &welcome, "car returned").await;
     let base = format!("http://{}", h.bot().web_addr());
     let url = format!("{base}/api/ticket/{}", h.token(&ticket));
 

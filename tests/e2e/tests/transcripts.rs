@@ -3,8 +3,7 @@
 
 use std::io::Read;
 
-use ticketbot::store::TicketStatus;
-use ticketbot_e2e::{custom_ids, id_of, Harness, WAIT};
+use ticketbot_e2e::{Harness, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
@@ -68,23 +67,7 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
         (!files.is_empty()).then_some(())
     })
     .await;
-    let staff = h.emu.user(h.world.staff);
-    let close = custom_ids(&welcome)
-        .concat()
-        .into_iter()
-        .find(|id| id.starts_with("tb:close:"))
-        .unwrap();
-    let form = staff.click(id_of(&welcome), &close).unwrap();
-    form.response(WAIT).await.unwrap();
-    staff
-        .submit_modal(&form, &[("reason", "found it")])
-        .unwrap()
-        .response(WAIT)
-        .await
-        .unwrap();
-    let ticket = h
-        .wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
-        .await;
+    let ticket = h.close_by_staff(channel, &welcome, "found it").await;
     let url = format!(
         "http://{}/api/ticket/{}",
         h.bot().web_addr(),
@@ -211,22 +194,7 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
 
 async fn close_ticket(h: &Harness, user: u64) -> ticketbot::store::TicketRecord {
     let (channel, welcome) = h.open_ticket(user, "support").await;
-    let staff = h.emu.user(h.world.staff);
-    let close = custom_ids(&welcome)
-        .concat()
-        .into_iter()
-        .find(|id| id.starts_with("tb:close:"))
-        .unwrap();
-    let form = staff.click(id_of(&welcome), &close).unwrap();
-    form.response(WAIT).await.unwrap();
-    staff
-        .submit_modal(&form, &[("reason", "done")])
-        .unwrap()
-        .response(WAIT)
-        .await
-        .unwrap();
-    h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
-        .await
+    h.close_by_staff(channel, &welcome, "done").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
