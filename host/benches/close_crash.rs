@@ -1,0 +1,217 @@
+//! Fault suite, second part: the real `ticketbot run` process is killed (SIGKILL) at random
+//! points of a close and restarted; every ticket must end closed, with its transcript served
+//! and no channel or ticket left behind.
+//!
+//! Run: `cargo bench -p ticketbot --bench close_crash` (`CRASH_ROUNDS`, default 10). Exits
+//! non-zero if any check fails.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use ticketbot::demo::DemoWorld;
+use ticketbot::store::{Store, TicketStatus};
+use ticketbot::tickets::router::CustomId;
+use ticketbot::transcript::token::LinkKey;
+use ticketbot_emulator::Emulator;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn start(config: &std::path::Path, emulator: &Emulator) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("DISCORD_TOKEN", emulator.token())
+        .env("DISCORD_API_BASE", emulator.api_base())
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap()
+}
+
+async fn started(emulator: &Emulator) {
+    let next = emulator.gateway_stats().identifies + 1;
+    emulator.wait_for_identify(next, WAIT).await.unwrap();
+}
+
+fn main() {
+    let rounds: usize = std::env::var("CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if runtime.block_on(run(rounds)) {
+        std::process::exit(1);
+    }
+}
+
+async fn run(rounds: usize) -> bool {
+    let emulator = Emulator::start().await.unwrap();
+    let mut world = DemoWorld::create(&emulator);
+    world.plugins.clear();
+    world.close_delay_seconds = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("crash.duckdb");
+    // A fixed port, so the transcript server can be asked after each restart.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, world.config_toml(&database, listen, "en")).unwrap();
+    let players: Vec<u64> = (0..rounds)
+        .map(|i| {
+            let user = emulator.create_user(&format!("crash_player{i}"));
+            emulator.add_member(world.guild, user, &[]);
+            user
+        })
+        .collect();
+
+    let mut bot = start(&config, &emulator);
+    started(&emulator).await;
+    let from = emulator.log_position();
+    emulator
+        .user(world.staff)
+        .say(world.panel_channel, "!setup_tickets")
+        .unwrap();
+    let panel = emulator
+        .wait_for_after(from, WAIT, "the panel", |r| {
+            r.is("POST", "/channels/*/messages")
+                && !r.response["components"]
+                    .as_array()
+                    .is_none_or(Vec::is_empty)
+        })
+        .await
+        .unwrap();
+    let panel: u64 = panel.response["id"].as_str().unwrap().parse().unwrap();
+    let key = LinkKey::load(&database.with_extension("link-key")).unwrap();
+    let client = reqwest::Client::new();
+    let mut failures = 0;
+    let started_at = Instant::now();
+    for (round, player) in players.iter().enumerate() {
+        let actor = emulator.user(*player);
+        let menu = actor
+            .click(panel, &CustomId::OpenPanel.to_string())
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+        let answer = actor
+            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        let url = answer["components"][0]["components"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let channel: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        actor
+            .say(channel, &format!("round {round}: please check my car"))
+            .unwrap();
+        let welcome = emulator
+            .wait_world(WAIT, "the welcome", |w| {
+                w.messages
+                    .values()
+                    .find(|m| m.channel_id == channel && !m.components.is_empty())
+                    .map(|m| m.id)
+            })
+            .await
+            .unwrap();
+        let close = emulator.world(|w| {
+            w.messages[&welcome]
+                .components
+                .iter()
+                .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+                .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+                .find(|id| id.starts_with("tb:close:"))
+                .unwrap()
+        });
+        let ticket_id: i64 = close.rsplit(':').next().unwrap().parse().unwrap();
+        let staff = emulator.user(world.staff);
+        let form = staff.click(welcome, &close).unwrap();
+        form.response(WAIT).await.unwrap();
+        staff
+            .submit_modal(&form, &[("reason", "crash test")])
+            .unwrap();
+        // Kill anywhere from the submit to past the 2 s delay (transcript, deletion, DM, log).
+        let delay = rand::rng().random_range(0..2_600);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        bot.kill().unwrap();
+        bot.wait().unwrap();
+        bot = start(&config, &emulator);
+        started(&emulator).await;
+        let gone = emulator
+            .wait_world(WAIT, "the channel deleted", |w| {
+                (!w.channels.contains_key(&channel)).then_some(())
+            })
+            .await;
+        let token = key.token(ticket_id);
+        let mut served = false;
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok(response) = client
+                .get(format!("http://{listen}/api/ticket/{token}"))
+                .send()
+                .await
+            {
+                if response.status() == 200
+                    && response
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .contains(&format!("round {round}"))
+                {
+                    served = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let ok = gone.is_ok() && served;
+        println!(
+            "round {round:>2}: killed {delay:>4} ms after the close: channel {}, transcript {}",
+            if gone.is_ok() { "deleted" } else { "LEFT" },
+            if served { "served" } else { "MISSING" }
+        );
+        failures += usize::from(!ok);
+    }
+    // Stop cleanly and look at the database.
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(bot.id() as i32, libc::SIGINT) };
+    bot.wait().unwrap();
+    let store = Store::open(&database).await.unwrap();
+    let tickets = store.tickets_of_guild(world.guild).await.unwrap();
+    let closed = tickets
+        .iter()
+        .filter(|t| t.status == TicketStatus::Closed)
+        .count();
+    let left = tickets
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.status,
+                TicketStatus::Open | TicketStatus::Closing | TicketStatus::Opening
+            )
+        })
+        .count();
+    store.close().await;
+    let ticket_channels = emulator.world(|w| {
+        w.channels
+            .values()
+            .filter(|c| c.parent_id == Some(world.category))
+            .count()
+    });
+    println!(
+        "{rounds} closes killed at random points in {:.1?}: {closed} closed, {left} left open or closing, {ticket_channels} ticket channels left, {failures} rounds failed",
+        started_at.elapsed()
+    );
+    failures > 0 || closed != rounds || left > 0 || ticket_channels > 0
+}
