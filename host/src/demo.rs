@@ -427,7 +427,9 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         extra.push(manifest);
     }
     let database = workdir.join("ticketbot-demo.duckdb");
-    let listen: SocketAddr = "127.0.0.1:0".parse()?;
+    // A fixed free port rather than `:0`, so the links in the DM and the log (built from the
+    // config's `public_url`) point at the server that really runs.
+    let listen: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let text = world.config_toml(&database, listen, &options.locale);
     let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
@@ -720,7 +722,22 @@ async fn walk(
             let start = v.find("http").unwrap_or(0);
             v[start..].trim_end_matches([')', '>']).to_owned()
         })
-        .unwrap_or_else(|| format!("{base}/api/ticket/…"));
+        .ok_or_else(|| anyhow::anyhow!("the close log has no transcript link"))?;
+    anyhow::ensure!(
+        link.starts_with(base),
+        "the transcript link {link} is not on the running server {base}"
+    );
+    let page = reqwest::get(&link).await?;
+    let status = page.status();
+    let body = page.text().await?;
+    anyhow::ensure!(
+        status.is_success() && body.contains("itens devolvidos"),
+        "the transcript link answered {status}"
+    );
+    say(&format!(
+        "the transcript link answers: {} KB of HTML",
+        body.len() / 1024
+    ));
     anyhow::ensure!(
         w.voice_channels().is_empty(),
         "the voice channel outlived its ticket"

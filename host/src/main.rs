@@ -17,8 +17,25 @@ struct Cli {
     /// The config file.
     #[arg(long, global = true, default_value = "config.toml")]
     config: PathBuf,
+    /// How log lines (stderr) are written: `text` for people, `json` (one object per line) for
+    /// log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "TICKETBOT_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The log line format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,13 +141,21 @@ fn render_transcript(action: TranscriptAction) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    // The demo narrates every step itself; its log shows only what went wrong.
+    let default_filter = match cli.command {
+        Command::Demo { .. } => "warn",
+        _ => "info,serenity=warn,tracing::span=warn",
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,serenity=warn,tracing::span=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match cli.command {
         Command::Check { path } => check(path.as_deref().unwrap_or(&cli.config)),
         Command::Transcript { action } => match render_transcript(action) {

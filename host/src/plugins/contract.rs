@@ -10,8 +10,8 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize],
 });
 
-pub use ticketbot::plugin::host::Host;
-pub use ticketbot::plugin::types::*;
+pub use self::ticketbot::plugin::host::Host;
+pub use self::ticketbot::plugin::types::*;
 
 /// The contract version this host speaks (the WIT package version).
 pub const CONTRACT_VERSION: &str = "0.1.0";

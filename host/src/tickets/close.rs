@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
+use tracing::Instrument;
 
 use super::router::{CustomId, REASON_FIELD};
 use super::welcome::TICKET_COLOR;
@@ -144,12 +145,16 @@ impl Tickets {
             return;
         }
         let this = self.clone();
-        tokio::spawn(async move {
-            if this.sleep_unless_stopping(delay).await {
-                this.finish_close(ticket).await;
+        let span = tracing::info_span!("close", ticket);
+        tokio::spawn(
+            async move {
+                if this.sleep_unless_stopping(delay).await {
+                    this.finish_close(ticket).await;
+                }
+                this.closing.lock().expect("closing lock").remove(&ticket);
             }
-            this.closing.lock().expect("closing lock").remove(&ticket);
-        });
+            .instrument(span),
+        );
     }
 
     /// Completes a close in progress.

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch as signal;
+use tracing::Instrument;
 
 use crate::config::{Config, GuildConfig};
 use crate::discord::client::{CommandSpec, DiscordClient, OptionKind, OptionSpec};
@@ -126,6 +127,8 @@ impl Tickets {
         if *stopping.borrow() {
             return;
         }
+        // The work keeps the span (guild, ticket) it was started in.
+        let work = work.in_current_span();
         tokio::spawn(async move {
             tokio::select! {
                 _ = stopping.wait_for(|stop| *stop) => {}
@@ -152,6 +155,7 @@ impl Tickets {
         kind: &str,
         data: serde_json::Value,
     ) {
+        tracing::info!(guild, ticket, actor, event = kind, "ticket event");
         let event = EventRecord {
             at: Utc::now(),
             guild_id: Some(guild),
@@ -289,6 +293,17 @@ impl Tickets {
 
     /// Handles a message posted where the bot can see it.
     pub async fn on_message(self: &Arc<Self>, message: ChatMessage) {
+        let span = tracing::info_span!(
+            "message",
+            id = message.id,
+            guild = message.guild_id,
+            channel = message.channel_id,
+            user = message.author.id,
+        );
+        self.handle_message(message).instrument(span).await
+    }
+
+    async fn handle_message(self: &Arc<Self>, message: ChatMessage) {
         let ticket = match message.guild_id {
             Some(_) => self.capture(&message).await,
             None => None,
@@ -307,7 +322,20 @@ impl Tickets {
     }
 
     /// Handles an interaction; every one gets an answer, never Discord's "interaction failed".
+    /// Everything logged meanwhile carries the guild, channel, user and (once known) ticket.
     pub async fn on_interaction(self: &Arc<Self>, interaction: Interaction) {
+        let span = tracing::info_span!(
+            "interaction",
+            id = interaction.handle.id,
+            guild = interaction.guild_id,
+            channel = interaction.channel_id,
+            user = interaction.user.id,
+            ticket = tracing::field::Empty,
+        );
+        self.handle_interaction(interaction).instrument(span).await
+    }
+
+    async fn handle_interaction(self: &Arc<Self>, interaction: Interaction) {
         let received = std::time::Instant::now();
         let texts = self.texts(interaction.guild_id);
         let handled = match &interaction.kind {
@@ -320,7 +348,12 @@ impl Tickets {
                 if custom_id.starts_with("pl:") =>
             {
                 match plugin_ids::PluginCustomId::parse(custom_id) {
-                    Some(id) => self.plugin_interaction(&interaction, id).await,
+                    Some(id) => {
+                        if id.ticket != 0 {
+                            tracing::Span::current().record("ticket", id.ticket);
+                        }
+                        self.plugin_interaction(&interaction, id).await
+                    }
                     None => Handled::Reply(Reply::private(texts.get("unknown-action", &[]))),
                 }
             }
@@ -330,15 +363,18 @@ impl Tickets {
                 Ok(CustomId::OpenPanel) => Handled::Reply(self.open_panel(&interaction)),
                 Ok(CustomId::ChooseType) => self.choose_type(&interaction).await,
                 Ok(CustomId::Ticket { action, ticket }) => {
+                    tracing::Span::current().record("ticket", ticket);
                     self.ticket_action(&interaction, action, ticket).await
                 }
-                Ok(CustomId::CloseForm { ticket }) => match self
-                    .active_ticket_for(&interaction, ticket)
-                    .await
-                {
-                    Ok((guild, record)) => self.close_submitted(&interaction, guild, record).await,
-                    Err(refusal) => Handled::Reply(refusal),
-                },
+                Ok(CustomId::CloseForm { ticket }) => {
+                    tracing::Span::current().record("ticket", ticket);
+                    match self.active_ticket_for(&interaction, ticket).await {
+                        Ok((guild, record)) => {
+                            self.close_submitted(&interaction, guild, record).await
+                        }
+                        Err(refusal) => Handled::Reply(refusal),
+                    }
+                }
                 Err(unknown) => {
                     tracing::info!(custom_id = %unknown.0, "unknown component");
                     Handled::Reply(Reply::private(texts.get("unknown-action", &[])))

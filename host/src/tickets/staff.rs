@@ -2,6 +2,7 @@
 //! message always shows who has it.
 
 use serde_json::json;
+use tracing::Instrument;
 
 use super::Tickets;
 use crate::config::GuildConfig;
@@ -115,10 +116,13 @@ impl Tickets {
         };
         let discord = self.discord.clone();
         let guild = guild.id;
-        tokio::spawn(async move {
-            if let Err(error) = discord.send_message(channel, &OutMessage::text(text)).await {
-                tracing::warn!(%error, guild, channel, "could not post an announcement");
+        tokio::spawn(
+            async move {
+                if let Err(error) = discord.send_message(channel, &OutMessage::text(text)).await {
+                    tracing::warn!(%error, guild, channel, "could not post an announcement");
+                }
             }
-        });
+            .in_current_span(),
+        );
     }
 }
