@@ -138,10 +138,15 @@ async fn run(rounds: usize) -> bool {
         let staff = emulator.user(world.staff);
         let form = staff.click(welcome, &close).unwrap();
         form.response(WAIT).await.unwrap();
+        // Once the close is announced it is recorded; from then on it must complete.
         staff
             .submit_modal(&form, &[("reason", "crash test")])
+            .unwrap()
+            .response(WAIT)
+            .await
             .unwrap();
-        // Kill anywhere from the submit to past the 2 s delay (transcript, deletion, DM, log).
+        // Kill anywhere from the announcement to past the 2 s delay (transcript, deletion, DM,
+        // log).
         let delay = rand::rng().random_range(0..2_600);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         bot.kill().unwrap();
@@ -177,7 +182,7 @@ async fn run(rounds: usize) -> bool {
         }
         let ok = gone.is_ok() && served;
         println!(
-            "round {round:>2}: killed {delay:>4} ms after the close: channel {}, transcript {}",
+            "round {round:>2}: killed {delay:>4} ms after the close was announced: channel {}, transcript {}",
             if gone.is_ok() { "deleted" } else { "LEFT" },
             if served { "served" } else { "MISSING" }
         );
