@@ -58,6 +58,8 @@ pub struct ChannelInfo {
     pub name: String,
     /// Its category.
     pub parent: Option<u64>,
+    /// Its topic (ticket channels name their ticket there).
+    pub topic: Option<String>,
 }
 
 /// Why a Discord call failed after its retries.
@@ -321,6 +323,7 @@ impl DiscordClient {
                 id: c.id.get(),
                 name: c.name.clone(),
                 parent: c.parent_id.map(|p| p.get()),
+                topic: c.topic.clone(),
             })
             .collect())
     }

@@ -251,10 +251,8 @@ impl Tickets {
                 }
                 TicketStatus::Opening => {
                     let age = (Utc::now() - ticket.opened_at).to_std().unwrap_or_default();
-                    if age > STALE_OPENING {
-                        if let Err(error) = self.store.release_ticket(ticket.id).await {
-                            tracing::error!(%error, "dropping a stale reservation failed");
-                        }
+                    if ticket.opened_at < self.started_at || age > STALE_OPENING {
+                        self.drop_unfinished_opening(&ticket).await;
                     }
                 }
                 TicketStatus::Open => {
@@ -278,6 +276,51 @@ impl Tickets {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Drops a reservation whose opening never finished (an earlier run stopped or crashed
+    /// midway), with the channel it may already have created, so the opener is not stuck
+    /// behind the limit and no stray channel stays behind.
+    async fn drop_unfinished_opening(&self, ticket: &TicketRecord) {
+        let topic = super::open::channel_topic(ticket);
+        match self.discord.guild_channels(ticket.guild_id).await {
+            Ok(channels) => {
+                for channel in channels
+                    .iter()
+                    .filter(|c| c.topic.as_deref() == Some(topic.as_str()))
+                {
+                    match self.discord.delete_channel(channel.id).await {
+                        Ok(()) => tracing::info!(
+                            guild = ticket.guild_id,
+                            ticket = ticket.id,
+                            channel = channel.id,
+                            "deleted the channel of an opening that never finished"
+                        ),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            ticket = ticket.id,
+                            channel = channel.id,
+                            "could not delete the channel of an unfinished opening"
+                        ),
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(
+                %error,
+                ticket = ticket.id,
+                "could not look for the channel of an unfinished opening"
+            ),
+        }
+        match self.store.release_ticket(ticket.id).await {
+            Ok(()) => tracing::info!(
+                guild = ticket.guild_id,
+                ticket = ticket.id,
+                "dropped a reservation left by an earlier run"
+            ),
+            Err(error) => {
+                tracing::error!(%error, ticket = ticket.id, "dropping a stale reservation failed")
             }
         }
     }

@@ -77,6 +77,8 @@ pub struct Tickets {
     link_key: LinkKey,
     /// Messages whose reactions are about to be read back.
     reaction_refresh: Arc<Mutex<HashSet<u64>>>,
+    /// When this lifecycle started: a reservation older than it was left by an earlier run.
+    started_at: chrono::DateTime<Utc>,
 }
 
 impl Tickets {
@@ -112,6 +114,7 @@ impl Tickets {
             renames: Default::default(),
             link_key,
             reaction_refresh: Arc::default(),
+            started_at: Utc::now(),
         }
     }
 

@@ -227,10 +227,7 @@ impl Tickets {
         let overwrites = self
             .ticket_overwrites(guild, &ticket.type_id, ticket.opener_id, &[], category)
             .await?;
-        let topic = format!(
-            "#{} · {} · <@{}>",
-            ticket.number, ticket.type_id, ticket.opener_id
-        );
+        let topic = channel_topic(ticket);
         let channel = self
             .discord
             .create_text_channel(guild.id, &name, category, &topic, &overwrites)
@@ -305,4 +302,13 @@ impl Tickets {
         }
         Ok(overwrites)
     }
+}
+
+/// The topic of `ticket`'s channel: it names the ticket, so a channel whose opening never
+/// finished can be found again after a restart.
+pub(super) fn channel_topic(ticket: &TicketRecord) -> String {
+    format!(
+        "#{} · {} · <@{}>",
+        ticket.number, ticket.type_id, ticket.opener_id
+    )
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use ticketbot::store::TicketStatus;
-use ticketbot_e2e::{custom_ids, id_of, says, Harness, WAIT};
+use ticketbot_e2e::{custom_ids, eventually, id_of, says, Harness, WAIT};
 
 const EPHEMERAL: u64 = 64;
 const VIEW: u64 = 1 << 10;
@@ -807,6 +807,73 @@ async fn a_channel_deleted_by_hand_closes_its_ticket() {
         t.status == TicketStatus::Closed
     })
     .await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opening_cut_off_by_a_crash_is_undone_at_the_next_start() {
+    let mut h = Harness::start_in("en").await;
+    h.stop().await;
+    // What a crash between creating the channel and recording it leaves behind: a reservation
+    // in the database and a channel (named by its topic) in the ticket category.
+    let store = ticketbot::store::Store::open(&h.config().database)
+        .await
+        .unwrap();
+    let reserved = store
+        .reserve_ticket(ticketbot::store::NewTicket {
+            guild_id: h.world.guild,
+            type_id: "support".into(),
+            opener_id: h.world.player,
+            transcript_token: String::new(),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    let ticketbot::store::Reservation::Reserved(ticket) = reserved else {
+        panic!("no reservation: {reserved:?}");
+    };
+    store.close().await;
+    let create = |name: &str, topic: String| {
+        let url = format!(
+            "{}/api/v10/guilds/{}/channels",
+            h.emu.api_base(),
+            h.world.guild
+        );
+        let body = json!({"name": name, "type": 0, "parent_id": h.world.category.to_string(), "topic": topic});
+        let auth = format!("Bot {}", h.emu.token());
+        async move {
+            let created: Value = reqwest::Client::new()
+                .post(url)
+                .header("Authorization", auth)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            created["id"].as_str().unwrap().parse::<u64>().unwrap()
+        }
+    };
+    let stray = create(
+        "ab12cd",
+        format!("#{} · support · <@{}>", ticket.number, h.world.player),
+    )
+    .await;
+    let unrelated = create("staff-chat", "staff only".into()).await;
+
+    h.boot().await;
+    eventually("the stray channel deleted", || {
+        h.emu
+            .world(|w| !w.channels.contains_key(&stray))
+            .then_some(())
+    })
+    .await;
+    assert!(h.emu.world(|w| w.channels.contains_key(&unrelated)));
+    // The opener is not stuck behind the limit of one ticket.
+    let (channel, _) = h.open_ticket(h.world.player, "support").await;
+    let opened = ticket_of(&h, channel).await;
+    assert_eq!(opened.status, TicketStatus::Open);
     h.finish().await;
 }
 
