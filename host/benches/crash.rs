@@ -1,9 +1,11 @@
 //! Fault suite, second part: the real `ticketbot run` process is killed (SIGKILL) at random
-//! points of a close and restarted; every ticket must end closed, with its transcript served
-//! and no channel or ticket left behind.
+//! points of a close, and of an open, and restarted on the same database. Every close must
+//! complete (ticket closed, transcript served, channel gone); every open must either complete
+//! (ticket open in its channel) or be undone (no ticket, no channel, the player can open
+//! again). No channel without a ticket, no ticket stuck opening or closing.
 //!
-//! Run: `cargo bench -p ticketbot --bench close_crash` (`CRASH_ROUNDS`, default 10). Exits
-//! non-zero if any check fails.
+//! Run: `cargo bench -p ticketbot --bench crash` (`CRASH_ROUNDS`, default 10, rounds of each).
+//! Exits non-zero if any check fails.
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -188,6 +190,106 @@ async fn run(rounds: usize) -> bool {
         );
         failures += usize::from(!ok);
     }
+    // Opens: the choice is acknowledged at once, then the bot reserves, creates the channel,
+    // posts the welcome and records it, within a few tens of milliseconds.
+    let openers: Vec<u64> = (0..rounds)
+        .map(|i| {
+            let user = emulator.create_user(&format!("crash_opener{i}"));
+            emulator.add_member(world.guild, user, &[]);
+            user
+        })
+        .collect();
+    let mut outcomes = (0, 0);
+    let mut stray_deleted = 0;
+    for (round, player) in openers.iter().enumerate() {
+        let actor = emulator.user(*player);
+        let menu = actor
+            .click(panel, &CustomId::OpenPanel.to_string())
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+        actor
+            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+            .unwrap()
+            .response(WAIT)
+            .await
+            .unwrap();
+        let before = emulator.log_position();
+        let delay = rand::rng().random_range(0..60);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        bot.kill().unwrap();
+        bot.wait().unwrap();
+        let created = emulator.requests()[before..]
+            .iter()
+            .any(|r| r.is("POST", "/guilds/*/channels"));
+        bot = start(&config, &emulator);
+        started(&emulator).await;
+        // Give the restarted bot a moment to undo an unfinished opening.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let channel = emulator.world(|w| {
+            w.channels
+                .values()
+                .find(|c| {
+                    c.topic
+                        .as_deref()
+                        .is_some_and(|t| t.ends_with(&format!("<@{player}>")))
+                })
+                .map(|c| c.id)
+        });
+        let outcome = match channel {
+            Some(_) => {
+                outcomes.0 += 1;
+                "completed"
+            }
+            None if created => {
+                outcomes.1 += 1;
+                stray_deleted += 1;
+                "undone (its channel deleted)"
+            }
+            None => {
+                outcomes.1 += 1;
+                "undone"
+            }
+        };
+        println!("open round {round:>2}: killed {delay:>3} ms after the choice was acknowledged: {outcome}");
+    }
+    // Whoever lost their opening can open again.
+    for player in &openers {
+        let has_channel = emulator.world(|w| {
+            w.channels.values().any(|c| {
+                c.topic
+                    .as_deref()
+                    .is_some_and(|t| t.ends_with(&format!("<@{player}>")))
+            })
+        });
+        if has_channel {
+            continue;
+        }
+        let actor = emulator.user(*player);
+        let menu = actor
+            .click(panel, &CustomId::OpenPanel.to_string())
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+        let answer = actor
+            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap();
+        if answer["components"][0]["components"][0]["url"]
+            .as_str()
+            .is_none()
+        {
+            println!("a player whose opening was undone could not open again: {answer}");
+            failures += 1;
+        }
+    }
+
     // Stop cleanly and look at the database.
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(bot.id() as i32, libc::SIGINT) };
@@ -200,23 +302,39 @@ async fn run(rounds: usize) -> bool {
         .count();
     let left = tickets
         .iter()
-        .filter(|t| {
-            matches!(
-                t.status,
-                TicketStatus::Open | TicketStatus::Closing | TicketStatus::Opening
-            )
-        })
+        .filter(|t| matches!(t.status, TicketStatus::Closing | TicketStatus::Opening))
         .count();
     store.close().await;
-    let ticket_channels = emulator.world(|w| {
-        w.channels
+    let open_channels: Vec<u64> = tickets
+        .iter()
+        .filter(|t| t.status == TicketStatus::Open)
+        .filter_map(|t| t.channel_id)
+        .collect();
+    let (stray, missing) = emulator.world(|w| {
+        let in_category: Vec<u64> = w
+            .channels
             .values()
             .filter(|c| c.parent_id == Some(world.category))
-            .count()
+            .map(|c| c.id)
+            .collect();
+        (
+            in_category
+                .iter()
+                .filter(|c| !open_channels.contains(c))
+                .count(),
+            open_channels
+                .iter()
+                .filter(|c| !in_category.contains(c))
+                .count(),
+        )
     });
+    let all_open = open_channels.len() == rounds;
     println!(
-        "{rounds} closes killed at random points in {:.1?}: {closed} closed, {left} left open or closing, {ticket_channels} ticket channels left, {failures} rounds failed",
-        started_at.elapsed()
+        "{rounds} closes and {rounds} opens killed at random points in {:.1?}: {closed} closed, {} opens completed and {} undone ({stray_deleted} of them after creating their channel; all opened again), {} open, {left} left opening or closing, {stray} channels without a ticket, {missing} open tickets without a channel, {failures} rounds failed",
+        started_at.elapsed(),
+        outcomes.0,
+        outcomes.1,
+        open_channels.len(),
     );
-    failures > 0 || closed != rounds || left > 0 || ticket_channels > 0
+    failures > 0 || closed != rounds || left > 0 || stray > 0 || missing > 0 || !all_open
 }
