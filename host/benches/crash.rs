@@ -35,6 +35,25 @@ async fn started(emulator: &Emulator) {
     emulator.wait_for_identify(next, WAIT).await.unwrap();
 }
 
+/// `player` presses the panel's button and chooses the support type; the choice's handle.
+async fn choose_support(
+    emulator: &Emulator,
+    player: u64,
+    panel: u64,
+) -> ticketbot_emulator::InteractionHandle {
+    let actor = emulator.user(player);
+    let menu = actor
+        .click(panel, &CustomId::OpenPanel.to_string())
+        .unwrap()
+        .message(WAIT)
+        .await
+        .unwrap();
+    let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+    actor
+        .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+        .unwrap()
+}
+
 fn main() {
     let rounds: usize = std::env::var("CRASH_ROUNDS")
         .ok()
@@ -97,16 +116,8 @@ async fn run(rounds: usize) -> bool {
     let started_at = Instant::now();
     for (round, player) in players.iter().enumerate() {
         let actor = emulator.user(*player);
-        let menu = actor
-            .click(panel, &CustomId::OpenPanel.to_string())
-            .unwrap()
-            .message(WAIT)
+        let answer = choose_support(&emulator, *player, panel)
             .await
-            .unwrap();
-        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
-        let answer = actor
-            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
-            .unwrap()
             .message(WAIT)
             .await
             .unwrap();
@@ -202,17 +213,8 @@ async fn run(rounds: usize) -> bool {
     let mut outcomes = (0, 0);
     let mut stray_deleted = 0;
     for (round, player) in openers.iter().enumerate() {
-        let actor = emulator.user(*player);
-        let menu = actor
-            .click(panel, &CustomId::OpenPanel.to_string())
-            .unwrap()
-            .message(WAIT)
+        choose_support(&emulator, *player, panel)
             .await
-            .unwrap();
-        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
-        actor
-            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
-            .unwrap()
             .response(WAIT)
             .await
             .unwrap();
@@ -267,17 +269,8 @@ async fn run(rounds: usize) -> bool {
         if has_channel {
             continue;
         }
-        let actor = emulator.user(*player);
-        let menu = actor
-            .click(panel, &CustomId::OpenPanel.to_string())
-            .unwrap()
-            .message(WAIT)
+        let answer = choose_support(&emulator, *player, panel)
             .await
-            .unwrap();
-        let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
-        let answer = actor
-            .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
-            .unwrap()
             .message(WAIT)
             .await
             .unwrap();
