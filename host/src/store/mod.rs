@@ -38,12 +38,12 @@ use duckdb::Connection;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file could not be opened as a DuckDB database.
-    #[error("cannot open the database {path}: {source} (is it a DuckDB file, and is no other ticketbot using it?)")]
+    #[error("cannot open the database {path}: {reason} (is it a DuckDB file, and is no other ticketbot using it?)")]
     Open {
         /// The file.
         path: PathBuf,
-        /// DuckDB's reason.
-        source: duckdb::Error,
+        /// DuckDB's reason (in the message, not as a source, so it is printed once).
+        reason: duckdb::Error,
     },
     /// The file was written by a newer ticketbot; it is left untouched.
     #[error("the database {path} has schema version {found}, newer than this ticketbot knows ({supported}); upgrade ticketbot (the file was not changed)")]
@@ -56,24 +56,32 @@ pub enum StoreError {
         supported: i64,
     },
     /// A migration failed; it was rolled back.
-    #[error("migration {version} of {path} failed and was rolled back: {source}")]
+    #[error("migration {version} of {path} failed and was rolled back: {reason}")]
     Migration {
         /// The file.
         path: PathBuf,
         /// The migration.
         version: i64,
         /// DuckDB's reason.
-        source: duckdb::Error,
+        reason: duckdb::Error,
     },
     /// A query failed.
     #[error("database query failed: {0}")]
-    Query(#[from] duckdb::Error),
+    Query(duckdb::Error),
     /// The database thread could not be started.
     #[error("cannot start the database thread: {0}")]
     Thread(std::io::Error),
     /// The store was closed.
     #[error("the database is closed")]
     Closed,
+}
+
+// By hand rather than `#[from]`, which would also make DuckDB's error the source and print it
+// twice in a chain.
+impl From<duckdb::Error> for StoreError {
+    fn from(error: duckdb::Error) -> Self {
+        Self::Query(error)
+    }
 }
 
 type Job = Box<dyn FnOnce(&mut Option<Connection>) + Send>;

@@ -166,9 +166,9 @@ pub fn version(connection: &Connection) -> Result<i64, duckdb::Error> {
 
 /// Opens `path` and applies the missing migrations.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    let open_error = |source| StoreError::Open {
+    let open_error = |reason| StoreError::Open {
         path: path.to_owned(),
-        source,
+        reason,
     };
     let mut connection = Connection::open(path).map_err(open_error)?;
     let found = version(&connection).map_err(open_error)?;
@@ -181,10 +181,10 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let failed = |source| StoreError::Migration {
+        let failed = |reason| StoreError::Migration {
             path: path.to_owned(),
             version,
-            source,
+            reason,
         };
         let tx = connection.transaction().map_err(failed)?;
         tx.execute_batch(
