@@ -7,32 +7,24 @@
 //! Run: `cargo bench -p ticketbot --bench crash` (`CRASH_ROUNDS`, default 10, rounds of each).
 //! Exits non-zero if any check fails.
 
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use support::WAIT;
 use ticketbot::demo::DemoWorld;
 use ticketbot::store::{Store, TicketStatus};
 use ticketbot::tickets::router::CustomId;
 use ticketbot::transcript::token::LinkKey;
 use ticketbot_emulator::Emulator;
 
-const WAIT: Duration = Duration::from_secs(60);
+mod support;
 
-fn start(config: &std::path::Path, emulator: &Emulator) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ticketbot"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("DISCORD_TOKEN", emulator.token())
-        .env("DISCORD_API_BASE", emulator.api_base())
-        .env("RUST_LOG", "error")
-        .spawn()
-        .unwrap()
-}
-
-async fn started(emulator: &Emulator) {
-    let next = emulator.gateway_stats().identifies + 1;
-    emulator.wait_for_identify(next, WAIT).await.unwrap();
+/// Starts the bot on `config` and waits until it has identified.
+async fn start(config: &std::path::Path, emulator: &Emulator) -> support::Bot {
+    let before = emulator.gateway_stats().identifies;
+    let bot = support::spawn_bot(config, emulator, "error");
+    support::identified(emulator, before).await;
+    bot
 }
 
 /// `player` presses the panel's button and chooses the support type; the choice's handle.
@@ -85,31 +77,10 @@ async fn run(rounds: usize) -> bool {
     let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, world.config_toml(&database, listen, "en")).unwrap();
-    let players: Vec<u64> = (0..rounds)
-        .map(|i| {
-            let user = emulator.create_user(&format!("crash_player{i}"));
-            emulator.add_member(world.guild, user, &[]);
-            user
-        })
-        .collect();
+    let players = support::players(&emulator, &world, "crash_player", rounds);
 
-    let mut bot = start(&config, &emulator);
-    started(&emulator).await;
-    let from = emulator.log_position();
-    emulator
-        .user(world.staff)
-        .say(world.panel_channel, "!setup_tickets")
-        .unwrap();
-    let panel = emulator
-        .wait_for_after(from, WAIT, "the panel", |r| {
-            r.is("POST", "/channels/*/messages")
-                && !r.response["components"]
-                    .as_array()
-                    .is_none_or(Vec::is_empty)
-        })
-        .await
-        .unwrap();
-    let panel: u64 = panel.response["id"].as_str().unwrap().parse().unwrap();
+    let mut bot = start(&config, &emulator).await;
+    let panel = support::post_panel(&emulator, &world).await;
     let key = LinkKey::load(&database.with_extension("link-key")).unwrap();
     let client = reqwest::Client::new();
     let mut failures = 0;
@@ -162,10 +133,8 @@ async fn run(rounds: usize) -> bool {
         // log).
         let delay = rand::rng().random_range(0..2_600);
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        bot.kill().unwrap();
-        bot.wait().unwrap();
-        bot = start(&config, &emulator);
-        started(&emulator).await;
+        bot.kill();
+        bot = start(&config, &emulator).await;
         let gone = emulator
             .wait_world(WAIT, "the channel deleted", |w| {
                 (!w.channels.contains_key(&channel)).then_some(())
@@ -203,13 +172,7 @@ async fn run(rounds: usize) -> bool {
     }
     // Opens: the choice is acknowledged at once, then the bot reserves, creates the channel,
     // posts the welcome and records it, within a few tens of milliseconds.
-    let openers: Vec<u64> = (0..rounds)
-        .map(|i| {
-            let user = emulator.create_user(&format!("crash_opener{i}"));
-            emulator.add_member(world.guild, user, &[]);
-            user
-        })
-        .collect();
+    let openers = support::players(&emulator, &world, "crash_opener", rounds);
     let mut outcomes = (0, 0);
     let mut stray_deleted = 0;
     for (round, player) in openers.iter().enumerate() {
@@ -221,13 +184,11 @@ async fn run(rounds: usize) -> bool {
         let before = emulator.log_position();
         let delay = rand::rng().random_range(0..60);
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        bot.kill().unwrap();
-        bot.wait().unwrap();
+        bot.kill();
         let created = emulator.requests()[before..]
             .iter()
             .any(|r| r.is("POST", "/guilds/*/channels"));
-        bot = start(&config, &emulator);
-        started(&emulator).await;
+        bot = start(&config, &emulator).await;
         // Give the restarted bot a moment to undo an unfinished opening.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let channel = emulator.world(|w| {
@@ -284,9 +245,7 @@ async fn run(rounds: usize) -> bool {
     }
 
     // Stop cleanly and look at the database.
-    // SAFETY: sending SIGINT to our own child.
-    unsafe { libc::kill(bot.id() as i32, libc::SIGINT) };
-    bot.wait().unwrap();
+    bot.stop();
     let store = Store::open(&database).await.unwrap();
     let tickets = store.tickets_of_guild(world.guild).await.unwrap();
     let closed = tickets

@@ -8,6 +8,8 @@ use std::time::Duration;
 use ticketbot::demo::DemoWorld;
 use ticketbot_emulator::Emulator;
 
+mod support;
+
 fn rss_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -82,19 +84,9 @@ fn main() {
             ("4 plugins, first start (compiled)", &config),
             ("4 plugins, restart (from the cache)", &config),
         ] {
-            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
-                .args(["run", "--config"])
-                .arg(config)
-                .env("DISCORD_TOKEN", emulator.token())
-                .env("DISCORD_API_BASE", emulator.api_base())
-                .env("RUST_LOG", "warn")
-                .spawn()
-                .unwrap();
-            let identified = emulator.gateway_stats().identifies + 1;
-            emulator
-                .wait_for_identify(identified, Duration::from_secs(60))
-                .await
-                .unwrap();
+            let before = emulator.gateway_stats().identifies;
+            let child = support::spawn_bot(config, &emulator, "warn");
+            support::identified(&emulator, before).await;
             // Let start-up work (command registration, resume, timers) settle.
             tokio::time::sleep(Duration::from_secs(3)).await;
             println!(
@@ -113,9 +105,7 @@ fn main() {
                 rss_kib(child.id(), "Threads:"),
                 parts.join(", ")
             );
-            // SAFETY: sending SIGINT to our own child.
-            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-            child.wait().unwrap();
+            child.stop();
         }
     });
 }

@@ -17,6 +17,8 @@ use ticketbot::store::TicketStatus;
 use ticketbot::tickets::router::CustomId;
 use ticketbot_emulator::{Emulator, Fault, FaultRule};
 
+mod support;
+
 const WAIT: Duration = Duration::from_secs(120);
 
 fn env(name: &str, default: usize) -> usize {
@@ -63,13 +65,8 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
             text.push('\n');
             text.push_str(&full[at..]);
         }
-        let players: Vec<u64> = (0..players_per_guild)
-            .map(|p| {
-                let user = emulator.create_user(&format!("player{i}_{p}"));
-                emulator.add_member(world.guild, user, &[]);
-                user
-            })
-            .collect();
+        let players =
+            support::players(&emulator, &world, &format!("player{i}_"), players_per_guild);
         worlds.push((world, players));
     }
     let config = Config::parse(&dir.path().join("load.toml"), text).unwrap();
@@ -81,28 +78,7 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
     // The panels.
     let mut panels = Vec::new();
     for (world, _) in &worlds {
-        let from = emulator.log_position();
-        emulator
-            .user(world.staff)
-            .say(world.panel_channel, "!setup_tickets")
-            .unwrap();
-        let panel = emulator
-            .wait_for_after(from, WAIT, "a panel", |r| {
-                r.is("POST", "/channels/*/messages")
-                    && r.path.contains(&world.panel_channel.to_string())
-                    && !r.response["components"]
-                        .as_array()
-                        .is_none_or(Vec::is_empty)
-            })
-            .await
-            .unwrap();
-        panels.push(
-            panel.response["id"]
-                .as_str()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap(),
-        );
+        panels.push(support::post_panel(&emulator, world).await);
     }
 
     // Faults while the load runs, in proportion to it: rate limits and server errors on

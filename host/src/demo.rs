@@ -468,6 +468,9 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The reason staff give when closing the demo's ticket (the transcript page shows it).
+const CLOSE_REASON: &str = "itens devolvidos";
+
 /// The steps; returns the transcript link.
 async fn walk(
     emulator: &Emulator,
@@ -694,11 +697,11 @@ async fn walk(
     form.response(STEP).await?;
     let from = emulator.log_position();
     let closing = staff
-        .submit_modal(&form, &[("reason", "itens devolvidos")])?
+        .submit_modal(&form, &[("reason", CLOSE_REASON)])?
         .response(STEP)
         .await?;
     say(&format!(
-        "{staff_name} closes with the reason \"itens devolvidos\"; bot {}",
+        "{staff_name} closes with the reason \"{CLOSE_REASON}\"; bot {}",
         Walk::answer(&closing)
     ));
     let log = w
@@ -731,8 +734,8 @@ async fn walk(
     let status = page.status();
     let body = page.text().await?;
     anyhow::ensure!(
-        status.is_success() && body.contains("itens devolvidos"),
-        "the transcript link answered {status}"
+        status.is_success() && body.contains(CLOSE_REASON),
+        "the transcript link answered {status} without the close reason"
     );
     say(&format!(
         "the transcript link answers: {} KB of HTML",

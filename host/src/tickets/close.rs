@@ -291,6 +291,10 @@ impl Tickets {
                     .iter()
                     .filter(|c| c.topic.as_deref() == Some(topic.as_str()))
                 {
+                    // Never a channel some recorded ticket lives in.
+                    if !matches!(self.store.ticket_in_channel(channel.id).await, Ok(None)) {
+                        continue;
+                    }
                     match self.discord.delete_channel(channel.id).await {
                         Ok(()) => tracing::info!(
                             guild = ticket.guild_id,
@@ -298,19 +302,22 @@ impl Tickets {
                             channel = channel.id,
                             "deleted the channel of an opening that never finished"
                         ),
-                        Err(error) => tracing::warn!(
+                        Err(error) => tracing::error!(
                             %error,
+                            guild = ticket.guild_id,
                             ticket = ticket.id,
                             channel = channel.id,
-                            "could not delete the channel of an unfinished opening"
+                            "could not delete the channel of an unfinished opening; delete it by hand"
                         ),
                     }
                 }
             }
-            Err(error) => tracing::warn!(
+            Err(error) => tracing::error!(
                 %error,
+                guild = ticket.guild_id,
                 ticket = ticket.id,
-                "could not look for the channel of an unfinished opening"
+                %topic,
+                "could not look for the channel of an unfinished opening; a channel with this topic may be left to delete by hand"
             ),
         }
         match self.store.release_ticket(ticket.id).await {
