@@ -62,7 +62,14 @@ fn main() {
             raw as f64 / PAGES as f64 / 1024.0,
             stored as f64 / PAGES as f64 / 1024.0
         );
-        let server = WebServer::start("127.0.0.1:0".parse().unwrap(), store.clone()).await.unwrap();
+        let web = ticketbot::config::WebConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: String::new(),
+            metrics_listen: None,
+            metrics_token: None,
+            limits: ticketbot::config::WebLimits::default(),
+        };
+        let server = WebServer::start(&web, store.clone()).await.unwrap();
         let base = format!("http://{}", server.addr());
         for (name, spread) in [("one hot transcript", 1usize), ("1,000 transcripts, uniformly", PAGES)] {
             let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -13,6 +13,7 @@ choose-type-prompt = What is your ticket about?
 choose-type-placeholder = Choose a ticket type
 unknown-action = This button is no longer handled by the bot (it may come from an older version). If you need help, open a new ticket from the panel.
 discord-error = Discord did not accept the request; please try again in a moment.
+plugin-host-failed = The bot could not finish this action in time (Discord or the database was slow); please try again in a moment.
 
 # Opening a ticket.
 ticket-type-unknown = That ticket type is no longer offered. Press the panel's button again.
@@ -74,6 +75,7 @@ close-announcement = 🔒 { $staff } closed this ticket. This channel will be de
 close-announcement-reason = 🔒 { $staff } closed this ticket: { $reason }. This channel will be deleted in { $seconds } seconds.
 close-store-failed = ⚠️ The transcript could not be saved, so this ticket was NOT closed and nothing was deleted. Staff: try closing again.
 close-delete-failed = ⚠️ Discord refused to delete this channel, so the ticket stays open. Staff: check the bot's Manage Channels permission and close again.
+close-failed-unexpectedly = ⚠️ Something went wrong while closing this ticket, so it stays open and nothing was deleted. Staff: try closing again; the error is in the bot's log.
 dm-closed-title = Your ticket #{ $number } was closed
 dm-closed-description = Your ticket in **{ $guild }** was closed. Read its transcript: { $link }
 field-closed-by = Closed by
@@ -94,6 +96,8 @@ field-duration = Duration
 field-notes = Notes
 field-type = Type
 field-dm = DM to the opener
+field-transcript-plain = Transcript rendering
+transcript-plain-note = The full page could not be rendered, so this transcript is plain text (every message is kept). The error is in the bot's log.
 dm-delivered = delivered
 dm-refused = not delivered (the opener does not accept DMs)
 

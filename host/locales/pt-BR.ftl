@@ -14,6 +14,7 @@ choose-type-prompt = Qual é o assunto do seu ticket?
 choose-type-placeholder = Escolha o tipo de ticket
 unknown-action = Este botão não é mais tratado pelo bot (pode ser de uma versão antiga). Se precisar de ajuda, abra um novo ticket pelo painel.
 discord-error = O Discord não aceitou o pedido; tente de novo em instantes.
+plugin-host-failed = O bot não conseguiu concluir esta ação a tempo (o Discord ou o banco de dados demorou); tente de novo em instantes.
 
 # Abrindo um ticket.
 ticket-type-unknown = Esse tipo de ticket não é mais oferecido. Clique de novo no botão do painel.
@@ -75,6 +76,7 @@ close-announcement = 🔒 { $staff } fechou este ticket. Este canal será apagad
 close-announcement-reason = 🔒 { $staff } fechou este ticket: { $reason }. Este canal será apagado em { $seconds } segundos.
 close-store-failed = ⚠️ A transcrição não pôde ser salva, então este ticket NÃO foi fechado e nada foi apagado. Equipe: tente fechar de novo.
 close-delete-failed = ⚠️ O Discord recusou apagar este canal, então o ticket continua aberto. Equipe: verifique a permissão Gerenciar Canais do bot e feche de novo.
+close-failed-unexpectedly = ⚠️ Algo deu errado ao fechar este ticket, então ele continua aberto e nada foi apagado. Equipe: tente fechar de novo; o erro está no log do bot.
 dm-closed-title = Seu ticket #{ $number } foi fechado
 dm-closed-description = Seu ticket em **{ $guild }** foi fechado. Leia a transcrição: { $link }
 field-closed-by = Fechado por
@@ -95,6 +97,8 @@ field-duration = Duração
 field-notes = Notas
 field-type = Tipo
 field-dm = DM para quem abriu
+field-transcript-plain = Geração da transcrição
+transcript-plain-note = A página completa não pôde ser gerada, então esta transcrição está em texto simples (todas as mensagens foram mantidas). O erro está no log do bot.
 dm-delivered = entregue
 dm-refused = não entregue (quem abriu não aceita DMs)
 

@@ -67,7 +67,7 @@ pub struct Running {
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
     let store = Store::open(&config.database).await?;
-    let web = match WebServer::start(config.web.listen, store.clone()).await {
+    let web = match WebServer::start(&config.web, store.clone()).await {
         Ok(web) => web,
         Err(source) => {
             store.close().await;
@@ -130,6 +130,11 @@ impl Running {
     /// The web server's address.
     pub fn web_addr(&self) -> SocketAddr {
         self.web.addr()
+    }
+
+    /// The metrics-only address, if configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.web.metrics_addr()
     }
 
     /// The store.

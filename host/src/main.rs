@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ticketbot::app::{self, Mode};
-use ticketbot::config::Config;
+use ticketbot::config::{Config, Secret, METRICS_TOKEN_VAR};
 use ticketbot::discord::{DiscordSettings, TOKEN_VAR};
 
 /// Discord ticket-support bot for FiveM communities.
@@ -216,12 +216,14 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn load(path: &Path) -> anyhow::Result<Arc<Config>> {
-    Config::load(path).map(Arc::new).map_err(|e| {
+    let mut config = Config::load(path).map_err(|e| {
         anyhow::anyhow!(
             "{e}\n(run `ticketbot check {}` for details)",
             path.display()
         )
-    })
+    })?;
+    config.web.metrics_token = Secret::from_env(METRICS_TOKEN_VAR);
+    Ok(Arc::new(config))
 }
 
 async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> {

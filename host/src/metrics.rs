@@ -23,6 +23,8 @@ pub struct Metrics {
     transcripts_stored: AtomicU64,
     discord_errors: AtomicU64,
     tickets_opened: AtomicU64,
+    connections_refused: AtomicU64,
+    transcript_misses_limited: AtomicU64,
 }
 
 /// The one instance.
@@ -36,6 +38,8 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     transcripts_stored: AtomicU64::new(0),
     discord_errors: AtomicU64::new(0),
     tickets_opened: AtomicU64::new(0),
+    connections_refused: AtomicU64::new(0),
+    transcript_misses_limited: AtomicU64::new(0),
 });
 
 impl Metrics {
@@ -76,6 +80,17 @@ impl Metrics {
     /// A ticket channel was created.
     pub fn ticket_opened(&self) {
         self.tickets_opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The web server closed a connection at once: too many were open.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A client that missed too often was told to wait.
+    pub fn miss_limited(&self) {
+        self.transcript_misses_limited
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition.
@@ -122,6 +137,16 @@ impl Metrics {
             "ticketbot_tickets_opened_total",
             "Ticket channels created.",
             get(&self.tickets_opened),
+        );
+        counter(
+            "ticketbot_web_connections_refused_total",
+            "Connections closed at once because the web server had its maximum open.",
+            get(&self.connections_refused),
+        );
+        counter(
+            "ticketbot_web_misses_limited_total",
+            "Transcript requests refused (429) because the client missed too often.",
+            get(&self.transcript_misses_limited),
         );
         let name = "ticketbot_interaction_answer_seconds";
         let _ = write!(out, "# HELP {name} Time from receiving an interaction to Discord accepting its answer.\n# TYPE {name} histogram\n");

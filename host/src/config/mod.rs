@@ -40,6 +40,78 @@ pub struct WebConfig {
     pub listen: SocketAddr,
     /// The URL at which users reach the server, for transcript links (no trailing slash).
     pub public_url: String,
+    /// A second address serving only `/metrics` (and `/healthz`), without a token.
+    pub metrics_listen: Option<SocketAddr>,
+    /// With it, `/metrics` on the main address answers requests bearing this token; without
+    /// it, `/metrics` is only on `metrics_listen`. From the environment, never the file.
+    pub metrics_token: Option<Secret>,
+    /// Bounds that keep the server answering under abuse.
+    pub limits: WebLimits,
+}
+
+/// A secret from the environment: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value of environment variable `name`, if set and not empty.
+    pub fn from_env(name: &str) -> Option<Self> {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Self(v.trim().to_owned()))
+    }
+
+    /// A secret with this value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Whether `offered` is the secret, without revealing through timing how much matched.
+    pub fn matches(&self, offered: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let (a, b) = (Sha256::digest(&self.0), Sha256::digest(offered));
+        a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The environment variable holding the bearer token for `/metrics`.
+pub const METRICS_TOKEN_VAR: &str = "TICKETBOT_METRICS_TOKEN";
+
+/// Bounds on what clients may hold of the web server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebLimits {
+    /// Open connections at once; a connection beyond it is closed at once.
+    pub max_connections: u32,
+    /// Open connections at once from one client address (an IPv6 /64 counts as one), so one
+    /// client cannot take every slot.
+    pub max_connections_per_client: u32,
+    /// Time a client has to send a request's headers, and the most a kept-alive connection
+    /// may sit idle between requests.
+    pub header_timeout: std::time::Duration,
+    /// The longest any one connection may live (a client reading a page very slowly).
+    pub connection_lifetime: std::time::Duration,
+    /// Transcript lookups that find nothing, per client address and minute (a burst of this
+    /// many is allowed); more get 429 until the budget refills. Pages found are not limited.
+    pub misses_per_minute: u32,
+}
+
+impl Default for WebLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            header_timeout: std::time::Duration::from_secs(10),
+            connection_lifetime: std::time::Duration::from_secs(300),
+            misses_per_minute: 60,
+        }
+    }
 }
 
 /// Limits on the files transcripts keep.

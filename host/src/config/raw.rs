@@ -58,6 +58,11 @@ pub struct RawConfig {
 pub struct RawWeb {
     pub listen: Option<String>,
     pub public_url: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub max_connections: Option<u32>,
+    pub max_connections_per_client: Option<u32>,
+    pub header_timeout_seconds: Option<u64>,
+    pub misses_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,7 +8,7 @@ use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::{
     Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, TranscriptConfig,
-    WebConfig, BUILTIN_PLUGINS, CAPABILITIES,
+    WebConfig, WebLimits, BUILTIN_PLUGINS, CAPABILITIES,
 };
 use crate::locale::{Catalogue, Locale};
 
@@ -184,7 +184,61 @@ fn check_web(checker: &mut Checker<'_>, raw: &RawConfig) -> WebConfig {
         }
         None => format!("http://{listen}"),
     };
-    WebConfig { listen, public_url }
+    let metrics_listen = raw.web.metrics_listen.as_deref().and_then(|text| {
+        let parsed = text.parse::<SocketAddr>().ok();
+        if parsed.is_none() {
+            checker.report(
+                &root("web").key("metrics_listen"),
+                format!("{text:?} is not an address like \"127.0.0.1:9090\""),
+            );
+        }
+        parsed
+    });
+    let mut limits = WebLimits::default();
+    if let Some(n) = raw.web.max_connections {
+        if (1..=100_000).contains(&n) {
+            limits.max_connections = n;
+        } else {
+            checker.report(&root("web").key("max_connections"), "between 1 and 100000");
+        }
+    }
+    if let Some(n) = raw.web.max_connections_per_client {
+        if (1..=100_000).contains(&n) {
+            limits.max_connections_per_client = n;
+        } else {
+            checker.report(
+                &root("web").key("max_connections_per_client"),
+                "between 1 and 100000",
+            );
+        }
+    }
+    if let Some(seconds) = raw.web.header_timeout_seconds {
+        if (1..=300).contains(&seconds) {
+            limits.header_timeout = std::time::Duration::from_secs(seconds);
+        } else {
+            checker.report(
+                &root("web").key("header_timeout_seconds"),
+                "between 1 and 300 seconds",
+            );
+        }
+    }
+    if let Some(n) = raw.web.misses_per_minute {
+        if (1..=1_000_000).contains(&n) {
+            limits.misses_per_minute = n;
+        } else {
+            checker.report(
+                &root("web").key("misses_per_minute"),
+                "between 1 and 1000000",
+            );
+        }
+    }
+    WebConfig {
+        listen,
+        public_url,
+        metrics_listen,
+        metrics_token: None,
+        limits,
+    }
 }
 
 fn check_guild(

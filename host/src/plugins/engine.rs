@@ -1,18 +1,23 @@
-//! The one wasmtime engine: cranelift, the pooling allocator, and an epoch ticker that bounds
-//! how long any plugin call may run.
+//! The one wasmtime engine: cranelift, the pooling allocator, and an epoch ticker whose ticks
+//! let each call check how much of its own time a plugin has used.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the epoch advances.
+/// How often the epoch advances: how often a running plugin's time is checked.
 pub const TICK: Duration = Duration::from_millis(10);
-/// Ticks an event handler may run: 90 ms, so with the ticker's granularity a runaway handler
-/// is stopped within 100 ms.
-pub const EVENT_TICKS: u64 = 9;
-/// Ticks `describe` and `check-settings` may run at load (1 s).
-pub const LOAD_TICKS: u64 = 100;
+/// The processor time an event handler may use, its own only (time the host spends answering
+/// its reads does not count): 90 ms, so with the ticker's granularity a runaway handler is
+/// stopped within 100 ms of its own time.
+pub const EVENT_BUDGET: Duration = Duration::from_millis(90);
+/// The processor time `describe` and `check-settings` may use at load.
+pub const LOAD_BUDGET: Duration = Duration::from_secs(1);
+/// The wall time the host may spend answering one call's reads (storage, member roles), so a
+/// slow database or Discord cannot hold an interaction past Discord's 3 seconds. Once used up,
+/// further reads fail with `host-error::failed`, which is the host's failure, not the plugin's.
+pub const HOST_TIME_LIMIT: Duration = Duration::from_millis(1500);
 /// The most plugin instances alive at once; more events wait for a slot.
 pub const MAX_INSTANCES: u32 = 32;
 /// The most linear memory one plugin instance may have.

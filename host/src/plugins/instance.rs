@@ -1,23 +1,39 @@
 //! One loaded plugin: its compiled component pre-linked once, and a fresh store per call with a
-//! memory cap and an epoch deadline, so a trap, loop or memory bomb ends that call only.
+//! memory cap and a budget of the plugin's own processor time, so a trap, loop or memory bomb
+//! ends that call only, and time the host spends answering the plugin's reads never counts
+//! against it.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 use super::contract::{
     self, ActionPre, Context, Event, HostError, LogLevel, Manifest, Outcome, SettingProblem,
 };
-use super::engine::{EVENT_TICKS, LOAD_TICKS, MEMORY_LIMIT};
+use super::cpu_clock::thread_cpu_time;
+use super::engine::{EVENT_BUDGET, HOST_TIME_LIMIT, LOAD_BUDGET, MEMORY_LIMIT};
 use super::PluginError;
 
-/// What a plugin may read from the host while it runs; implemented by the lifecycle.
+/// What a plugin may read from the host while it runs; implemented by the lifecycle. Each read
+/// gets the time it may take (`within`) and answers an error when it would take longer.
 pub trait HostServices: Send + Sync {
     /// A key of the plugin's per-guild storage.
-    fn get(&self, guild: u64, plugin: &str, key: &str) -> Result<Option<String>, String>;
+    fn get(
+        &self,
+        guild: u64,
+        plugin: &str,
+        key: &str,
+        within: Duration,
+    ) -> Result<Option<String>, String>;
     /// A member's roles, none when not a member.
-    fn member_roles(&self, guild: u64, user: u64) -> Result<Option<Vec<u64>>, String>;
+    fn member_roles(
+        &self,
+        guild: u64,
+        user: u64,
+        within: Duration,
+    ) -> Result<Option<Vec<u64>>, String>;
 }
 
 /// Who a call runs for: the guild, what it granted, and where reads go.
@@ -48,9 +64,74 @@ struct HostState {
     logs: Vec<PluginLog>,
     /// Capabilities the plugin asked for without the grant, for the failure report.
     refused: Vec<String>,
+    /// The plugin's own time: processor time of this call minus the host's share.
+    clock: CallClock,
+    /// Why a host read failed on the host's side (slow or unavailable), if one did: a call
+    /// that then fails is the host's failure, not the plugin's.
+    host_failure: Option<String>,
+    /// Log lines past [`MAX_LOG_LINES`], counted instead of written.
+    logs_dropped: u32,
+}
+
+/// Log lines one call may write.
+pub const MAX_LOG_LINES: usize = 20;
+/// Characters kept of one log line.
+pub const MAX_LOG_CHARS: usize = 2000;
+
+/// How much of a call's time was the plugin's own.
+struct CallClock {
+    /// The processor time the plugin may use.
+    budget: Duration,
+    /// The thread's processor time when the call started.
+    started: Duration,
+    /// Processor time spent inside host calls.
+    host_cpu: Duration,
+    /// Wall time spent inside host calls.
+    host_wall: Duration,
+}
+
+impl CallClock {
+    fn start(budget: Duration) -> Self {
+        Self {
+            budget,
+            started: thread_cpu_time(),
+            host_cpu: Duration::ZERO,
+            host_wall: Duration::ZERO,
+        }
+    }
+
+    /// The plugin's own processor time so far.
+    fn guest_time(&self) -> Duration {
+        (thread_cpu_time().saturating_sub(self.started)).saturating_sub(self.host_cpu)
+    }
 }
 
 impl HostState {
+    /// Runs a host read with what is left of the call's host time, keeping its time off the
+    /// plugin's clock and remembering a failure on the host's side.
+    fn host_read<R>(
+        &mut self,
+        read: impl FnOnce(&dyn HostServices, Duration) -> Result<R, String>,
+    ) -> Result<R, HostError> {
+        let Some(services) = self.scope.services.clone() else {
+            return Err(HostError::Failed("no host reads while loading".into()));
+        };
+        let within = HOST_TIME_LIMIT.saturating_sub(self.clock.host_wall);
+        if within.is_zero() {
+            let message = "the host's time for this event is used up".to_owned();
+            self.host_failure.get_or_insert(message.clone());
+            return Err(HostError::Failed(message));
+        }
+        let (cpu, wall) = (thread_cpu_time(), Instant::now());
+        let result = read(services.as_ref(), within);
+        self.clock.host_cpu += thread_cpu_time().saturating_sub(cpu);
+        self.clock.host_wall += wall.elapsed();
+        result.map_err(|message| {
+            self.host_failure.get_or_insert(message.clone());
+            HostError::Failed(message)
+        })
+    }
+
     fn require(&mut self, capability: &str) -> Result<(), HostError> {
         if self.scope.granted.iter().any(|c| c == capability) {
             Ok(())
@@ -66,7 +147,13 @@ impl contract::ticketbot::plugin::types::Host for HostState {}
 
 impl contract::Host for HostState {
     fn log(&mut self, level: LogLevel, message: String) {
-        let message: String = message.chars().take(2000).collect();
+        // A plugin cannot flood the host's log: the first lines of a call are written, the
+        // rest only counted (and reported once when the call ends).
+        if self.logs.len() >= MAX_LOG_LINES {
+            self.logs_dropped += 1;
+            return;
+        }
+        let message: String = message.chars().take(MAX_LOG_CHARS).collect();
         match level {
             LogLevel::Debug => {
                 tracing::debug!(plugin = %self.plugin, guild = self.scope.guild, "{message}")
@@ -81,33 +168,19 @@ impl contract::Host for HostState {
                 tracing::error!(plugin = %self.plugin, guild = self.scope.guild, "{message}")
             }
         }
-        if self.logs.len() < 50 {
-            self.logs.push(PluginLog { level, message });
-        }
+        self.logs.push(PluginLog { level, message });
     }
 
     fn get(&mut self, key: String) -> Result<Option<String>, HostError> {
         self.require("storage")?;
-        let services = self
-            .scope
-            .services
-            .clone()
-            .ok_or_else(|| HostError::Failed("no storage at load".into()))?;
-        services
-            .get(self.scope.guild, &self.plugin, &key)
-            .map_err(HostError::Failed)
+        let (guild, plugin) = (self.scope.guild, self.plugin.clone());
+        self.host_read(|services, within| services.get(guild, &plugin, &key, within))
     }
 
     fn member_roles(&mut self, user: u64) -> Result<Option<Vec<u64>>, HostError> {
         self.require("read-members")?;
-        let services = self
-            .scope
-            .services
-            .clone()
-            .ok_or_else(|| HostError::Failed("no members at load".into()))?;
-        services
-            .member_roles(self.scope.guild, user)
-            .map_err(HostError::Failed)
+        let guild = self.scope.guild;
+        self.host_read(|services, within| services.member_roles(guild, user, within))
     }
 }
 
@@ -127,16 +200,28 @@ pub struct CallResult<T> {
     pub logs: Vec<PluginLog>,
     /// Capabilities it was refused.
     pub refused: Vec<String>,
+    /// A host read that failed on the host's side during the call.
+    pub host_failure: Option<String>,
 }
 
 impl CallResult<Result<Outcome, String>> {
-    /// The outcome, or the plugin's own error as a failure (its message capped).
+    /// The outcome, or the plugin's own error as a failure (its message capped); an error
+    /// after a host read failed on the host's side is the host's failure.
     pub fn into_outcome(self, plugin: &str) -> Result<CallResult<Outcome>, PluginError> {
         match self.value {
             Ok(outcome) => Ok(CallResult {
                 value: outcome,
                 logs: self.logs,
                 refused: self.refused,
+                host_failure: self.host_failure,
+            }),
+            Err(message) if self.host_failure.is_some() => Err(PluginError::HostFailed {
+                plugin: plugin.to_owned(),
+                message: format!(
+                    "{} (the plugin then failed: {})",
+                    self.host_failure.unwrap_or_default(),
+                    message.chars().take(300).collect::<String>()
+                ),
             }),
             Err(message) => Err(PluginError::Returned {
                 plugin: plugin.to_owned(),
@@ -194,7 +279,7 @@ impl WasmPlugin {
             services: None,
         };
         let manifest = instance
-            .call(name, &scope, LOAD_TICKS, |bindings, store| {
+            .call(name, &scope, LOAD_BUDGET, |bindings, store| {
                 bindings.ticketbot_plugin_plugin().call_describe(store)
             })
             .map_err(|e| PluginError::Describe {
@@ -218,7 +303,7 @@ impl WasmPlugin {
             services: None,
         };
         let settings = settings.to_owned();
-        self.call(&self.manifest.id, &scope, LOAD_TICKS, |bindings, store| {
+        self.call(&self.manifest.id, &scope, LOAD_BUDGET, |bindings, store| {
             bindings
                 .ticketbot_plugin_plugin()
                 .call_check_settings(store, &settings)
@@ -234,7 +319,7 @@ impl WasmPlugin {
         context: &Context,
         event: &Event,
     ) -> Result<CallResult<Outcome>, PluginError> {
-        let result = self.call(&self.manifest.id, scope, EVENT_TICKS, |bindings, store| {
+        let result = self.call(&self.manifest.id, scope, EVENT_BUDGET, |bindings, store| {
             bindings
                 .ticketbot_plugin_plugin()
                 .call_handle(store, context, event)
@@ -246,7 +331,7 @@ impl WasmPlugin {
         &self,
         name: &str,
         scope: &CallScope,
-        ticks: u64,
+        budget: Duration,
         run: impl FnOnce(&contract::Action, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<CallResult<T>, PluginError> {
         let state = HostState {
@@ -258,23 +343,44 @@ impl WasmPlugin {
             scope: scope.clone(),
             logs: Vec::new(),
             refused: Vec::new(),
+            clock: CallClock::start(budget),
+            host_failure: None,
+            logs_dropped: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // Every tick, while the guest runs, compare its own time with its budget. Ticks that
+        // pass while the thread is in a host read are not checked until the guest resumes,
+        // and the read's time is not the guest's.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|store| {
+            let clock = &store.data().clock;
+            Ok(if clock.guest_time() >= clock.budget {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Continue(1)
+            })
+        });
         let outcome = self
             .pre
             .instantiate(&mut store)
             .and_then(|bindings| run(&bindings, &mut store));
         let state = store.into_data();
+        if state.logs_dropped > 0 {
+            tracing::warn!(plugin = name, guild = scope.guild, dropped = state.logs_dropped, "plugin logged more than {MAX_LOG_LINES} lines in one call; the rest were dropped");
+        }
         match outcome {
             Ok(value) => Ok(CallResult {
                 value,
                 logs: state.logs,
                 refused: state.refused,
+                host_failure: state.host_failure,
             }),
-            Err(error) => Err(PluginError::trapped(name, &error, &state.logs, ticks)),
+            Err(_) if state.host_failure.is_some() => Err(PluginError::HostFailed {
+                plugin: name.to_owned(),
+                message: state.host_failure.unwrap_or_default(),
+            }),
+            Err(error) => Err(PluginError::trapped(name, &error, &state.logs, budget)),
         }
     }
 }

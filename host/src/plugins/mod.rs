@@ -14,6 +14,7 @@
 pub mod builtin;
 pub mod cache;
 pub mod contract;
+mod cpu_clock;
 pub mod engine;
 pub mod instance;
 pub mod native;
@@ -108,8 +109,8 @@ pub enum PluginError {
         /// The trap and the plugin's last error log, if any.
         message: String,
     },
-    /// The plugin ran past its time limit.
-    #[error("plugin {plugin} ran longer than {limit_ms} ms and was stopped")]
+    /// The plugin used more than its budget of its own processor time.
+    #[error("plugin {plugin} ran longer than {limit_ms} ms of its own time and was stopped")]
     TimedOut {
         /// Plugin id.
         plugin: String,
@@ -142,6 +143,15 @@ pub enum PluginError {
         /// The missing capability.
         capability: String,
     },
+    /// The host failed the plugin (a read from the database or Discord was too slow or
+    /// failed); not counted against the plugin.
+    #[error("plugin {plugin} could not finish because the host failed it: {message}")]
+    HostFailed {
+        /// Plugin id.
+        plugin: String,
+        /// What failed.
+        message: String,
+    },
     /// An effect or reply broke a rule (a bad message, a channel it may not touch).
     #[error("plugin {plugin} asked for something invalid: {message}")]
     Invalid {
@@ -154,11 +164,16 @@ pub enum PluginError {
 
 impl PluginError {
     /// Classifies a failed call.
-    fn trapped(plugin: &str, error: &wasmtime::Error, logs: &[PluginLog], ticks: u64) -> Self {
+    fn trapped(
+        plugin: &str,
+        error: &wasmtime::Error,
+        logs: &[PluginLog],
+        budget: std::time::Duration,
+    ) -> Self {
         if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
             return PluginError::TimedOut {
                 plugin: plugin.into(),
-                limit_ms: ticks * engine::TICK.as_millis() as u64,
+                limit_ms: budget.as_millis() as u64,
             };
         }
         let text = format!("{error:#}");
@@ -186,6 +201,12 @@ impl PluginError {
         }
     }
 
+    /// Whether the failure was the host's (a slow or failing read), which never counts
+    /// towards disabling the plugin.
+    pub fn is_host_failure(&self) -> bool {
+        matches!(self, PluginError::HostFailed { .. })
+    }
+
     /// The plugin's id.
     pub fn plugin(&self) -> &str {
         match self {
@@ -199,6 +220,7 @@ impl PluginError {
             | PluginError::TimedOut { plugin, .. }
             | PluginError::OutOfMemory { plugin, .. }
             | PluginError::Returned { plugin, .. }
+            | PluginError::HostFailed { plugin, .. }
             | PluginError::NotGranted { plugin, .. }
             | PluginError::Invalid { plugin, .. } => plugin,
             PluginError::WrongId { expected, .. } => expected,

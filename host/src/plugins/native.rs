@@ -74,9 +74,34 @@ struct CallState<'a> {
     scope: &'a CallScope,
     logs: Vec<PluginLog>,
     refused: Vec<String>,
+    /// Wall time the host has spent answering this call's reads.
+    host_wall: std::time::Duration,
+    host_failure: Option<String>,
 }
 
 impl CallState<'_> {
+    /// A host read within what is left of the call's host time (as for WebAssembly plugins).
+    fn host_read<R>(
+        &mut self,
+        read: impl FnOnce(&dyn super::HostServices, std::time::Duration) -> Result<R, String>,
+    ) -> Result<R, HostError> {
+        let Some(services) = self.scope.services.clone() else {
+            return Err(HostError::Failed("not available at load".into()));
+        };
+        let within = super::engine::HOST_TIME_LIMIT.saturating_sub(self.host_wall);
+        let started = std::time::Instant::now();
+        let result = if within.is_zero() {
+            Err("the host's time for this event is used up".to_owned())
+        } else {
+            read(services.as_ref(), within)
+        };
+        self.host_wall += started.elapsed();
+        result.map_err(|message| {
+            self.host_failure.get_or_insert(message.clone());
+            HostError::Failed(message)
+        })
+    }
+
     fn answer(&mut self, request: HostRequest) -> serde_json::Value {
         let require = |state: &mut Self, capability: &str| -> Result<(), HostError> {
             if state.scope.granted.iter().any(|c| c == capability) {
@@ -86,35 +111,33 @@ impl CallState<'_> {
                 Err(HostError::NotGranted(capability.to_owned()))
             }
         };
-        let services = self.scope.services.clone();
-        let failed = || HostError::Failed("not available at load".into());
         match request {
             HostRequest::Get(key) => {
+                let (guild, plugin) = (self.scope.guild, self.plugin);
                 let result = require(self, "storage").and_then(|()| {
-                    services
-                        .ok_or_else(failed)?
-                        .get(self.scope.guild, self.plugin, &key)
-                        .map_err(HostError::Failed)
+                    self.host_read(|services, within| services.get(guild, plugin, &key, within))
                 });
                 serde_json::to_value(result)
             }
             HostRequest::MemberRoles(user) => {
+                let guild = self.scope.guild;
                 let result = require(self, "read-members").and_then(|()| {
-                    services
-                        .ok_or_else(failed)?
-                        .member_roles(self.scope.guild, user)
-                        .map_err(HostError::Failed)
+                    self.host_read(|services, within| services.member_roles(guild, user, within))
                 });
                 serde_json::to_value(result)
             }
             HostRequest::Log((level, message)) => {
-                tracing::info!(
-                    plugin = self.plugin,
-                    guild = self.scope.guild,
-                    ?level,
-                    "{message}"
-                );
-                if self.logs.len() < 50 {
+                if self.logs.len() < super::instance::MAX_LOG_LINES {
+                    let message: String = message
+                        .chars()
+                        .take(super::instance::MAX_LOG_CHARS)
+                        .collect();
+                    tracing::info!(
+                        plugin = self.plugin,
+                        guild = self.scope.guild,
+                        ?level,
+                        "{message}"
+                    );
                     self.logs.push(PluginLog { level, message });
                 }
                 Ok(serde_json::Value::Null)
@@ -267,6 +290,8 @@ impl NativePlugin {
             scope,
             logs: Vec::new(),
             refused: Vec::new(),
+            host_wall: std::time::Duration::ZERO,
+            host_failure: None,
         };
         let host = TicketbotHost {
             context: &mut state as *mut CallState<'_> as *mut c_void,
@@ -295,6 +320,7 @@ impl NativePlugin {
             value,
             logs: state.logs,
             refused: state.refused,
+            host_failure: state.host_failure,
         })
     }
 }

@@ -76,8 +76,11 @@ impl Store {
         token: &str,
         hash: &str,
     ) -> Result<Option<StoredFile>, StoreError> {
+        if !self.may_have_transcript(token) {
+            return Ok(None);
+        }
         let (token_hash, hash) = (token_hash(token), hash.to_owned());
-        self.call(move |db| {
+        self.read(move |db| {
             Ok(db
                 .query_row(
                     "SELECT f.content_type, f.body FROM transcripts tr \

@@ -1,8 +1,11 @@
 //! Persistence in one DuckDB file: the only place that knows SQL.
 //!
 //! [`Store::open`] opens the file on a dedicated thread, applies the versioned migrations in
-//! [`schema`], and returns a cheap, cloneable handle. Every query runs on that thread, so DuckDB
-//! work never blocks tokio's workers. The submodules add typed queries per table.
+//! [`schema`], and returns a cheap, cloneable handle. The lifecycle's queries run on that
+//! thread ([`Store::call`]), so DuckDB work never blocks tokio's workers. The web server reads
+//! on a second thread with its own connection ([`Store::read`]), so a flood of page requests
+//! cannot hold up the bot's queries, and a token that matches no transcript is answered from
+//! an in-memory index without touching DuckDB. The submodules add typed queries per table.
 
 mod events;
 mod files;
@@ -74,6 +77,9 @@ pub enum StoreError {
     /// The store was closed.
     #[error("the database is closed")]
     Closed,
+    /// A write would pass a bound (a plugin's storage or timers).
+    #[error("{0}")]
+    Full(String),
 }
 
 // By hand rather than `#[from]`, which would also make DuckDB's error the source and print it
@@ -86,11 +92,13 @@ impl From<duckdb::Error> for StoreError {
 
 type Job = Box<dyn FnOnce(&mut Option<Connection>) + Send>;
 
-/// A handle to the database thread. Clones share it.
+/// A handle to the database threads. Clones share them.
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::Sender<Job>,
+    reads: mpsc::Sender<Job>,
     path: Arc<PathBuf>,
+    tokens: Arc<transcripts::TokenIndex>,
 }
 
 impl std::fmt::Debug for Store {
@@ -103,31 +111,41 @@ impl Store {
     /// Opens (or creates) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let (jobs, receiver) = mpsc::channel::<Job>();
+        let (reads, read_receiver) = mpsc::channel::<Job>();
         let (ready, opened) = oneshot::channel();
         let file = path.to_owned();
         std::thread::Builder::new()
             .name("duckdb".into())
             .spawn(move || {
-                let mut connection = match schema::open(&file) {
-                    Ok(connection) => {
-                        let _ = ready.send(Ok(()));
-                        Some(connection)
-                    }
+                let opened = schema::open(&file).and_then(|connection| {
+                    let reader = connection.try_clone().map_err(StoreError::Query)?;
+                    let tokens = transcripts::TokenIndex::load(&connection)?;
+                    Ok((connection, reader, tokens))
+                });
+                let (connection, reader, tokens) = match opened {
+                    Ok(opened) => opened,
                     Err(error) => {
                         let _ = ready.send(Err(error));
                         return;
                     }
                 };
-                // Runs until every handle is dropped; `close` empties the slot earlier.
-                while let Ok(job) = receiver.recv() {
-                    job(&mut connection);
+                let started = std::thread::Builder::new()
+                    .name("duckdb-read".into())
+                    .spawn(move || serve(Some(reader), read_receiver));
+                if let Err(error) = started {
+                    let _ = ready.send(Err(StoreError::Thread(error)));
+                    return;
                 }
+                let _ = ready.send(Ok(tokens));
+                serve(Some(connection), receiver);
             })
             .map_err(StoreError::Thread)?;
-        opened.await.map_err(|_| StoreError::Closed)??;
+        let tokens = opened.await.map_err(|_| StoreError::Closed)??;
         Ok(Self {
             jobs,
+            reads,
             path: Arc::new(path.to_owned()),
+            tokens: Arc::new(tokens),
         })
     }
 
@@ -141,32 +159,59 @@ impl Store {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (reply, result) = oneshot::channel();
-        let job: Job = Box::new(move |connection: &mut Option<Connection>| {
-            let outcome = match connection {
-                Some(connection) => work(connection),
-                None => Err(StoreError::Closed),
-            };
-            let _ = reply.send(outcome);
-        });
-        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
-        result.await.map_err(|_| StoreError::Closed)?
+        run(&self.jobs, work).await
+    }
+
+    /// Runs a read-only `work` on the web server's own connection and thread.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        run(&self.reads, work).await
     }
 
     /// Closes the file now (every handle then answers [`StoreError::Closed`]), so the same file
     /// can be opened again, e.g. by a restarted bot in the same process.
     pub async fn close(&self) {
-        let (done, closed) = oneshot::channel();
-        let job: Job = Box::new(move |connection: &mut Option<Connection>| {
-            if let Some(connection) = connection.take() {
-                if let Err((_, error)) = connection.close() {
-                    tracing::warn!(%error, "closing the database");
+        // The reader first: the file is released when its last connection closes.
+        for queue in [&self.reads, &self.jobs] {
+            let (done, closed) = oneshot::channel();
+            let job: Job = Box::new(move |connection: &mut Option<Connection>| {
+                if let Some(connection) = connection.take() {
+                    if let Err((_, error)) = connection.close() {
+                        tracing::warn!(%error, "closing the database");
+                    }
                 }
+                let _ = done.send(());
+            });
+            if queue.send(job).is_ok() {
+                let _ = closed.await;
             }
-            let _ = done.send(());
-        });
-        if self.jobs.send(job).is_ok() {
-            let _ = closed.await;
         }
     }
+}
+
+/// Runs jobs on `connection` until every sender is dropped (a closed store keeps answering
+/// [`StoreError::Closed`]).
+fn serve(mut connection: Option<Connection>, jobs: mpsc::Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        job(&mut connection);
+    }
+}
+
+/// Sends `work` to a database thread and waits for its result.
+async fn run<T: Send + 'static>(
+    queue: &mpsc::Sender<Job>,
+    work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let (reply, result) = oneshot::channel();
+    let job: Job = Box::new(move |connection: &mut Option<Connection>| {
+        let outcome = match connection {
+            Some(connection) => work(connection),
+            None => Err(StoreError::Closed),
+        };
+        let _ = reply.send(outcome);
+    });
+    queue.send(job).map_err(|_| StoreError::Closed)?;
+    result.await.map_err(|_| StoreError::Closed)?
 }

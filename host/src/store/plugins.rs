@@ -58,16 +58,31 @@ impl Store {
         .await
     }
 
-    /// Sets a key of a plugin's storage.
+    /// Sets a key of a plugin's storage, unless the plugin's storage in the guild would then
+    /// hold more than `max_keys` keys or `max_bytes` bytes of values ([`StoreError::Full`]).
     pub async fn plugin_set(
         &self,
         guild: u64,
         plugin: &str,
         key: &str,
         value: &str,
+        max_keys: u64,
+        max_bytes: u64,
     ) -> Result<(), StoreError> {
         let (plugin, key, value) = (plugin.to_owned(), key.to_owned(), value.as_bytes().to_vec());
         self.call(move |db| {
+            // The others' use; one thread writes, so nothing changes between this and the write.
+            let (keys, bytes): (i64, i64) = db.query_row(
+                "SELECT count(*), coalesce(sum(octet_length(value)), 0)::BIGINT FROM plugin_kv \
+                 WHERE guild_id = ? AND plugin = ? AND key <> ?",
+                params![guild, plugin, key],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            if keys as u64 + 1 > max_keys || bytes as u64 + value.len() as u64 > max_bytes {
+                return Err(StoreError::Full(format!(
+                    "the plugin's storage in this guild is full ({keys} keys, {bytes} bytes; at most {max_keys} keys and {max_bytes} bytes)"
+                )));
+            }
             db.execute(
                 "INSERT OR REPLACE INTO plugin_kv (guild_id, plugin, key, value, updated_at) VALUES (?, ?, ?, ?, ?)",
                 params![guild, plugin, key, value, Utc::now()],
@@ -136,8 +151,24 @@ impl Store {
     }
 
     /// Schedules (or reschedules) a timer.
-    pub async fn set_plugin_timer(&self, timer: PluginTimer) -> Result<(), StoreError> {
+    /// Schedules (or replaces) a timer, unless the plugin already has `max_per_ticket` other
+    /// timers pending for the ticket ([`StoreError::Full`]).
+    pub async fn set_plugin_timer(
+        &self,
+        timer: PluginTimer,
+        max_per_ticket: u64,
+    ) -> Result<(), StoreError> {
         self.call(move |db| {
+            let others: i64 = db.query_row(
+                "SELECT count(*) FROM plugin_timers WHERE guild_id = ? AND plugin = ? AND ticket_id = ? AND key <> ?",
+                params![timer.guild_id, timer.plugin, timer.ticket_id, timer.key],
+                |row| row.get(0),
+            )?;
+            if others as u64 >= max_per_ticket {
+                return Err(StoreError::Full(format!(
+                    "the plugin already has {others} timers pending for this ticket (at most {max_per_ticket})"
+                )));
+            }
             db.execute(
                 "INSERT OR REPLACE INTO plugin_timers (guild_id, plugin, ticket_id, key, due_at, payload) VALUES (?, ?, ?, ?, ?, ?)",
                 params![timer.guild_id, timer.plugin, timer.ticket_id, timer.key, timer.due_at, timer.payload],

@@ -1,9 +1,54 @@
 //! Stored transcript pages, found by the hash of their token (the token itself is never stored).
+//! Lookups run on the web server's own connection; a token whose hash the in-memory index does
+//! not know is a miss without a query.
 
-use duckdb::{params, OptionalExt};
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use duckdb::{params, Connection, OptionalExt};
 use sha2::{Digest, Sha256};
 
 use super::{Store, StoreError};
+
+/// The first 8 bytes of every stored token hash: a miss (the usual answer to a guess) costs a
+/// hash and a set lookup; a hit, or one of the rare prefixes shared by chance, asks DuckDB.
+/// About 16 bytes a transcript in memory.
+pub(super) struct TokenIndex {
+    prefixes: RwLock<HashSet<u64>>,
+}
+
+fn prefix(hash: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    for (to, from) in bytes.iter_mut().zip(hash) {
+        *to = *from;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+impl TokenIndex {
+    /// Reads every stored token hash.
+    pub(super) fn load(db: &Connection) -> Result<Self, StoreError> {
+        let mut statement = db.prepare("SELECT token_hash FROM transcripts")?;
+        let prefixes = statement
+            .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+            .map(|hash| hash.map(|h| prefix(&h)))
+            .collect::<Result<HashSet<u64>, _>>()?;
+        Ok(Self {
+            prefixes: RwLock::new(prefixes),
+        })
+    }
+
+    fn may_exist(&self, hash: &[u8]) -> bool {
+        // A poisoned lock only means a writer panicked mid-insert of a u64: the set is intact.
+        let prefixes = self.prefixes.read().unwrap_or_else(|p| p.into_inner());
+        prefixes.contains(&prefix(hash))
+    }
+
+    fn insert(&self, hash: &[u8]) {
+        let mut prefixes = self.prefixes.write().unwrap_or_else(|p| p.into_inner());
+        prefixes.insert(prefix(hash));
+    }
+}
 
 /// A stored page as it is kept: already compressed, served as is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,10 +65,18 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 }
 
 impl Store {
+    /// Whether a transcript with `token` may exist (false: it certainly does not).
+    pub fn may_have_transcript(&self, token: &str) -> bool {
+        self.tokens.may_exist(&token_hash(token))
+    }
+
     /// The transcript for `token`, if any.
     pub async fn transcript(&self, token: &str) -> Result<Option<StoredTranscript>, StoreError> {
         let hash = token_hash(token);
-        self.call(move |db| {
+        if !self.tokens.may_exist(&hash) {
+            return Ok(None);
+        }
+        self.read(move |db| {
             let found = db
                 .query_row(
                     "SELECT encoding, body FROM transcripts WHERE token_hash = ?",
@@ -49,7 +102,9 @@ impl Store {
         page: StoredTranscript,
     ) -> Result<(), StoreError> {
         let hash = token_hash(token);
+        let tokens = self.tokens.clone();
         self.call(move |db| {
+            tokens.insert(&hash);
             db.execute(
                 "INSERT OR REPLACE INTO transcripts VALUES (?, ?, ?, ?, ?)",
                 params![

@@ -33,7 +33,13 @@ enum Ending {
 enum EndFailure {
     Transcript,
     Delete,
+    /// A bug: something on the way panicked. The ticket is reopened rather than left closing.
+    Panicked,
 }
+
+/// How long the full transcript renderer may take before the plain page is stored instead
+/// (10,000 messages render in well under a second).
+const RENDER_LIMIT: Duration = Duration::from_secs(20);
 
 /// Discord's JSON code for "Cannot send messages to this user".
 const DMS_CLOSED: isize = 50007;
@@ -170,7 +176,7 @@ impl Tickets {
         let Some(guild) = self.guild(ticket.guild_id) else {
             return;
         };
-        if let Err(failure) = self.end(guild, &ticket, Ending::Closed).await {
+        if let Err(failure) = self.end_guarded(guild, &ticket, Ending::Closed).await {
             if let Err(error) = self.store.abort_close(id).await {
                 tracing::error!(%error, ticket = id, "could not reopen a ticket whose close failed");
             }
@@ -194,7 +200,7 @@ impl Tickets {
             };
             let mut ticket = ticket;
             ticket.closed_by = Some(by);
-            if let Err(failure) = this.end(guild, &ticket, Ending::Cancelled).await {
+            if let Err(failure) = this.end_guarded(guild, &ticket, Ending::Cancelled).await {
                 this.tell_staff_in_ticket(guild, &ticket, failure).await;
             }
         });
@@ -219,7 +225,7 @@ impl Tickets {
             channel,
             "ticket channel deleted by hand; closing the ticket"
         );
-        if let Err(failure) = self.end(guild, &ticket, Ending::Orphaned).await {
+        if let Err(failure) = self.end_guarded(guild, &ticket, Ending::Orphaned).await {
             tracing::error!(
                 ?failure,
                 ticket = ticket.id,
@@ -262,7 +268,9 @@ impl Tickets {
                     match self.discord.channel_exists(channel).await {
                         Ok(true) => {}
                         Ok(false) => {
-                            if let Err(failure) = self.end(guild, &ticket, Ending::Orphaned).await {
+                            if let Err(failure) =
+                                self.end_guarded(guild, &ticket, Ending::Orphaned).await
+                            {
                                 tracing::error!(
                                     ?failure,
                                     ticket = ticket.id,
@@ -332,6 +340,27 @@ impl Tickets {
         }
     }
 
+    /// [`Self::end`], with a panic on the way turned into a failure: the caller then reopens
+    /// the ticket and tells staff, instead of the ticket staying "closing" for ever.
+    async fn end_guarded(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        ending: Ending,
+    ) -> Result<(), EndFailure> {
+        use futures::FutureExt as _;
+        match std::panic::AssertUnwindSafe(self.end(guild, ticket, ending))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(ticket = ticket.id, ?ending, "ending a ticket panicked");
+                Err(EndFailure::Panicked)
+            }
+        }
+    }
+
     /// Stores the transcript, deletes the channel (unless already gone), marks the ticket
     /// ended, and tells the opener and the log channel.
     async fn end(
@@ -369,7 +398,7 @@ impl Tickets {
             .into_iter()
             .collect();
         let token = self.transcript_token(ticket);
-        let page = transcript::render(&TranscriptInput {
+        let page = transcript::prepare(&TranscriptInput {
             guild_name: &guild_name,
             type_label: &type_label,
             ticket,
@@ -381,6 +410,26 @@ impl Tickets {
             files: &files,
             token: &token,
         });
+        let plain_notice = texts.get("transcript-plain-note", &[]);
+        let rendered = transcript::render_bounded(
+            page,
+            RENDER_LIMIT,
+            &plain_notice,
+            self.faults.take_render_panic(),
+        )
+        .await;
+        if let Some(failure) = &rendered.failure {
+            tracing::error!(%failure, ticket = ticket.id, "the full transcript could not be rendered; storing the plain page");
+            self.log_event(
+                guild.id,
+                Some(ticket.id),
+                None,
+                "transcript.plain",
+                json!({"error": failure.to_string()}),
+            )
+            .await;
+        }
+        let page = rendered.html;
         let stored = StoredTranscript {
             encoding: "gzip".into(),
             body: transcript::compress(&page),
@@ -521,6 +570,9 @@ impl Tickets {
         if let Some(dm) = dm_result {
             embed = embed.field(texts.get("field-dm", &[]), dm, false);
         }
+        if rendered.failure.is_some() {
+            embed = embed.field(texts.get("field-transcript-plain", &[]), plain_notice, false);
+        }
         let log =
             OutMessage::embed(embed).file(format!("transcript-{number}.html"), page.into_bytes());
         if let Err(error) = self.discord.send_message(guild.log_channel, &log).await {
@@ -540,6 +592,7 @@ impl Tickets {
         let key = match failure {
             EndFailure::Transcript => "close-store-failed",
             EndFailure::Delete => "close-delete-failed",
+            EndFailure::Panicked => "close-failed-unexpectedly",
         };
         let Some(channel) = ticket.channel_id else {
             return;

@@ -79,6 +79,25 @@ pub struct Tickets {
     reaction_refresh: Arc<Mutex<HashSet<u64>>>,
     /// When this lifecycle started: a reservation older than it was left by an earlier run.
     started_at: chrono::DateTime<Utc>,
+    /// Failures tests make happen on purpose; nothing sets them in a normal run.
+    faults: Faults,
+}
+
+/// Failures a test can ask for, to prove that a fallback works through the real lifecycle.
+#[derive(Default)]
+struct Faults {
+    /// How many of the next transcript renders panic.
+    render_panics: std::sync::atomic::AtomicU32,
+}
+
+impl Faults {
+    /// Whether this render should panic (and one fewer will).
+    fn take_render_panic(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.render_panics
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
 }
 
 impl Tickets {
@@ -115,7 +134,17 @@ impl Tickets {
             link_key,
             reaction_refresh: Arc::default(),
             started_at: Utc::now(),
+            faults: Faults::default(),
         }
+    }
+
+    /// Makes the next `count` transcript renders panic, so a test can prove that a close
+    /// still completes with the plain page. Not for use outside tests.
+    #[doc(hidden)]
+    pub fn inject_render_panics(&self, count: u32) {
+        self.faults
+            .render_panics
+            .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Ends every watch and timer; a close in progress resumes at the next start.

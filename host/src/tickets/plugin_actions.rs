@@ -18,11 +18,6 @@ use crate::plugins::{GuildPlugin, HostServices, PluginError};
 use crate::store::{NoteRecord, PluginChannel, PluginTimer, Store, TicketRecord, TicketStatus};
 use crate::ui::{self, ButtonStyle, Component, OutMessage, Reply};
 
-/// The longest delay a plugin may schedule (30 days).
-const MAX_TIMER: Duration = Duration::from_secs(30 * 24 * 3600);
-/// Limits of plugin storage.
-const MAX_KEY: usize = 200;
-const MAX_VALUE: usize = 64 * 1024;
 /// How often the timer loop looks when nothing is scheduled sooner.
 const TIMER_POLL: Duration = Duration::from_secs(30);
 
@@ -42,16 +37,37 @@ struct Services {
 }
 
 impl HostServices for Services {
-    fn get(&self, guild: u64, plugin: &str, key: &str) -> Result<Option<String>, String> {
-        self.runtime
-            .block_on(self.store.plugin_get(guild, plugin, key))
-            .map_err(|e| e.to_string())
+    fn get(
+        &self,
+        guild: u64,
+        plugin: &str,
+        key: &str,
+        within: std::time::Duration,
+    ) -> Result<Option<String>, String> {
+        let read = tokio::time::timeout(within, self.store.plugin_get(guild, plugin, key));
+        match self.runtime.block_on(read) {
+            Ok(found) => found.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "the database did not answer within {} ms",
+                within.as_millis()
+            )),
+        }
     }
 
-    fn member_roles(&self, guild: u64, user: u64) -> Result<Option<Vec<u64>>, String> {
-        self.runtime
-            .block_on(self.discord.member_roles(guild, user))
-            .map_err(|e| e.to_string())
+    fn member_roles(
+        &self,
+        guild: u64,
+        user: u64,
+        within: std::time::Duration,
+    ) -> Result<Option<Vec<u64>>, String> {
+        let read = tokio::time::timeout(within, self.discord.member_roles(guild, user));
+        match self.runtime.block_on(read) {
+            Ok(found) => found.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "Discord did not answer within {} ms",
+                within.as_millis()
+            )),
+        }
     }
 }
 
@@ -108,12 +124,28 @@ impl Tickets {
             return refuse("unknown-action");
         };
         let user = &interaction.user;
+        // Whether the user may act for `audience` in `record`.
+        let allowed = |audience: c::Audience, record: &TicketRecord, members: &[u64]| {
+            audience_allows(
+                audience,
+                guild.is_staff_for(&record.type_id, &user.roles),
+                user.id == record.opener_id,
+                members.contains(&user.id),
+            )
+        };
         let (ticket, event) = match (&id.kind, &interaction.kind) {
             (PluginIdKind::TicketButton, InteractionKind::Button { .. }) => {
                 let (_, record) = match self.active_ticket_for(interaction, id.ticket).await {
                     Ok(found) => found,
                     Err(refusal) => return Handled::Reply(refusal),
                 };
+                // A ticket button lives on the ticket's welcome message and nowhere else.
+                if record
+                    .welcome_message_id
+                    .is_some_and(|w| interaction.message_id != Some(w))
+                {
+                    return refuse("unknown-action");
+                }
                 let Some(button) = plugin
                     .instance
                     .manifest()
@@ -123,29 +155,29 @@ impl Tickets {
                 else {
                     return refuse("unknown-action");
                 };
-                let is_staff = guild.is_staff_for(&record.type_id, &user.roles);
                 let members = self.store.members(record.id).await.unwrap_or_default();
-                let allowed = match button.audience {
-                    c::Audience::Anyone => true,
-                    c::Audience::Staff => is_staff,
-                    c::Audience::Opener => user.id == record.opener_id,
-                    c::Audience::Participants => {
-                        is_staff || user.id == record.opener_id || members.contains(&user.id)
-                    }
-                };
-                if !allowed {
-                    return refuse(match button.audience {
-                        c::Audience::Staff => "not-staff",
-                        c::Audience::Opener => "not-opener",
-                        _ => "not-participant",
-                    });
+                if let Err(key) = allowed(button.audience, &record, &members) {
+                    return refuse(key);
                 }
                 (Some(record), c::Event::Button(id.suffix.clone()))
             }
             (PluginIdKind::Modal, InteractionKind::Modal { fields, .. }) => {
-                let (_, record) = match self.active_ticket_for(interaction, id.ticket).await {
-                    Ok(found) => found,
-                    Err(refusal) => return Handled::Reply(refusal),
+                let record = if id.ticket == 0 {
+                    // A form outside any ticket: staff only.
+                    if !guild.is_staff(&user.roles) {
+                        return refuse("not-staff");
+                    }
+                    None
+                } else {
+                    let (_, record) = match self.active_ticket_for(interaction, id.ticket).await {
+                        Ok(found) => found,
+                        Err(refusal) => return Handled::Reply(refusal),
+                    };
+                    let members = self.store.members(record.id).await.unwrap_or_default();
+                    if let Err(key) = allowed(component_audience(&plugin), &record, &members) {
+                        return refuse(key);
+                    }
+                    Some(record)
                 };
                 let fields = fields
                     .iter()
@@ -155,7 +187,7 @@ impl Tickets {
                     })
                     .collect();
                 (
-                    Some(record),
+                    record,
                     c::Event::Modal(c::ModalSubmit {
                         custom_id: id.suffix.clone(),
                         fields,
@@ -180,6 +212,34 @@ impl Tickets {
                         }
                     }
                 };
+                let in_ticket = record
+                    .as_ref()
+                    .is_some_and(|t| t.channel_id == Some(interaction.channel_id));
+                if let (true, Some(record)) = (in_ticket, &record) {
+                    // In the ticket's channel: for whoever may use the plugin's buttons.
+                    let members = self.store.members(record.id).await.unwrap_or_default();
+                    if let Err(key) = allowed(component_audience(&plugin), record, &members) {
+                        return refuse(key);
+                    }
+                } else {
+                    // Elsewhere: only on a message the plugin itself posted there.
+                    let owned = match interaction.message_id {
+                        Some(message) => self
+                            .store
+                            .plugin_owns_message(
+                                guild.id,
+                                plugin.id(),
+                                interaction.channel_id,
+                                message,
+                            )
+                            .await
+                            .unwrap_or(false),
+                        None => false,
+                    };
+                    if !owned {
+                        return refuse("unknown-action");
+                    }
+                }
                 let values = match &interaction.kind {
                     InteractionKind::Select { values, .. } => values.clone(),
                     _ => Vec::new(),
@@ -258,10 +318,14 @@ impl Tickets {
                 let this = self.clone();
                 let guild_id = guild.id;
                 let plugin_id = plugin.id().to_owned();
-                let message = texts.get(
-                    "plugin-failed",
-                    &[("plugin", &plugin.instance.manifest().name)],
-                );
+                let message = if error.is_host_failure() {
+                    texts.get("plugin-host-failed", &[])
+                } else {
+                    texts.get(
+                        "plugin-failed",
+                        &[("plugin", &plugin.instance.manifest().name)],
+                    )
+                };
                 let after: After = Box::pin(async move {
                     this.plugin_failed(guild_id, &plugin_id, &error).await;
                 });
@@ -303,6 +367,18 @@ impl Tickets {
     /// Reports a plugin failure in the guild's log channel and counts it.
     async fn plugin_failed(&self, guild: u64, plugin: &str, error: &PluginError) {
         tracing::warn!(guild, plugin, %error, "plugin event failed");
+        if error.is_host_failure() {
+            // Our failure, not the plugin's: logged, never counted towards disabling it.
+            self.log_event(
+                guild,
+                None,
+                None,
+                "plugin.host_failed",
+                json!({"plugin": plugin, "error": error.to_string()}),
+            )
+            .await;
+            return;
+        }
         let disabled = self.plugins.record(guild, plugin, true);
         let Some(config) = self.guild(guild) else {
             return;
@@ -481,7 +557,7 @@ impl Tickets {
                         .add_plugin_channel(PluginChannel { channel_id: channel, guild_id: guild, plugin: plugin.to_owned(), ticket_id: ticket.id })
                         .await
                         .map_err(|e| e.to_string())?;
-                    self.store.plugin_set(guild, plugin, &key, &channel.to_string()).await.map_err(|e| e.to_string())
+                    self.store.plugin_set(guild, plugin, &key, &channel.to_string(), MAX_STORAGE_KEYS, MAX_STORAGE_BYTES).await.map_err(|e| e.to_string())
                 }
                 .await,
                 c::Effect::DeleteVoice(channel) => async {
@@ -509,7 +585,7 @@ impl Tickets {
                 .await,
                 c::Effect::Schedule(timer) => async {
                     let ticket = scope.ticket.ok_or("a timer needs a ticket")?;
-                    let delay = Duration::from_millis(timer.delay_ms).min(MAX_TIMER);
+                    let delay = Duration::from_millis(timer.delay_ms);
                     let due_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
                     self.store
                         .set_plugin_timer(PluginTimer {
@@ -519,7 +595,7 @@ impl Tickets {
                             key: timer.key,
                             due_at,
                             payload: timer.payload,
-                        })
+                        }, MAX_TIMERS_PER_TICKET)
                         .await
                         .map_err(|e| e.to_string())?;
                     self.timers_changed.notify_one();
@@ -531,13 +607,11 @@ impl Tickets {
                     self.store.cancel_plugin_timer(guild, plugin, ticket.id, &key).await.map(|_| ()).map_err(|e| e.to_string())
                 }
                 .await,
-                c::Effect::Store((key, value)) => async {
-                    if key.len() > MAX_KEY || value.len() > MAX_VALUE {
-                        return Err(format!("storage keys are at most {MAX_KEY} bytes and values at most {MAX_VALUE}"));
-                    }
-                    self.store.plugin_set(guild, plugin, &key, &value).await.map_err(|e| e.to_string())
-                }
-                .await,
+                c::Effect::Store((key, value)) => self
+                    .store
+                    .plugin_set(guild, plugin, &key, &value, MAX_STORAGE_KEYS, MAX_STORAGE_BYTES)
+                    .await
+                    .map_err(|e| e.to_string()),
                 c::Effect::Forget(key) => self.store.plugin_forget(guild, plugin, &key).await.map_err(|e| e.to_string()),
             };
             if let Err(error) = done {
@@ -779,13 +853,39 @@ fn effect_name(effect: &c::Effect) -> &'static str {
     }
 }
 
-/// All or nothing: an effect the guild did not grant refuses the whole outcome, so nothing is
-/// half done.
+/// The most effects one outcome may ask for.
+pub const MAX_EFFECTS: usize = 25;
+/// Longest timer key and storage key, in bytes.
+pub const MAX_KEY_BYTES: usize = 128;
+/// Largest timer payload, in bytes.
+pub const MAX_TIMER_PAYLOAD_BYTES: usize = 4096;
+/// Largest stored value, in bytes.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+/// Longest note, in characters (a Discord message).
+pub const MAX_NOTE_CHARS: usize = 2000;
+/// Most storage keys of one plugin in one guild.
+pub const MAX_STORAGE_KEYS: u64 = 10_000;
+/// Most stored bytes (values) of one plugin in one guild.
+pub const MAX_STORAGE_BYTES: u64 = 8 << 20;
+/// Most timers one plugin may have pending for one ticket.
+pub const MAX_TIMERS_PER_TICKET: u64 = 50;
+/// Longest timer delay: thirty days.
+pub const MAX_TIMER_DELAY_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// All or nothing: an effect the guild did not grant, or one beyond the bounds above, refuses
+/// the whole outcome, so nothing is half done.
 fn check_effects(
     plugin: &GuildPlugin,
     ticket: Option<&TicketRecord>,
     outcome: &c::Outcome,
 ) -> Result<(), PluginError> {
+    let refuse = |message: String| Err(invalid(plugin, message));
+    if outcome.effects.len() > MAX_EFFECTS {
+        return refuse(format!(
+            "{} effects in one outcome; at most {MAX_EFFECTS}",
+            outcome.effects.len()
+        ));
+    }
     for effect in &outcome.effects {
         if let Some(needed) = capability(effect) {
             if !plugin.granted.iter().any(|g| g == needed) {
@@ -803,13 +903,90 @@ fn check_effects(
         let ended =
             ticket.is_some_and(|t| !matches!(t.status, TicketStatus::Open | TicketStatus::Closing));
         if ended && matches!(effect, c::Effect::CreateVoice(_)) {
-            return Err(PluginError::Invalid {
-                plugin: plugin.id().to_owned(),
-                message: "a voice channel for a ticket that has ended".into(),
-            });
+            return refuse("a voice channel for a ticket that has ended".into());
+        }
+        let key_ok = |key: &str| !key.is_empty() && key.len() <= MAX_KEY_BYTES;
+        match effect {
+            c::Effect::Schedule(timer) => {
+                if !key_ok(&timer.key) {
+                    return refuse(format!("a timer key has 1 to {MAX_KEY_BYTES} bytes"));
+                }
+                if timer.payload.len() > MAX_TIMER_PAYLOAD_BYTES {
+                    return refuse(format!(
+                        "a timer payload of {} bytes; at most {MAX_TIMER_PAYLOAD_BYTES}",
+                        timer.payload.len()
+                    ));
+                }
+                if timer.delay_ms > MAX_TIMER_DELAY_MS {
+                    return refuse("a timer more than thirty days away".into());
+                }
+            }
+            c::Effect::CancelTimer(key) | c::Effect::Forget(key) if !key_ok(key) => {
+                return refuse(format!("a key has 1 to {MAX_KEY_BYTES} bytes"));
+            }
+            c::Effect::Store((key, value)) => {
+                if !key_ok(key) {
+                    return refuse(format!("a storage key has 1 to {MAX_KEY_BYTES} bytes"));
+                }
+                if value.len() > MAX_VALUE_BYTES {
+                    return refuse(format!(
+                        "a stored value of {} bytes; at most {MAX_VALUE_BYTES}",
+                        value.len()
+                    ));
+                }
+            }
+            c::Effect::CreateVoice((_, key)) if !key_ok(key) => {
+                return refuse(format!("a storage key has 1 to {MAX_KEY_BYTES} bytes"));
+            }
+            c::Effect::AddNote(note) if note.chars().count() > MAX_NOTE_CHARS => {
+                return refuse(format!("a note has at most {MAX_NOTE_CHARS} characters"));
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// Who may use a plugin's forms and the components it shows in a ticket: whoever may press
+/// its ticket buttons (the widest audience among them; staff if it has none).
+fn component_audience(plugin: &GuildPlugin) -> c::Audience {
+    let rank = |a: &c::Audience| match a {
+        c::Audience::Staff => 0,
+        c::Audience::Opener => 1,
+        c::Audience::Participants => 2,
+        c::Audience::Anyone => 3,
+    };
+    plugin
+        .instance
+        .manifest()
+        .buttons
+        .iter()
+        .map(|b| b.audience)
+        .max_by_key(rank)
+        .unwrap_or(c::Audience::Staff)
+}
+
+/// Whether a user may act for `audience` in `ticket`, and the refusal's text key if not.
+fn audience_allows(
+    audience: c::Audience,
+    is_staff: bool,
+    is_opener: bool,
+    is_member: bool,
+) -> Result<(), &'static str> {
+    let allowed = match audience {
+        c::Audience::Anyone => true,
+        c::Audience::Staff => is_staff,
+        c::Audience::Opener => is_opener,
+        c::Audience::Participants => is_staff || is_opener || is_member,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(match audience {
+        c::Audience::Staff => "not-staff",
+        c::Audience::Opener => "not-opener",
+        _ => "not-participant",
+    })
 }
 
 fn style(style: c::ButtonStyle) -> ButtonStyle {

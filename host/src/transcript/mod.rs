@@ -2,13 +2,19 @@
 //!
 //! `markdown` parses Discord's markdown, `highlight` colours code on the server, `model` is what
 //! a page shows (from captured messages or Discord API JSON), `page` renders it with typed
-//! templates. Pages are stored gzip-compressed and served as stored.
+//! templates. Pages are stored gzip-compressed and served as stored. A close renders through
+//! [`render_bounded`]: off the async workers, with a time limit, falling back to the `plain`
+//! page if the renderer fails, so a ticket always ends with its messages kept.
 
 pub mod highlight;
 pub mod markdown;
 pub mod model;
 pub mod page;
+pub mod plain;
 pub mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -81,6 +87,69 @@ fn captured_view(message: &CapturedMessage) -> MessageView {
 
 /// Renders a ticket's page.
 pub fn render(input: &TranscriptInput<'_>) -> String {
+    page::render(&prepare(input))
+}
+
+/// Why the full renderer did not produce a ticket's page.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderFailure {
+    /// It panicked (a bug: the renderer is meant never to).
+    #[error("the transcript renderer panicked: {0}")]
+    Panicked(String),
+    /// It ran past the limit.
+    #[error("the transcript renderer took longer than {0:?}")]
+    TimedOut(Duration),
+}
+
+/// A rendered page, and why it is the plain one if it is.
+pub struct Rendered {
+    /// The HTML.
+    pub html: String,
+    /// Set when the full renderer failed and `html` is the plain page.
+    pub failure: Option<RenderFailure>,
+}
+
+/// Renders `page` on a blocking thread within `limit`; if the renderer panics or is too slow,
+/// the plain page (with `plain_notice` at the top) is returned instead. `inject_panic` makes
+/// the renderer panic, for the tests of this path.
+pub async fn render_bounded(
+    page: Page,
+    limit: Duration,
+    plain_notice: &str,
+    inject_panic: bool,
+) -> Rendered {
+    let page = Arc::new(page);
+    let shared = page.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        if inject_panic {
+            panic!("renderer fault injected by a test");
+        }
+        page::render(&shared)
+    });
+    let failure = match tokio::time::timeout(limit, task).await {
+        Ok(Ok(html)) => return Rendered { html, failure: None },
+        Ok(Err(join)) => {
+            let message = match join.try_into_panic() {
+                Ok(payload) => payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into()),
+                Err(join) => join.to_string(),
+            };
+            RenderFailure::Panicked(message)
+        }
+        // The thread finishes on its own; its page is dropped.
+        Err(_) => RenderFailure::TimedOut(limit),
+    };
+    Rendered {
+        html: plain::render(&page, plain_notice),
+        failure: Some(failure),
+    }
+}
+
+/// Everything a ticket's page shows, resolved from the store's records and the guild's texts.
+pub fn prepare(input: &TranscriptInput<'_>) -> Page {
     let t = input.texts;
     let ticket = input.ticket;
     // Names for mentions: every author, and every user a message mentioned.
@@ -193,16 +262,16 @@ pub fn render(input: &TranscriptInput<'_>) -> String {
             ("type", input.type_label),
         ],
     );
-    page::render(&Page {
+    Page {
         title,
         guild: input.guild_name.to_owned(),
         facts,
         notes,
-        messages: &messages,
-        names: &names,
+        messages,
+        names,
         texts: page_texts(t),
         lang: input.lang.to_owned(),
-    })
+    }
 }
 
 /// Why an offline render failed.
@@ -250,8 +319,8 @@ pub fn render_offline(
         guild: String::new(),
         facts,
         notes: Vec::new(),
-        messages: &views,
-        names,
+        messages: views,
+        names: names.clone(),
         texts: page_texts(texts),
         lang: lang.to_owned(),
     }))

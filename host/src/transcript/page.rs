@@ -50,8 +50,8 @@ pub struct PageTexts {
     pub theme: String,
 }
 
-/// Everything on the page.
-pub struct Page<'a> {
+/// Everything on the page, owned, so it can be rendered on another thread.
+pub struct Page {
     /// The document title and heading.
     pub title: String,
     /// The guild's name.
@@ -61,17 +61,17 @@ pub struct Page<'a> {
     /// Staff notes and plugin records.
     pub notes: Vec<HeaderNote>,
     /// The messages, oldest first.
-    pub messages: &'a [MessageView],
+    pub messages: Vec<MessageView>,
     /// Names for mentions.
-    pub names: &'a Names,
+    pub names: Names,
     /// Labels.
     pub texts: PageTexts,
     /// The page's language tag.
     pub lang: String,
 }
 
-const STYLE: &str = include_str!("page.css");
-const SCRIPT: &str = include_str!("page.js");
+pub(super) const STYLE: &str = include_str!("page.css");
+pub(super) const SCRIPT: &str = include_str!("page.js");
 
 fn sha256_source(text: &str) -> String {
     format!(
@@ -99,7 +99,7 @@ pub const INLINE_VIDEOS: &[&str] = &["video/mp4", "video/webm"];
 const GROUP_SECONDS: i64 = 7 * 60;
 
 /// Renders the page.
-pub fn render(page: &Page<'_>) -> String {
+pub fn render(page: &Page) -> String {
     // Where each message is, for replies (a lookup per reply, not a scan).
     let index: std::collections::HashMap<u64, usize> = page
         .messages
@@ -143,7 +143,7 @@ pub fn render(page: &Page<'_>) -> String {
                             div.note {
                                 span.author { (note.title) }
                                 @if let Some(at) = &note.at { (time(at, 'f')) }
-                                div.content { (blocks(&markdown::parse(&note.body), page.names)) }
+                                div.content { (blocks(&markdown::parse(&note.body), &page.names)) }
                             }
                         }
                     }
@@ -210,7 +210,7 @@ fn nearest_colour(colour: u32) -> usize {
 }
 
 fn message_markup(
-    page: &Page<'_>,
+    page: &Page,
     index: &std::collections::HashMap<u64, usize>,
     m: &MessageView,
     previous: Option<&MessageView>,
@@ -245,10 +245,10 @@ fn message_markup(
                     }
                 }
                 div.body {
-                    div.content { (blocks(&markdown::parse(&m.content), page.names)) }
+                    div.content { (blocks(&markdown::parse(&m.content), &page.names)) }
                     @if m.edited_at.is_some() { span.tag { (page.texts.edited) } }
                     @if m.deleted { span.tag.del { (page.texts.deleted) } }
-                    @for embed in &m.embeds { (embed_markup(embed, page.names)) }
+                    @for embed in &m.embeds { (embed_markup(embed, &page.names)) }
                     @for file in &m.attachments {
                         @let kind = file.content_type.as_deref().unwrap_or("");
                         @let image = INLINE_IMAGES.contains(&kind);
@@ -297,7 +297,7 @@ fn message_markup(
 }
 
 fn reply_excerpt(
-    page: &Page<'_>,
+    page: &Page,
     index: &std::collections::HashMap<u64, usize>,
     id: u64,
 ) -> String {
@@ -310,7 +310,7 @@ fn reply_excerpt(
     }
 }
 
-fn size(bytes: u64) -> String {
+pub(super) fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1 << 20) as f64),
         b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
@@ -410,7 +410,7 @@ pub fn inlines(content: &[Inline], names: &Names) -> Markup {
 }
 
 /// A time in UTC on the server; the page's script shows it in the reader's zone.
-fn time(at: &DateTime<Utc>, style: char) -> Markup {
+pub(super) fn time(at: &DateTime<Utc>, style: char) -> Markup {
     let shown = match style {
         't' => at.format("%H:%M UTC").to_string(),
         'T' => at.format("%H:%M:%S UTC").to_string(),

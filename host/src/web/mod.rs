@@ -1,40 +1,74 @@
-//! The transcript web server (axum): health check and stored transcript pages.
+//! The web server (axum): health check, stored transcript pages and their files, metrics.
 //!
-//! Transcripts are found by the hash of their unguessable token; a wrong token and a missing
-//! page get the same 404, so the server reveals nothing about which tokens exist.
+//! - `transcripts`: pages and files by token; one 404 for every miss.
+//! - `cache`: hot pages in memory, bounded by bytes.
+//! - `misses`: each client's budget of lookups that find nothing.
+//! - `serve`: accepting connections within bounds (count, header time, idle, lifetime).
+//!
+//! `/metrics` is on the main address only with a bearer token from the environment
+//! (`TICKETBOT_METRICS_TOKEN`), and without one on `web.metrics_listen` when configured.
+
+mod cache;
+mod misses;
+mod serve;
+mod transcripts;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-
-use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::config::{Secret, WebConfig};
 use crate::store::Store;
-use cache::{CachedPage, PageCache};
+use cache::PageCache;
+use misses::MissBudget;
 
-mod cache;
+/// Bytes of stored (compressed) pages kept in memory.
+const PAGE_CACHE_BYTES: usize = 64 << 20;
 
-/// The server's routes over `store`.
-pub fn router(store: Store) -> Router {
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    store: Store,
+    pages: Arc<PageCache>,
+    misses: Arc<MissBudget>,
+}
+
+/// The main routes over `store`: health, transcripts and files, and `/metrics` when a token
+/// guards it.
+pub fn router(store: Store, web: &WebConfig) -> Router {
     let state = AppState {
         store,
         pages: Arc::new(PageCache::new(PAGE_CACHE_BYTES)),
+        misses: Arc::new(MissBudget::new(web.limits.misses_per_minute)),
     };
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health))
-        .route("/metrics", get(metrics))
-        .route("/api/ticket/{token}", get(transcript))
-        .route("/api/ticket/{token}/files/{hash}", get(file))
-        .fallback(|| async { not_found() })
+        .route("/api/ticket/{token}", get(transcripts::transcript))
+        .route("/api/ticket/{token}/files/{hash}", get(transcripts::file));
+    if let Some(token) = web.metrics_token.clone() {
+        router = router.route(
+            "/metrics",
+            get(move |headers: HeaderMap| guarded_metrics(token.clone(), headers)),
+        );
+    }
+    router
+        .fallback(|| async { transcripts::not_found() })
         .with_state(state)
+}
+
+/// The routes of the metrics-only address.
+fn metrics_router() -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(health))
+        .fallback(|| async { StatusCode::NOT_FOUND })
 }
 
 /// Prometheus' text format.
@@ -49,207 +83,61 @@ async fn metrics() -> Response {
         .into_response()
 }
 
+/// `/metrics` for a request bearing the token; the same 404 as any miss otherwise.
+async fn guarded_metrics(token: Secret, headers: HeaderMap) -> Response {
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match offered {
+        Some(offered) if token.matches(offered.trim()) => metrics().await,
+        _ => transcripts::not_found(),
+    }
+}
+
 async fn health() -> &'static str {
     "ok"
 }
 
-/// The same answer for every miss, so a guess learns nothing.
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        "No transcript here.",
-    )
-        .into_response()
-}
-
-/// What the handlers share.
-#[derive(Clone)]
-struct AppState {
-    store: Store,
-    pages: Arc<PageCache>,
-}
-
-/// Bytes of stored (compressed) pages kept in memory.
-const PAGE_CACHE_BYTES: usize = 64 << 20;
-
-async fn transcript(
-    State(AppState { store, pages }): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    // Tokens are 32 letters and digits; anything else is a miss without a lookup.
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return not_found();
-    }
-    let page = match pages.get(&token) {
-        Some(page) => Ok(Some(page)),
-        None => store.transcript(&token).await.map(|found| {
-            found.map(|stored| {
-                let page = CachedPage::new(stored.encoding, stored.body);
-                pages.put(&token, page.clone());
-                page
-            })
-        }),
-    };
-    let page = match page {
-        Ok(Some(page)) => page,
-        Ok(None) => return not_found(),
-        Err(error) => {
-            tracing::error!(%error, "reading a transcript failed");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The transcript store is unavailable; try again shortly.",
-            )
-                .into_response();
-        }
-    };
-    let etag = page.etag.clone();
-    let mut response_headers = HeaderMap::new();
-    let mut set = |name: header::HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response_headers.insert(name, value);
-        }
-    };
-    set(header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(header::CACHE_CONTROL, "private, no-cache");
-    set(header::REFERRER_POLICY, "no-referrer");
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::X_FRAME_OPTIONS, "DENY");
-    set(
-        header::HeaderName::from_static("x-robots-tag"),
-        "noindex, nofollow",
-    );
-    set(
-        header::CONTENT_SECURITY_POLICY,
-        &crate::transcript::page::CSP,
-    );
-    set(header::ETAG, &etag);
-    set(header::VARY, "Accept-Encoding");
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
-    if matches {
-        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
-    }
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|e| {
-                e.split(';')
-                    .next()
-                    .is_some_and(|e| e.trim() == "gzip" || e.trim() == "*")
-            })
-        });
-    let body = match page.encoding.as_str() {
-        "gzip" if accepts_gzip => {
-            set(header::CONTENT_ENCODING, "gzip");
-            page.body
-        }
-        "gzip" => match crate::transcript::decompress(&page.body) {
-            Ok(body) => Bytes::from(body),
-            Err(error) => {
-                tracing::error!(%error, "a stored transcript does not decompress");
-                return (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "This transcript is damaged.",
-                )
-                    .into_response();
-            }
-        },
-        _ => page.body,
-    };
-    (response_headers, body).into_response()
-}
-
-/// A file kept for a transcript: images as themselves, anything else as a download, never
-/// sniffed, never able to run anything.
-async fn file(
-    State(AppState { store, .. }): State<AppState>,
-    Path((token, hash)): Path<(String, String)>,
-) -> Response {
-    let well_formed = token.len() == 32
-        && token.bytes().all(|b| b.is_ascii_alphanumeric())
-        && hash.len() == 64
-        && hash.bytes().all(|b| b.is_ascii_hexdigit());
-    if !well_formed {
-        return not_found();
-    }
-    let file = match store.transcript_file(&token, &hash).await {
-        Ok(Some(file)) => file,
-        Ok(None) => return not_found(),
-        Err(error) => {
-            tracing::error!(%error, "reading a transcript file failed");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The transcript store is unavailable; try again shortly.",
-            )
-                .into_response();
-        }
-    };
-    let image = file.content_type.as_deref().filter(|t| {
-        crate::transcript::page::INLINE_IMAGES.contains(t)
-            || crate::transcript::page::INLINE_VIDEOS.contains(t)
-    });
-    let mut headers = HeaderMap::new();
-    let mut set = |name: header::HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
-    };
-    set(
-        header::CONTENT_TYPE,
-        image.unwrap_or("application/octet-stream"),
-    );
-    if image.is_none() {
-        set(header::CONTENT_DISPOSITION, "attachment");
-    }
-    set(
-        header::CACHE_CONTROL,
-        "private, max-age=31536000, immutable",
-    );
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::REFERRER_POLICY, "no-referrer");
-    set(
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; sandbox",
-    );
-    set(
-        header::HeaderName::from_static("x-robots-tag"),
-        "noindex, nofollow",
-    );
-    (headers, file.body).into_response()
-}
-
-/// A running web server.
+/// A running web server (and its metrics address, if configured).
 pub struct WebServer {
     addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    metrics_addr: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl WebServer {
-    /// Binds `listen` and serves in the background.
-    pub async fn start(listen: SocketAddr, store: Store) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(listen).await?;
+    /// Binds the configured addresses and serves in the background.
+    pub async fn start(web: &WebConfig, store: Store) -> std::io::Result<Self> {
+        let (stop, stopped) = watch::channel(false);
+        let listener = TcpListener::bind(web.listen).await?;
         let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(store);
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "the web server stopped");
-            }
-        });
-        tracing::info!(%addr, "transcript web server listening");
-        Ok(Self { addr, stop, task })
+        let mut tasks = vec![tokio::spawn(serve::serve(
+            listener,
+            router(store, web),
+            web.limits,
+            stopped.clone(),
+        ))];
+        let mut metrics_addr = None;
+        if let Some(listen) = web.metrics_listen {
+            let listener = TcpListener::bind(listen).await?;
+            metrics_addr = Some(listener.local_addr()?);
+            tasks.push(tokio::spawn(serve::serve(
+                listener,
+                metrics_router(),
+                web.limits,
+                stopped,
+            )));
+            tracing::info!(addr = ?metrics_addr, "metrics listening");
+        }
+        tracing::info!(%addr, "web server listening");
+        Ok(Self {
+            addr,
+            metrics_addr,
+            stop,
+            tasks,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -257,9 +145,16 @@ impl WebServer {
         self.addr
     }
 
-    /// Stops accepting, finishes open requests and ends.
+    /// The metrics address actually bound, if one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Stops accepting, finishes open requests (briefly) and ends.
     pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }

@@ -14,6 +14,9 @@ use ticketbot_emulator::{Emulator, LoggedRequest};
 /// How long any one expected thing may take before a test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// The bearer token the bot's `/metrics` answers to in tests.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
+
 /// One emulated Discord with the demo community and the bot.
 pub struct Harness {
     /// The emulated Discord.
@@ -24,6 +27,8 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     locale: String,
     bot: Option<Running>,
+    /// Changes to the config beyond the demo world's (web limits, for example).
+    adjust_config: fn(&mut Config),
 }
 
 impl Harness {
@@ -39,6 +44,19 @@ impl Harness {
 
     /// Same, after `adjust` changed the community's settings (e.g. the close delay).
     pub async fn start_with(locale: &str, adjust: impl FnOnce(&mut DemoWorld)) -> Self {
+        Self::start_full(locale, adjust, |_| {}).await
+    }
+
+    /// Same, with `adjust` applied to the bot's config (web limits, for example).
+    pub async fn start_configured(locale: &str, adjust: fn(&mut Config)) -> Self {
+        Self::start_full(locale, |_| {}, adjust).await
+    }
+
+    async fn start_full(
+        locale: &str,
+        adjust_world: impl FnOnce(&mut DemoWorld),
+        adjust_config: fn(&mut Config),
+    ) -> Self {
         // `RUST_LOG=ticketbot=debug cargo test ...` shows the bot's log beside a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -48,7 +66,7 @@ impl Harness {
         let mut world = DemoWorld::create(&emu);
         // Compiled plugins are shared by every test of this build (cranelift is slow unoptimised).
         world.plugin_cache = Some(std::env::temp_dir().join("ticketbot-test-plugin-cache"));
-        adjust(&mut world);
+        adjust_world(&mut world);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut harness = Self {
             emu,
@@ -56,6 +74,7 @@ impl Harness {
             dir,
             locale: locale.to_owned(),
             bot: None,
+            adjust_config,
         };
         harness.boot().await;
         harness
@@ -63,11 +82,14 @@ impl Harness {
 
     /// The config the bot runs with.
     pub fn config(&self) -> Config {
-        self.world.config(
+        let mut config = self.world.config(
             &self.dir.path().join("ticketbot.duckdb"),
             "127.0.0.1:0".parse().unwrap(),
             &self.locale,
-        )
+        );
+        config.web.metrics_token = Some(ticketbot::config::Secret::new(METRICS_TOKEN));
+        (self.adjust_config)(&mut config);
+        config
     }
 
     /// Starts the bot (again) and waits until it is READY.

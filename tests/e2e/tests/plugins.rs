@@ -412,11 +412,61 @@ fn futures_lite<T>(
 }
 
 fn with_faulty(w: &mut ticketbot::demo::DemoWorld) {
+    with_faulty_granted(w, &["dm"]);
+}
+
+fn with_faulty_granted(w: &mut ticketbot::demo::DemoWorld, capabilities: &[&str]) {
     let path = ticketbot::plugins::builtin::built_path("faulty");
     w.plugins.push(format!(
-        "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = [\"dm\"]\n",
-        path.display().to_string()
+        "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = {:?}\n",
+        path.display().to_string(),
+        capabilities
     ));
+}
+
+/// Time a plugin spends waiting on the host is not its own. Three reads that each wait 300 ms
+/// on a slow Discord succeed (they used to count against the 90 ms deadline, and three in a
+/// row disabled the plugin). A Discord too slow for the host's read limit fails those clicks
+/// as the host's failure: the user is told to retry, and the plugin is never disabled for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_on_the_host_never_counts_against_a_plugin() {
+    use ticketbot_emulator::{Fault, FaultRule};
+    let h = Harness::start_with("en", |w| with_faulty_granted(w, &["dm", "read-members"])).await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    let slow = |delay_ms: u64| FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/members/".into(),
+        times: 3,
+        fault: Fault::Delay(std::time::Duration::from_millis(delay_ms)),
+    };
+    h.emu.inject(slow(300));
+    for _ in 0..3 {
+        let answer = press(&h, h.world.player, &welcome, "faulty", "slow-read").await;
+        assert!(content(&answer).starts_with("read "), "{answer}");
+    }
+    let from = h.emu.log_position();
+    h.emu.inject(slow(2500));
+    for _ in 0..3 {
+        let answer = press(&h, h.world.player, &welcome, "faulty", "slow-read").await;
+        assert_eq!(
+            content(&answer),
+            "The bot could not finish this action in time (Discord or the database was slow); please try again in a moment."
+        );
+    }
+    let ok = press(&h, h.world.player, &welcome, "faulty", "ok").await;
+    assert_eq!(content(&ok), "still serving", "not disabled");
+    let events = h.bot().store().events(h.world.guild).await.unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.kind == "plugin.host_failed").count(),
+        3
+    );
+    assert!(events.iter().all(|e| e.kind != "plugin.failed"));
+    assert!(
+        h.emu.requests().iter().skip(from).all(|r| !(r.method == "POST"
+            && r.path.ends_with(&format!("/channels/{}/messages", h.world.log_channel)))),
+        "no plugin failure reported in the log channel"
+    );
+    h.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -430,7 +480,7 @@ async fn a_misbehaving_plugin_ends_only_its_own_event() {
             "crashed: wasm trap: wasm `unreachable` instruction executed",
         ),
         ("panic", "the faulty plugin panicked on purpose"),
-        ("loop", "ran longer than 90 ms and was stopped"),
+        ("loop", "ran longer than 90 ms of its own time and was stopped"),
         ("memory", "tried to use more than 32 MiB of memory"),
         (
             "ungranted",

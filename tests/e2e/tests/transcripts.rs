@@ -143,9 +143,20 @@ async fn a_stored_transcript_is_served_compressed_with_strict_headers() {
         .unwrap();
     assert_eq!(again.status(), 304);
 
-    // The metrics saw it (counters are per process, shared with other tests: at least).
+    // The metrics saw it (counters are per process, shared with other tests: at least). They
+    // answer only with the bearer token.
+    let metrics_url = format!("http://{}/metrics", h.bot().web_addr());
+    for wrong in [None, Some("Bearer nope")] {
+        let mut request = client.get(&metrics_url);
+        if let Some(wrong) = wrong {
+            request = request.header("authorization", wrong);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), 404, "{wrong:?}");
+    }
     let metrics = client
-        .get(format!("http://{}/metrics", h.bot().web_addr()))
+        .get(&metrics_url)
+        .bearer_auth(ticketbot_e2e::METRICS_TOKEN)
         .send()
         .await
         .unwrap();
@@ -282,4 +293,87 @@ async fn ask_stats(h: &Harness) -> String {
         .unwrap();
     assert_eq!(answer["data"]["flags"], 64);
     answer["data"]["content"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the bot has captured a message of `ticket` containing `text`.
+async fn captured(h: &Harness, ticket: i64, text: &str) {
+    ticketbot_e2e::eventually("the message captured", || {
+        let messages = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket))
+        })
+        .unwrap();
+        messages
+            .iter()
+            .any(|m| m.content.contains(text))
+            .then_some(())
+    })
+    .await;
+}
+
+/// The acceptance run's message: a Windows path in bold made the renderer panic at the close,
+/// and the ticket stayed "closing" for ever. Through a real close, it now ends and renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pt_br_windows_path_in_bold_closes_and_renders() {
+    let h = Harness::start_with("pt-BR", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let text = "veja **C:\\Área de Trabalho\\FiveM**";
+    h.emu.user(h.world.player).say(channel, text).unwrap();
+    let id = h.ticket_in(channel).await.unwrap().id;
+    captured(&h, id, "Área").await;
+    let ticket = h.close_by_staff(channel, &welcome, "resolvido").await;
+    let (status, page) = h.get(&format!("/api/ticket/{}", h.token(&ticket))).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("veja <strong>C:\\Área de Trabalho\\FiveM</strong>"),
+        "{page}"
+    );
+    // The player can open a new ticket: nothing is stuck behind the old one.
+    let (again, _) = h.open_ticket(h.world.player, "support").await;
+    assert_ne!(again, channel);
+    h.finish().await;
+}
+
+/// If the renderer fails anyway, the close still completes: the plain page is stored (every
+/// message as escaped text), staff see why in the log, and the ticket is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_completes_with_the_plain_page_when_the_renderer_fails() {
+    let h = Harness::start_with("pt-BR", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    h.emu
+        .user(h.world.player)
+        .say(channel, "**negrito** <script>alert(1)</script>\nsegunda linha")
+        .unwrap();
+    let id = h.ticket_in(channel).await.unwrap().id;
+    captured(&h, id, "negrito").await;
+    h.bot().tickets().unwrap().inject_render_panics(1);
+    let from = h.emu.log_position();
+    let ticket = h.close_by_staff(channel, &welcome, "ok").await;
+    assert!(
+        !h.emu.world(|w| w.channels.contains_key(&channel)),
+        "the channel is deleted"
+    );
+    let log = h.message_where(from, h.world.log_channel, |_| true).await;
+    let fields = log["embeds"][0]["fields"].as_array().unwrap();
+    assert!(
+        fields.iter().any(|f| f["name"] == "Geração da transcrição"
+            && f["value"].as_str().unwrap().contains("texto simples")),
+        "{log}"
+    );
+    let (status, page) = h.get(&format!("/api/ticket/{}", h.token(&ticket))).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("texto simples"), "{page}");
+    assert!(
+        page.contains("**negrito** &lt;script&gt;alert(1)&lt;/script&gt;\nsegunda linha"),
+        "{page}"
+    );
+    let events = h.bot().store().events(h.world.guild).await.unwrap();
+    let of_ticket = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e.ticket_id == Some(ticket.id) && e.kind == kind)
+            .count()
+    };
+    assert_eq!(of_ticket("transcript.plain"), 1);
+    assert_eq!(of_ticket("ticket.closed"), 1);
+    h.finish().await;
 }

@@ -112,6 +112,8 @@ pub enum Fault {
     },
     /// A server error with this status (500, 502, 503...).
     ServerError(u16),
+    /// The normal answer, this much later (a slow Discord).
+    Delay(std::time::Duration),
 }
 
 /// Injects a [`Fault`] into the next `times` requests matching `method` and `path_contains`.

@@ -139,12 +139,16 @@ pub(crate) async fn handle(
     let files: Vec<String> = uploads.iter().map(|u| u.filename.clone()).collect();
     let result = if !authorized && !token_route {
         Err(ApiError::new(401, 0, "401: Unauthorized"))
-    } else if let Some(fault) = inner.take_fault(method.as_str(), &path) {
-        Err(match fault {
-            Fault::RateLimited {
+    } else {
+        let fault = inner.take_fault(method.as_str(), &path);
+        if let Some(Fault::Delay(delay)) = &fault {
+            tokio::time::sleep(*delay).await;
+        }
+        match fault {
+            Some(Fault::RateLimited {
                 retry_after,
                 global,
-            } => ApiError {
+            }) => Err(ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: 0,
                 message: if global {
@@ -153,18 +157,21 @@ pub(crate) async fn handle(
                     "You are being rate limited.".into()
                 },
                 retry_after: Some(retry_after),
-            },
-            Fault::ServerError(status) => ApiError::new(status, 0, "Internal Server Error"),
-        })
-    } else {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut world = inner.world.lock().expect("world lock");
-        let ctx = Ctx {
-            base: inner.base_url(),
-            gateway: inner.gateway_url(),
-            query: query.as_deref(),
-        };
-        route(&mut world, &ctx, &method, &segments, &body, uploads)
+            }),
+            Some(Fault::ServerError(status)) => {
+                Err(ApiError::new(status, 0, "Internal Server Error"))
+            }
+            None | Some(Fault::Delay(_)) => {
+                let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+                let mut world = inner.world.lock().expect("world lock");
+                let ctx = Ctx {
+                    base: inner.base_url(),
+                    gateway: inner.gateway_url(),
+                    query: query.as_deref(),
+                };
+                route(&mut world, &ctx, &method, &segments, &body, uploads)
+            }
+        }
     };
     respond(&inner, &method, path, query, body, files, result)
 }

@@ -1,6 +1,7 @@
 //! A plugin that misbehaves on purpose, one way per button, for the host's fault-isolation
-//! tests: a trap, a panic, an endless loop, a memory bomb, an effect it was not granted, and a
-//! well-behaved button to show the host still serves it afterwards.
+//! tests: a trap, a panic, an endless loop, a memory bomb, an effect it was not granted, a read
+//! that waits on a slow host, and a well-behaved button to show the host still serves it
+//! afterwards.
 
 use ticketbot_plugin_sdk::*;
 
@@ -14,6 +15,7 @@ const BUTTONS: &[&str] = &[
     "memory",
     "ungranted",
     "secret",
+    "slow-read",
 ];
 
 impl Guest for Faulty {
@@ -26,7 +28,7 @@ impl Guest for Faulty {
                 .iter()
                 .map(|b| ticket_button(b, b, None, ButtonStyle::Secondary, Audience::Anyone))
                 .collect(),
-            capabilities: vec!["dm".into(), "storage".into()],
+            capabilities: vec!["dm".into(), "storage".into(), "read-members".into()],
             subscriptions: vec![],
         }
     }
@@ -73,6 +75,18 @@ impl Guest for Faulty {
                 other => Err(format!("expected not-granted, got {other:?}")),
             },
             "secret" => Err(format!("plugin error for guild {}", ctx.guild_id)),
+            // Waits on the host (member roles come from Discord): the wait is not the
+            // plugin's time, and a host that fails it is not the plugin's failure.
+            "slow-read" => {
+                let user = ctx.user.map_or(0, |u| u.id);
+                match host::member_roles(user) {
+                    Ok(roles) => Ok(Outcome::private(format!(
+                        "read {} roles",
+                        roles.map_or(0, |r| r.len())
+                    ))),
+                    Err(error) => Err(format!("reading roles failed: {error:?}")),
+                }
+            }
             _ => Ok(Outcome::nothing()),
         }
     }
