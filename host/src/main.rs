@@ -141,6 +141,13 @@ fn render_transcript(action: TranscriptAction) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Everything this process creates (the database, its log, the plugin cache, the key file,
+    // CSV exports) is private to its user: it holds tickets' messages.
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     // The demo narrates every step itself; its log shows only what went wrong.
     let default_filter = match cli.command {
         Command::Demo { .. } => "warn",

@@ -94,6 +94,16 @@ pub fn to_text(report: &Report) -> String {
     out
 }
 
+/// A text cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (a formula, or the start of one) gets a leading `'`, shown as text.
+fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Writes reports as one CSV table: a row per guild and type, per guild and staff member, and
 /// per guild for item returns.
 pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv::Error> {
@@ -122,7 +132,7 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
             writer.write_record([
                 guild.as_str(),
                 "type",
-                &t.type_id,
+                &text_cell(&t.type_id),
                 "",
                 &t.opened.to_string(),
                 &t.closed.to_string(),
@@ -142,7 +152,7 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
                 guild.as_str(),
                 "staff",
                 &s.user_id.to_string(),
-                s.name.as_deref().unwrap_or(""),
+                &text_cell(s.name.as_deref().unwrap_or("")),
                 "",
                 &s.closed.to_string(),
                 "",
@@ -177,4 +187,18 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
     }
     writer.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn formulas_become_text() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(text_cell("Officer"), "Officer");
+        assert_eq!(text_cell(""), "");
+    }
 }

@@ -1,7 +1,10 @@
 //! What the bot shows, in its own types: messages, embeds, buttons, selects, modals, replies.
 //!
 //! The lifecycle and plugins build these; only the Discord edge (`discord::convert`) turns them
-//! into serenity builders, so nothing outside that edge depends on serenity.
+//! into serenity builders, so nothing outside that edge depends on serenity. `limits` cuts
+//! a message to Discord's limits before it is sent.
+
+pub mod limits;
 
 /// An embed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -117,6 +120,19 @@ pub struct OutMessage {
     pub rows: Vec<Vec<Component>>,
     /// Files attached to the message.
     pub files: Vec<OutFile>,
+    /// Whom the message may notify. Nobody unless set: a mention of anyone else (in user
+    /// text, a close reason, a plugin's text) shows as a mention and notifies no one.
+    pub pings: Pings,
+}
+
+/// Users and roles a message may notify when its content mentions them. Never `@everyone`
+/// or `@here`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pings {
+    /// Users.
+    pub users: Vec<u64>,
+    /// Roles.
+    pub roles: Vec<u64>,
 }
 
 /// A file attached to a message.
@@ -211,6 +227,24 @@ impl OutMessage {
     pub fn row(mut self, row: Vec<Component>) -> Self {
         self.rows.push(row);
         self
+    }
+
+    /// Lets the message notify `users` (where its content mentions them).
+    pub fn ping_users(mut self, users: impl IntoIterator<Item = u64>) -> Self {
+        self.pings.users.extend(users);
+        self
+    }
+
+    /// Lets the message notify `roles` (where its content mentions them).
+    pub fn ping_roles(mut self, roles: impl IntoIterator<Item = u64>) -> Self {
+        self.pings.roles.extend(roles);
+        self
+    }
+
+    /// The message cut to Discord's limits (lengths, counts, the 6,000 characters of all
+    /// embeds together), so a long text becomes a shorter message rather than a refusal.
+    pub fn fitted(&self) -> OutMessage {
+        limits::fit(self)
     }
 }
 

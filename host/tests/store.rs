@@ -129,3 +129,19 @@ async fn queries_run_off_the_async_workers() {
     assert_eq!(thread.as_deref(), Some("duckdb"));
     store.close().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    // A file made with a permissive mode (an older version, a copy) is made private too.
+    let store = Store::open(&path).await.unwrap();
+    store.close().await;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(&path).await.unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    store.close().await;
+}

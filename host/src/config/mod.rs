@@ -121,6 +121,8 @@ pub struct TranscriptConfig {
     pub max_file_bytes: u64,
     /// Most attachment bytes kept per ticket.
     pub max_ticket_file_bytes: u64,
+    /// Most attachment bytes kept per guild, all its tickets together.
+    pub max_guild_file_bytes: u64,
 }
 
 impl Default for TranscriptConfig {
@@ -128,6 +130,7 @@ impl Default for TranscriptConfig {
         Self {
             max_file_bytes: 8 << 20,
             max_ticket_file_bytes: 64 << 20,
+            max_guild_file_bytes: 2 << 30,
         }
     }
 }

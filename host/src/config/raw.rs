@@ -69,6 +69,7 @@ pub struct RawWeb {
 pub struct RawTranscripts {
     pub max_file_mb: Option<f64>,
     pub max_ticket_files_mb: Option<f64>,
+    pub max_guild_files_mb: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -94,12 +94,22 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
             raw.transcripts.max_ticket_files_mb,
             &mut transcripts.max_ticket_file_bytes,
         ),
+        (
+            "max_guild_files_mb",
+            raw.transcripts.max_guild_files_mb,
+            &mut transcripts.max_guild_file_bytes,
+        ),
     ] {
         if let Some(mb) = value {
-            if !(0.0..=1024.0).contains(&mb) {
+            let most = if key == "max_guild_files_mb" {
+                1024.0 * 1024.0
+            } else {
+                1024.0
+            };
+            if !(0.0..=most).contains(&mb) {
                 checker.report(
                     &root("transcripts").key(key),
-                    "between 0 (keep no files) and 1024 MB",
+                    format!("between 0 (keep no files) and {most} MB"),
                 );
             } else {
                 *target = (mb * 1024.0 * 1024.0) as u64;

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serenity::all::{
     Channel, ChannelId, ChannelType, CommandOptionType, CreateChannel, CreateCommand,
-    CreateCommandOption, CreateInteractionResponseFollowup, EditChannel, EditInteractionResponse,
-    EditMessage, GuildId, Http, InteractionId, MessageId, PermissionOverwriteType, UserId,
+    CreateCommandOption, EditChannel, GuildId, Http, InteractionId, MessageId,
+    PermissionOverwriteType, UserId,
 };
 use serenity::http::HttpError;
 
@@ -78,12 +78,13 @@ pub enum DiscordError {
         message: String,
     },
     /// Anything else: transport, decoding.
-    #[error("Discord call {what} failed: {source}")]
+    #[error("Discord call {what} failed: {message}")]
     Other {
         /// What the bot tried.
         what: &'static str,
-        /// serenity's error.
-        source: serenity::Error,
+        /// serenity's error as text, tokens taken out (never the error itself, whose text
+        /// quotes the request's URL).
+        message: String,
     },
 }
 
@@ -99,7 +100,10 @@ impl DiscordError {
                     message: response.error.message,
                 }
             }
-            source => DiscordError::Other { what, source },
+            other => DiscordError::Other {
+                what,
+                message: super::retry::describe(&other),
+            },
         }
     }
 
@@ -205,12 +209,7 @@ impl DiscordClient {
         interaction: &InteractionRef,
         message: &OutMessage,
     ) -> Result<(), DiscordError> {
-        let mut edit = EditInteractionResponse::new()
-            .embeds(message.embeds.iter().map(convert::embed).collect())
-            .components(convert::rows(&message.rows));
-        if let Some(content) = &message.content {
-            edit = edit.content(content);
-        }
+        let edit = convert::edit_response(message);
         retry(RetryPolicy::STANDARD, "edit interaction answer", || {
             self.http
                 .edit_original_interaction_response(&interaction.token, &edit, Vec::new())
@@ -227,13 +226,7 @@ impl DiscordClient {
         message: &OutMessage,
         ephemeral: bool,
     ) -> Result<u64, DiscordError> {
-        let mut followup = CreateInteractionResponseFollowup::new()
-            .embeds(message.embeds.iter().map(convert::embed).collect())
-            .components(convert::rows(&message.rows))
-            .ephemeral(ephemeral);
-        if let Some(content) = &message.content {
-            followup = followup.content(content);
-        }
+        let followup = convert::followup(message, ephemeral);
         let sent = retry(RetryPolicy::STANDARD, "send followup", || {
             self.http
                 .create_followup_message(&interaction.token, &followup, Vec::new())
@@ -509,12 +502,7 @@ impl DiscordClient {
         message: u64,
         content: &OutMessage,
     ) -> Result<(), DiscordError> {
-        let mut edit = EditMessage::new()
-            .embeds(content.embeds.iter().map(convert::embed).collect())
-            .components(convert::rows(&content.rows));
-        if let Some(text) = &content.content {
-            edit = edit.content(text);
-        }
+        let edit = convert::edit_message(content);
         retry(RetryPolicy::STANDARD, "edit message", || {
             ChannelId::new(channel).edit_message(&*self.http, MessageId::new(message), edit.clone())
         })

@@ -2,9 +2,10 @@
 
 use serenity::all::{
     ActionRowComponent, ButtonStyle as SButtonStyle, CommandDataOptionValue,
-    ComponentInteractionDataKind, CreateActionRow, CreateAttachment, CreateButton, CreateEmbed,
-    CreateEmbedFooter, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
+    ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions, CreateAttachment,
+    CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    CreateModal, CreateSelectMenu, EditInteractionResponse, EditMessage,
     CreateSelectMenuKind, CreateSelectMenuOption, InputTextStyle, Interaction as SInteraction,
     Member, Message, PartialMember, PermissionOverwrite, PermissionOverwriteType, Permissions,
     ReactionType, RoleId, User, UserId,
@@ -13,7 +14,10 @@ use serenity::all::{
 use crate::event::{
     Actor, AttachmentRef, ChatMessage, Interaction, InteractionKind, InteractionRef,
 };
-use crate::ui::{ButtonStyle, Component, Embed, OutMessage, Overwrite, OverwriteTarget, Reply};
+use crate::ui::limits::{cut, MODAL_TITLE};
+use crate::ui::{
+    ButtonStyle, Component, Embed, OutMessage, Overwrite, OverwriteTarget, Pings, Reply,
+};
 
 fn emoji(text: &str) -> ReactionType {
     ReactionType::try_from(text).unwrap_or_else(|_| ReactionType::Unicode(text.to_owned()))
@@ -107,11 +111,25 @@ pub fn rows(rows: &[Vec<Component>]) -> Vec<CreateActionRow> {
         .collect()
 }
 
-/// A channel message builder.
+/// Whom a message may notify: exactly its [`Pings`]; never `@everyone`, `@here`, or the author
+/// of a message replied to.
+fn allowed_mentions(pings: &Pings) -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+        .everyone(false)
+        .all_users(false)
+        .all_roles(false)
+        .users(pings.users.iter().copied().map(UserId::new))
+        .roles(pings.roles.iter().copied().map(RoleId::new))
+        .replied_user(false)
+}
+
+/// A channel message builder (cut to Discord's limits, pinging only whom it says).
 pub fn message(m: &OutMessage) -> CreateMessage {
+    let m = m.fitted();
     let mut out = CreateMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
         .components(rows(&m.rows))
+        .allowed_mentions(allowed_mentions(&m.pings))
         .add_files(
             m.files
                 .iter()
@@ -124,9 +142,51 @@ pub fn message(m: &OutMessage) -> CreateMessage {
 }
 
 fn response_message(m: &OutMessage) -> CreateInteractionResponseMessage {
+    let m = m.fitted();
     let mut out = CreateInteractionResponseMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
-        .components(rows(&m.rows));
+        .components(rows(&m.rows))
+        .allowed_mentions(allowed_mentions(&m.pings));
+    if let Some(content) = &m.content {
+        out = out.content(content);
+    }
+    out
+}
+
+/// A builder replacing an interaction's first answer.
+pub fn edit_response(m: &OutMessage) -> EditInteractionResponse {
+    let m = m.fitted();
+    let mut out = EditInteractionResponse::new()
+        .embeds(m.embeds.iter().map(embed).collect())
+        .components(rows(&m.rows))
+        .allowed_mentions(allowed_mentions(&m.pings));
+    if let Some(content) = &m.content {
+        out = out.content(content);
+    }
+    out
+}
+
+/// A follow-up message builder.
+pub fn followup(m: &OutMessage, ephemeral: bool) -> CreateInteractionResponseFollowup {
+    let m = m.fitted();
+    let mut out = CreateInteractionResponseFollowup::new()
+        .embeds(m.embeds.iter().map(embed).collect())
+        .components(rows(&m.rows))
+        .allowed_mentions(allowed_mentions(&m.pings))
+        .ephemeral(ephemeral);
+    if let Some(content) = &m.content {
+        out = out.content(content);
+    }
+    out
+}
+
+/// A builder replacing a message's content, embeds and components.
+pub fn edit_message(m: &OutMessage) -> EditMessage {
+    let m = m.fitted();
+    let mut out = EditMessage::new()
+        .embeds(m.embeds.iter().map(embed).collect())
+        .components(rows(&m.rows))
+        .allowed_mentions(allowed_mentions(&m.pings));
     if let Some(content) = &m.content {
         out = out.content(content);
     }
@@ -156,13 +216,15 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
                         InputTextStyle::Short
                     };
                     CreateActionRow::InputText(
-                        CreateInputText::new(style, &input.label, &input.custom_id)
+                        CreateInputText::new(style, cut(&input.label, MODAL_TITLE), &input.custom_id)
                             .required(input.required)
                             .max_length(input.max_length),
                     )
                 })
                 .collect();
-            CreateInteractionResponse::Modal(CreateModal::new(custom_id, title).components(rows))
+            CreateInteractionResponse::Modal(
+                CreateModal::new(custom_id, cut(title, MODAL_TITLE)).components(rows),
+            )
         }
         Reply::Defer { ephemeral } => CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(*ephemeral),

@@ -62,12 +62,102 @@ where
         match call().await {
             Ok(value) => return Ok(value),
             Err(error) if attempt < policy.attempts && is_transient(&error) => {
-                tracing::warn!(%error, attempt, what, delay_ms = delay.as_millis() as u64, "Discord call failed; retrying");
+                tracing::warn!(error = %describe(&error), attempt, what, delay_ms = delay.as_millis() as u64, "Discord call failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(policy.max_delay);
                 attempt += 1;
             }
             Err(error) => return Err(error),
         }
+    }
+}
+
+/// A serenity error and its causes as text that is safe to log: interaction and webhook tokens
+/// in any URL they quote (a transport error's cause quotes the request's URL) are replaced by
+/// `<token>`.
+pub fn describe(error: &serenity::Error) -> String {
+    redact_tokens(&chain(error))
+}
+
+/// An error and its causes, `: `-separated.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
+/// `text` with the token after every `/interactions/{id}/` and `/webhooks/{id}/` replaced.
+pub fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let found = ["/interactions/", "/webhooks/"]
+            .iter()
+            .filter_map(|marker| rest.find(marker).map(|at| (at, marker.len())))
+            .min();
+        let Some((at, len)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        // Keep the marker and the id segment after it; the segment after that is the token.
+        let after_marker = at + len;
+        let id_end = rest[after_marker..]
+            .find('/')
+            .map(|i| after_marker + i + 1);
+        let Some(token_start) = id_end else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..token_start]);
+        let token_len = rest[token_start..]
+            .find(|c: char| matches!(c, '/' | '?' | ')' | '"' | '\'') || c.is_whitespace())
+            .unwrap_or(rest.len() - token_start);
+        if token_len > 0 {
+            out.push_str("<token>");
+        }
+        rest = &rest[token_start + token_len..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_taken_out_of_urls() {
+        let text = "error sending request for url (http://127.0.0.1:9/api/v10/interactions/123/aW50ZXJhY3Rpb24.SECRET/callback): connection refused; then /webhooks/99/tok.en.SECRET2?wait=true";
+        let clean = redact_tokens(text);
+        assert!(!clean.contains("SECRET"), "{clean}");
+        assert!(clean.contains("/interactions/123/<token>/callback"), "{clean}");
+        assert!(clean.contains("/webhooks/99/<token>?wait=true"), "{clean}");
+        assert_eq!(redact_tokens("no url here"), "no url here");
+        assert_eq!(redact_tokens("/webhooks/"), "/webhooks/");
+    }
+
+    /// A real transport error from a real request: its text names the URL, token and all.
+    #[tokio::test]
+    async fn a_transport_error_is_logged_without_its_token() {
+        let http = serenity::http::HttpBuilder::new("Bot x")
+            .proxy("http://127.0.0.1:9")
+            .ratelimiter_disabled(true)
+            .build();
+        http.set_application_id(serenity::all::ApplicationId::new(1));
+        let error = http
+            .create_followup_message("SECRETTOKEN", &serenity::all::CreateInteractionResponseFollowup::new().content("x"), Vec::new())
+            .await
+            .expect_err("nothing listens on port 9");
+        assert!(
+            chain(&error).contains("SECRETTOKEN"),
+            "the cause quotes the URL: {}",
+            chain(&error)
+        );
+        let safe = describe(&error);
+        assert!(!safe.contains("SECRETTOKEN"), "{safe}");
+        assert!(safe.contains("<token>"), "{safe}");
     }
 }

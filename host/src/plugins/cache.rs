@@ -44,7 +44,8 @@ impl ComponentCache {
     /// The compiled component for `bytes`, from the cache when possible.
     pub fn load(&self, engine: &Engine, bytes: &[u8]) -> anyhow::Result<(Component, Loaded)> {
         let file = self.file_for(engine, bytes);
-        if let Some(file) = &file {
+        let trusted = self.dir.as_deref().is_some_and(private_or_absent);
+        if let Some(file) = file.as_ref().filter(|_| trusted) {
             // Read into memory rather than mapped: a mapped file truncated under a live
             // component (another process, a user tidying up) would crash the host.
             if let Ok(compiled) = std::fs::read(file) {
@@ -74,11 +75,74 @@ impl ComponentCache {
     }
 }
 
+/// Whether `dir` is safe to load compiled code from: missing (nothing to load), or owned by
+/// this user and writable by nobody else. Loading a compiled component runs it as native code,
+/// so a directory others can write to is never read (and a warning says why).
+fn private_or_absent(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return true;
+        };
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        let private = meta.uid() == me && meta.mode() & 0o022 == 0;
+        if !private {
+            tracing::warn!(dir = %dir.display(), mode = format!("{:o}", meta.mode() & 0o777), "the plugin cache can be written by others; not loading compiled plugins from it (chmod 700 it, or remove it)");
+        }
+        private
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        true
+    }
+}
+
 fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = file.parent().expect("cache files have a directory");
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut temp, bytes)?;
     temp.persist(file).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Creates `dir` (and its parents) if missing, the last one owner-only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn the_cache_is_private_and_never_read_when_others_can_write_it() {
+        let engine = crate::plugins::engine::build().unwrap();
+        let bytes = crate::plugins::builtin::bytes("poke").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cache");
+        let cache = ComponentCache::new(Some(dir.clone()));
+        assert_eq!(cache.load(&engine, bytes).unwrap().1, Loaded::Compiled);
+        assert_eq!(cache.load(&engine, bytes).unwrap().1, Loaded::FromCache);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            assert_eq!(mode(&entry.unwrap().path()), 0o600);
+        }
+        // Someone else could have planted code there: compile instead of loading it.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(cache.load(&engine, bytes).unwrap().1, Loaded::Compiled);
+    }
 }

@@ -58,6 +58,20 @@ impl Store {
         .await
     }
 
+    /// Bytes of files kept for all tickets of `guild` (a file kept for two tickets counts once).
+    pub async fn guild_file_bytes(&self, guild: u64) -> Result<u64, StoreError> {
+        self.call(move |db| {
+            let total: i64 = db.query_row(
+                "SELECT coalesce(sum(f.size), 0)::BIGINT FROM files f WHERE f.hash IN \
+                 (SELECT t.hash FROM ticket_files t JOIN tickets k ON k.id = t.ticket_id WHERE k.guild_id = ?)",
+                params![guild],
+                |row| row.get(0),
+            )?;
+            Ok(total.max(0) as u64)
+        })
+        .await
+    }
+
     /// (url, hash) of the files kept for `ticket`.
     pub async fn ticket_files(&self, ticket: i64) -> Result<Vec<(String, String)>, StoreError> {
         self.call(move |db| {

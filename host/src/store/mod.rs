@@ -141,6 +141,7 @@ impl Store {
             })
             .map_err(StoreError::Thread)?;
         let tokens = opened.await.map_err(|_| StoreError::Closed)??;
+        make_private(path);
         Ok(Self {
             jobs,
             reads,
@@ -189,6 +190,30 @@ impl Store {
             }
         }
     }
+}
+
+/// Makes the database file and its write-ahead log readable by this user only: they hold every
+/// ticket's messages. (`ticketbot` also sets an owner-only umask, so files DuckDB creates later
+/// start private.)
+fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let wal = PathBuf::from(format!("{}.wal", path.display()));
+        for file in [path.to_owned(), wal] {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                let private = std::fs::Permissions::from_mode(0o600);
+                if let Err(error) = std::fs::set_permissions(&file, private) {
+                    tracing::warn!(file = %file.display(), %error, "could not make the database file private");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Runs jobs on `connection` until every sender is dropped (a closed store keeps answering

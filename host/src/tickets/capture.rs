@@ -69,17 +69,25 @@ impl Tickets {
             });
         }
         if !files.is_empty() {
-            self.keep_files(ticket.id, files);
+            self.keep_files(ticket.guild_id, ticket.id, files);
         }
         Some(ticket)
     }
 
     /// Downloads a message's attachments while their links are fresh (Discord's expire), within
-    /// the configured caps, in the background.
-    fn keep_files(&self, ticket: i64, attachments: Vec<crate::event::AttachmentRef>) {
+    /// the configured caps, in the background. A ticket's downloads take turns, so messages
+    /// posted at once share one budget: each checks what is kept after the previous one saved.
+    fn keep_files(&self, guild: u64, ticket: i64, attachments: Vec<crate::event::AttachmentRef>) {
         let store = self.store.clone();
         let limits = self.config.transcripts;
+        let turns = self.file_turns.clone();
+        let warned = self.file_budget_warned.clone();
+        let turn = turns.begin(ticket);
+        // Counted as done however the work ends (finished, or cut off at shutdown).
+        let done = Done(turns.clone(), ticket);
         self.spawn_until_shutdown(async move {
+            let _done = done;
+            let _turn = turn.lock().await;
             for attachment in attachments {
                 // Attachments are keyed by their URL, avatars by user and avatar hash (their
                 // URL depends on the CDN in use).
@@ -101,7 +109,19 @@ impl Tickets {
                     tracing::info!(ticket, "ticket over its file cap; further attachments are linked only");
                     break;
                 }
-                match download(&attachment.url, limits.max_file_bytes).await {
+                let guild_kept = store.guild_file_bytes(guild).await.unwrap_or(u64::MAX);
+                if guild_kept.saturating_add(attachment.size) > limits.max_guild_file_bytes {
+                    if warned.lock().unwrap_or_else(|p| p.into_inner()).insert(guild) {
+                        tracing::warn!(guild, kept = guild_kept, budget = limits.max_guild_file_bytes, "the guild's budget for kept files is used up; attachments of its tickets are now linked only (raise transcripts.max_guild_files_mb to keep more)");
+                    }
+                    break;
+                }
+                // The download is capped by what is left, not by what Discord said the size is.
+                let left = limits
+                    .max_file_bytes
+                    .min(limits.max_ticket_file_bytes.saturating_sub(kept))
+                    .min(limits.max_guild_file_bytes.saturating_sub(guild_kept));
+                match download(&attachment.url, left).await {
                     Ok(body) => {
                         if let Err(error) = store
                             .save_file(ticket, &key, &attachment.filename, attachment.content_type.clone(), body)
@@ -114,6 +134,13 @@ impl Tickets {
                 }
             }
         });
+    }
+
+    /// Waits until the files posted so far in `ticket` are kept or given up on (at most 10 s).
+    pub async fn files_settled(&self, ticket: i64) -> bool {
+        self.file_turns
+            .settled(ticket, std::time::Duration::from_secs(10))
+            .await
     }
 
     async fn is_ticket_channel(&self, channel: u64) -> bool {
@@ -208,5 +235,77 @@ where
                 return;
             }
         }
+    }
+}
+
+/// Each ticket's file downloads: one at a time, and how many are still to come, so a close
+/// (and a test) can wait until what was posted is kept.
+#[derive(Default)]
+pub(super) struct FileTurns {
+    tickets: std::sync::Mutex<std::collections::HashMap<i64, TicketFiles>>,
+    settled: tokio::sync::Notify,
+}
+
+struct TicketFiles {
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pending: usize,
+}
+
+impl FileTurns {
+    /// Counts one more batch for `ticket` (at once, before it is spawned); returns the lock
+    /// its downloads take turns on.
+    fn begin(&self, ticket: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        // A poisoned lock only means a panic while counting: the map is intact.
+        let mut tickets = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = tickets.entry(ticket).or_insert_with(|| TicketFiles {
+            turn: std::sync::Arc::default(),
+            pending: 0,
+        });
+        entry.pending += 1;
+        entry.turn.clone()
+    }
+
+    /// A batch of `ticket` is done.
+    fn end(&self, ticket: i64) {
+        let mut tickets = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = tickets.get_mut(&ticket) {
+            entry.pending -= 1;
+            if entry.pending == 0 {
+                tickets.remove(&ticket);
+            }
+        }
+        drop(tickets);
+        self.settled.notify_waiters();
+    }
+
+    fn busy(&self, ticket: i64) -> bool {
+        let tickets = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        tickets.contains_key(&ticket)
+    }
+
+    /// Waits until no download of `ticket` is pending, at most `within`; false if some still
+    /// are.
+    pub(super) async fn settled(&self, ticket: i64, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.busy(ticket) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+/// Marks a batch of a ticket's downloads done when dropped.
+struct Done(std::sync::Arc<FileTurns>, i64);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.end(self.1);
     }
 }

@@ -387,6 +387,10 @@ impl Tickets {
                 EndFailure::Transcript
             })?;
         let guild_name = guild.name.clone().unwrap_or_else(|| guild.id.to_string());
+        // Files posted just before the close are still downloading: the transcript keeps them.
+        if !self.files_settled(ticket.id).await {
+            tracing::warn!(ticket = ticket.id, "attachments still downloading after 10 s; the transcript links those");
+        }
         let files = self
             .store
             .ticket_files(ticket.id)

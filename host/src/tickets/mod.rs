@@ -81,6 +81,10 @@ pub struct Tickets {
     started_at: chrono::DateTime<Utc>,
     /// Failures tests make happen on purpose; nothing sets them in a normal run.
     faults: Faults,
+    /// Each ticket's file downloads, one at a time.
+    file_turns: Arc<capture::FileTurns>,
+    /// Guilds whose file budget ran out (said once per run in the log).
+    file_budget_warned: Arc<Mutex<HashSet<u64>>>,
 }
 
 /// Failures a test can ask for, to prove that a fallback works through the real lifecycle.
@@ -135,6 +139,8 @@ impl Tickets {
             reaction_refresh: Arc::default(),
             started_at: Utc::now(),
             faults: Faults::default(),
+            file_turns: Arc::default(),
+            file_budget_warned: Arc::default(),
         }
     }
 

@@ -462,7 +462,10 @@ impl Tickets {
             let done: Result<(), String> = match effect {
                 c::Effect::Post((channel, message)) => async {
                     let target = self.effect_channel(scope, &channel)?;
-                    let message = to_message(scope.plugin, ticket_id, message)?;
+                    // A plugin's post may notify the ticket's own people it mentions; never
+                    // roles or @everyone.
+                    let people = self.ticket_people(scope.ticket).await;
+                    let message = to_message(scope.plugin, ticket_id, message)?.ping_users(people);
                     let id = self.discord.send_message(target, &message).await.map_err(|e| e.to_string())?;
                     self.store
                         .remember_plugin_message(guild, plugin, target, id, scope.ticket.map(|t| t.id))
@@ -620,6 +623,17 @@ impl Tickets {
                 tracing::debug!(guild, plugin, effect = what, "plugin effect performed");
             }
         }
+    }
+
+    /// The opener, claimer and members of `ticket`.
+    async fn ticket_people(&self, ticket: Option<&TicketRecord>) -> Vec<u64> {
+        let Some(ticket) = ticket else {
+            return Vec::new();
+        };
+        let mut people = self.store.members(ticket.id).await.unwrap_or_default();
+        people.push(ticket.opener_id);
+        people.extend(ticket.claimed_by);
+        people
     }
 
     /// Renames and moves need a live ticket, and Discord allows two renames per channel per
@@ -1084,6 +1098,7 @@ fn to_message(
             .collect(),
         rows: Vec::new(),
         files: Vec::new(),
+        pings: ui::Pings::default(),
     };
     for row in message.rows {
         if row.is_empty() || row.len() > 5 {
@@ -1108,6 +1123,9 @@ fn to_message(
                 c::Component::Select(s) => {
                     if s.options.is_empty() || s.options.len() > 25 {
                         return Err("a select has 1 to 25 options".into());
+                    }
+                    if s.options.iter().any(|o| o.value.is_empty() || o.value.chars().count() > 100) {
+                        return Err("a select option's value has 1 to 100 characters".into());
                     }
                     Component::Select {
                         custom_id: id(s.custom_id)?,

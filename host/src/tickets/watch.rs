@@ -154,10 +154,9 @@ impl Tickets {
                     ("seconds", &window.as_secs().to_string()),
                 ],
             );
-            if let Err(error) = this
-                .discord
-                .send_message(channel, &OutMessage::text(text))
-                .await
+            // The one who started the watch is told it ended.
+            let expired = OutMessage::text(text).ping_users([user]);
+            if let Err(error) = this.discord.send_message(channel, &expired).await
             {
                 tracing::warn!(%error, channel, "could not announce an expired watch");
             }
@@ -198,6 +197,8 @@ impl Tickets {
         };
         let texts = self.texts(Some(guild.id));
         let channel = message.channel_id;
+        // Whom the answer notifies: nobody, unless a step below says so.
+        let mut pinged: Vec<u64> = Vec::new();
         let reply = match watch.kind {
             WatchKind::AddMembers => {
                 let mut added = Vec::new();
@@ -229,6 +230,8 @@ impl Tickets {
                     json!({"users": added.iter().map(u64::to_string).collect::<Vec<_>>()}),
                 )
                 .await;
+                // The people added are told by a ping.
+                pinged = added.clone();
                 texts.get("members-added", &[("users", &mentions(&added))])
             }
             WatchKind::RemoveMembers => {
@@ -293,13 +296,17 @@ impl Tickets {
                     .unwrap_or_default();
                 if guild.is_staff_for(&ticket.type_id, &roles) {
                     match self.set_claim(guild, ticket, Some(to)).await {
-                        Ok(()) => texts.get(
+                        Ok(()) => {
+                            // The new holder is told by a ping.
+                            pinged = vec![to];
+                            texts.get(
                             "handover-done",
                             &[
                                 ("from", &format!("<@{}>", message.author.id)),
                                 ("to", &format!("<@{to}>")),
                             ],
-                        ),
+                            )
+                        }
                         Err(()) => texts.get("discord-error", &[]),
                     }
                 } else {
@@ -334,11 +341,8 @@ impl Tickets {
                 }
             }
         };
-        if let Err(error) = self
-            .discord
-            .send_message(channel, &OutMessage::text(reply))
-            .await
-        {
+        let reply = OutMessage::text(reply).ping_users(pinged);
+        if let Err(error) = self.discord.send_message(channel, &reply).await {
             tracing::warn!(%error, channel, "could not answer a watched message");
         }
         true

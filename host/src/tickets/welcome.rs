@@ -89,15 +89,15 @@ impl Tickets {
 
         buttons.extend(self.plugin_buttons(guild.id, ticket.id));
 
-        let mut staff_mentions: Vec<String> = guild
-            .staff_roles
-            .iter()
-            .map(|r| format!("<@&{r}>"))
-            .collect();
+        let mut staff_roles = guild.staff_roles.clone();
         if let Some(kind) = guild.ticket_type(&ticket.type_id) {
-            staff_mentions.extend(kind.staff_roles.iter().map(|r| format!("<@&{r}>")));
+            staff_roles.extend(kind.staff_roles.iter().copied());
         }
-        let mut message = OutMessage::embed(embed);
+        let staff_mentions: Vec<String> = staff_roles.iter().map(|r| format!("<@&{r}>")).collect();
+        // The one ping a ticket starts with: its opener and the staff who answer it.
+        let mut message = OutMessage::embed(embed)
+            .ping_users([ticket.opener_id])
+            .ping_roles(staff_roles);
         message.content = Some(format!("{opener} {}", staff_mentions.join(" ")));
         // Discord allows five rows; buttons beyond 25 are left out (and logged).
         if buttons.len() > ROW * 5 {

@@ -39,6 +39,14 @@ pub enum KeyError {
         /// Why.
         source: std::io::Error,
     },
+    /// Others may read the key file: whoever can read it can open every transcript.
+    #[error("the transcript link key {path} can be read by others (mode {mode:o}); make it private with `chmod 600 {path}`")]
+    TooOpen {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The key file does not hold 64 hex characters.
     #[error("the transcript link key {0} is damaged (expected 64 hex characters); restore it, or remove it to start new links")]
     Damaged(std::path::PathBuf),
@@ -58,6 +66,17 @@ impl LinkKey {
             path: file.to_owned(),
             source,
         };
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(file) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(KeyError::TooOpen {
+                    path: file.to_owned(),
+                    mode,
+                });
+            }
+        }
         match std::fs::read_to_string(file) {
             Ok(text) => parse(&text)
                 .map(LinkKey)
@@ -143,5 +162,18 @@ mod tests {
         }
         std::fs::write(&file, "nonsense").unwrap();
         assert!(matches!(LinkKey::load(&file), Err(KeyError::Damaged(_))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("link-key");
+        LinkKey::load(&file).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = LinkKey::load(&file).unwrap_err();
+        assert!(matches!(error, KeyError::TooOpen { mode: 0o644, .. }));
+        assert!(error.to_string().contains("chmod 600"), "{error}");
     }
 }

@@ -47,9 +47,14 @@ impl Harness {
         Self::start_full(locale, adjust, |_| {}).await
     }
 
-    /// Same, with `adjust` applied to the bot's config (web limits, for example).
-    pub async fn start_configured(locale: &str, adjust: fn(&mut Config)) -> Self {
-        Self::start_full(locale, |_| {}, adjust).await
+    /// Same, with `adjust_world` applied to the community and `adjust_config` to the bot's
+    /// config (web limits, for example).
+    pub async fn start_configured(
+        locale: &str,
+        adjust_world: impl FnOnce(&mut DemoWorld),
+        adjust_config: fn(&mut Config),
+    ) -> Self {
+        Self::start_full(locale, adjust_world, adjust_config).await
     }
 
     async fn start_full(
@@ -310,7 +315,8 @@ impl Harness {
         (status, response.text().await.expect("body"))
     }
 
-    /// Stops the bot and checks that every payload it sent was one Discord would accept.
+    /// Stops the bot and checks that every payload it sent was one Discord would accept, and
+    /// that every message it sent said whom it may ping.
     pub async fn finish(mut self) {
         self.stop().await;
         let errors = self.emu.model_errors();
@@ -319,7 +325,38 @@ impl Harness {
             "payloads Discord would refuse:\n{}",
             errors.join("\n")
         );
+        let unguarded: Vec<String> = self
+            .emu
+            .requests()
+            .iter()
+            .filter(|r| {
+                let payload = if r.path.ends_with("/callback") {
+                    &r.body["data"]
+                } else {
+                    &r.body
+                };
+                sends_message(r) && payload.get("allowed_mentions").is_none()
+            })
+            .map(|r| format!("  {} {} {}", r.method, r.path, r.body))
+            .collect();
+        assert!(
+            unguarded.is_empty(),
+            "messages sent without allowed_mentions:\n{}",
+            unguarded.join("\n")
+        );
     }
+}
+
+/// Whether `request` is the bot sending or replacing a message (which must then say whom it
+/// may ping).
+pub fn sends_message(request: &LoggedRequest) -> bool {
+    let callback_with_message = request.is("POST", "/interactions/*/*/callback")
+        && matches!(request.body["type"].as_u64(), Some(4 | 7));
+    request.is("POST", "/channels/*/messages")
+        || request.is("PATCH", "/channels/*/messages/*")
+        || request.is("POST", "/webhooks/*/*")
+        || request.is("PATCH", "/webhooks/*/*/messages/*")
+        || callback_with_message
 }
 
 /// The custom_ids of a message's components, row by row.

@@ -246,8 +246,9 @@ async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
         )
     );
 
-    // A stale copy of the buttons (another client's view) is refused after the decision.
-    let stale = h.emu.seed_bot_message(
+    // A copy of the buttons on a message the plugin never posted (a forged or replayed
+    // component) is refused by the host before the plugin sees it; the decision stands.
+    let forged = h.emu.seed_bot_message(
         h.world.item_return_channel,
         "",
         vec![json!({"type": 1, "components": [{"type": 2, "style": 4, "label": "Deny", "custom_id": format!("pl:item-return:{}:c:deny:1", ticket.id)}]})],
@@ -255,18 +256,23 @@ async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
     let late = h
         .emu
         .user(h.world.approver)
-        .click(stale, &format!("pl:item-return:{}:c:deny:1", ticket.id))
+        .click(forged, &format!("pl:item-return:{}:c:deny:1", ticket.id))
         .unwrap()
         .response(WAIT)
         .await
         .unwrap();
     assert_eq!(
         content(&late),
-        format!(
-            "Item return #1 was already approved by <@{}>.",
-            h.world.approver
-        )
+        "This button is no longer handled by the bot (it may come from an older version). If you need help, open a new ticket from the panel."
     );
+    let text = futures_lite(h.bot().store().plugin_get(
+        h.world.guild,
+        "item-return",
+        "request:1",
+    ))
+    .unwrap();
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["decision"]["approved"], true);
     h.finish().await;
 }
 

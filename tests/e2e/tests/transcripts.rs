@@ -377,3 +377,65 @@ async fn a_close_completes_with_the_plain_page_when_the_renderer_fails() {
     assert_eq!(of_ticket("ticket.closed"), 1);
     h.finish().await;
 }
+
+fn small_file_budgets(config: &mut ticketbot::config::Config) {
+    config.transcripts.max_ticket_file_bytes = 10_000;
+    config.transcripts.max_guild_file_bytes = 14_000;
+}
+
+/// Kept files of `ticket` named `f*.bin` (the test's files, not avatars).
+async fn kept_test_files(h: &Harness, ticket: i64) -> usize {
+    h.bot()
+        .store()
+        .ticket_files(ticket)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|(url, _)| url.ends_with(".bin"))
+        .count()
+}
+
+/// Messages posted at once share their ticket's budget for kept files (each used to check it
+/// before any of the others had saved), and all tickets of a guild share the guild's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_posted_at_once_share_one_budget_per_ticket_and_per_guild() {
+    let h = Harness::start_configured("en", |_| {}, small_file_budgets).await;
+    let (channel, _) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    let player = h.emu.user(h.world.player);
+    for i in 0..8u8 {
+        player
+            .say_with_file(channel, &format!("file {i}"), &format!("f{i}.bin"), &[i; 4000])
+            .unwrap();
+    }
+    captured(&h, ticket, "file 7").await;
+    ticketbot_e2e::eventually("all eight captured", || {
+        let messages = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket))
+        })
+        .unwrap();
+        (messages.iter().filter(|m| m.content.starts_with("file ")).count() == 8).then_some(())
+    })
+    .await;
+    let tickets = h.bot().tickets().unwrap();
+    assert!(tickets.files_settled(ticket).await);
+    // 10,000 bytes hold two files of 4,000.
+    assert_eq!(kept_test_files(&h, ticket).await, 2);
+    assert!(h.bot().store().ticket_file_bytes(ticket).await.unwrap() <= 10_000);
+
+    // Another ticket of the guild: 14,000 bytes for the guild leave room for one more.
+    let (other, _) = h.open_ticket(h.world.moderator, "support").await;
+    let other_ticket = h.ticket_in(other).await.unwrap().id;
+    let moderator = h.emu.user(h.world.moderator);
+    for i in 10..12u8 {
+        moderator
+            .say_with_file(other, &format!("file {i}"), &format!("f{i}.bin"), &[i; 4000])
+            .unwrap();
+    }
+    captured(&h, other_ticket, "file 11").await;
+    captured(&h, other_ticket, "file 10").await;
+    assert!(tickets.files_settled(other_ticket).await);
+    assert_eq!(kept_test_files(&h, other_ticket).await, 1);
+    assert!(h.bot().store().guild_file_bytes(h.world.guild).await.unwrap() <= 14_000);
+    h.finish().await;
+}

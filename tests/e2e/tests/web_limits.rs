@@ -58,7 +58,7 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_and_slowloris_clients_are_cut_off_and_others_are_served() {
-    let h = Harness::start_configured("en", limits).await;
+    let h = Harness::start_configured("en", |w| w.close_delay_seconds = 0, limits).await;
     let addr = h.bot().web_addr();
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
 
@@ -112,7 +112,7 @@ async fn half_open_and_slowloris_clients_are_cut_off_and_others_are_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_link_flood_is_slowed_and_real_links_and_the_bot_are_not() {
-    let h = Harness::start_configured("en", limits).await;
+    let h = Harness::start_configured("en", |w| w.close_delay_seconds = 0, limits).await;
     let addr = h.bot().web_addr();
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
     let ticket = h.close_by_staff(channel, &welcome, "done").await;

@@ -134,6 +134,7 @@ impl Actor {
                 ephemeral_for: None,
                 interaction_id: None,
                 reference,
+                allowed_mentions: None,
             };
             if let Some(to) = reference {
                 if world
@@ -253,6 +254,22 @@ impl Actor {
         }
         let data = json!({"custom_id": modal["custom_id"], "components": rows});
         self.interact(5, state.channel_id, data, state.source_message)
+    }
+
+    /// A hostile client: submits a form with `custom_id` in `channel` that the bot never opened
+    /// for this user (Discord's own client cannot; a modified one may try).
+    pub fn forge_modal_submit(
+        &self,
+        channel: u64,
+        custom_id: &str,
+        values: &[(&str, &str)],
+    ) -> Result<InteractionHandle> {
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|(field, value)| json!({"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]}))
+            .collect();
+        let data = json!({"custom_id": custom_id, "components": rows});
+        self.interact(5, channel, data, None)
     }
 
     /// Runs the slash command `name` with `options` (Discord's option objects) in `channel`.

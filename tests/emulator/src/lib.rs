@@ -487,6 +487,7 @@ impl Emulator {
             ephemeral_for: None,
             interaction_id: None,
             reference: None,
+            allowed_mentions: None,
         };
         world.messages.insert(id, message);
         drop(world);

@@ -1010,6 +1010,7 @@ fn post_message(
         },
         interaction_id: interaction.map(|(id, _)| id),
         reference: snowflake(&body["message_reference"]["message_id"]),
+        allowed_mentions: body.get("allowed_mentions").cloned(),
     };
     let data = world::message_json(world, &ctx.base, &message);
     world.messages.insert(id, message);
@@ -1051,6 +1052,9 @@ fn edit_message(
     }
     if let Some(components) = body.get("components") {
         updated.components = components.as_array().cloned().unwrap_or_default();
+    }
+    if let Some(allowed) = body.get("allowed_mentions") {
+        updated.allowed_mentions = Some(allowed.clone());
     }
     if let Some(keep) = body.get("attachments").and_then(Value::as_array) {
         let keep: Vec<u64> = keep.iter().filter_map(|a| snowflake(&a["id"])).collect();
@@ -1157,6 +1161,7 @@ fn interaction_callback(
                 ephemeral_for: ephemeral.then_some(state.user_id),
                 interaction_id: Some(interaction),
                 reference: None,
+                allowed_mentions: data.get("allowed_mentions").cloned(),
             };
             let json = world::message_json(world, &ctx.base, &message);
             world.messages.insert(id, message);

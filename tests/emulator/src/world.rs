@@ -164,6 +164,53 @@ pub struct Message {
     pub interaction_id: Option<u64>,
     /// The message this one replies to.
     pub reference: Option<u64>,
+    /// The sender's `allowed_mentions`, if it gave any (users never do).
+    pub allowed_mentions: Option<Value>,
+}
+
+/// Who a message notifies, by Discord's rules: what its content mentions, narrowed by its
+/// `allowed_mentions` when it has one (`parse` allows a kind wholesale; `users` and `roles`
+/// list ids; `@everyone` and `@here` only with `everyone` in `parse`).
+pub struct Pinged {
+    /// Users notified.
+    pub users: Vec<u64>,
+    /// Roles notified.
+    pub roles: Vec<u64>,
+    /// Whether `@everyone`/`@here` notified.
+    pub everyone: bool,
+}
+
+impl Message {
+    /// Whom this message notifies.
+    pub fn pinged(&self) -> Pinged {
+        let allowed = self.allowed_mentions.as_ref();
+        let parses = |kind: &str| {
+            allowed.is_none_or(|a| {
+                a["parse"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|v| v == kind))
+            })
+        };
+        let listed = |key: &str, id: u64| {
+            allowed.is_some_and(|a| {
+                a[key]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(&id.to_string())))
+            })
+        };
+        Pinged {
+            users: mentioned_users(&self.content)
+                .into_iter()
+                .filter(|u| parses("users") || listed("users", *u))
+                .collect(),
+            roles: mentioned_roles(&self.content)
+                .into_iter()
+                .filter(|r| parses("roles") || listed("roles", *r))
+                .collect(),
+            everyone: (self.content.contains("@everyone") || self.content.contains("@here"))
+                && parses("everyone"),
+        }
+    }
 }
 
 impl Message {
@@ -480,8 +527,11 @@ pub fn mentioned_roles(content: &str) -> Vec<u64> {
 pub fn message_json(world: &World, base: &str, m: &Message) -> Value {
     let channel = world.channels.get(&m.channel_id);
     let guild_id = channel.and_then(|c| c.guild_id);
-    let mentions: Vec<Value> = mentioned_users(&m.content)
-        .into_iter()
+    let pinged = m.pinged();
+    let mentions: Vec<Value> = pinged
+        .users
+        .iter()
+        .copied()
         .map(|id| {
             let mut user = user_json_by_id(world, id);
             if let Some(member) = guild_id.and_then(|g| world.guilds.get(&g)?.members.get(&id)) {
@@ -498,9 +548,9 @@ pub fn message_json(world: &World, base: &str, m: &Message) -> Value {
         "timestamp": ts(&m.timestamp),
         "edited_timestamp": m.edited.as_ref().map(ts),
         "tts": false,
-        "mention_everyone": false,
+        "mention_everyone": pinged.everyone,
         "mentions": mentions,
-        "mention_roles": mentioned_roles(&m.content).iter().map(u64::to_string).collect::<Vec<_>>(),
+        "mention_roles": pinged.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
         "attachments": m.attachments.iter().map(|a| attachment_json(base, m.channel_id, a)).collect::<Vec<_>>(),
         "embeds": m.embeds,
         "components": m.components,

@@ -16,6 +16,7 @@ const BUTTONS: &[&str] = &[
     "ungranted",
     "secret",
     "slow-read",
+    "big",
 ];
 
 impl Guest for Faulty {
@@ -75,6 +76,18 @@ impl Guest for Faulty {
                 other => Err(format!("expected not-granted, got {other:?}")),
             },
             "secret" => Err(format!("plugin error for guild {}", ctx.guild_id)),
+            // A post past Discord's limits that tries to ping everyone: the host cuts it to
+            // fit and lets it ping nobody.
+            "big" => {
+                let mut embed = Embed::new("T".repeat(300), "D".repeat(5000));
+                for i in 0..30 {
+                    embed = embed.field(format!("field {i}"), "V".repeat(1100), false);
+                }
+                let mut message = Message::embed(embed);
+                message.content = Some(format!("@everyone @here {}", "C".repeat(2500)));
+                Ok(Outcome::private("posted")
+                    .with(Effect::Post((Channel::Ticket, message))))
+            }
             // Waits on the host (member roles come from Discord): the wait is not the
             // plugin's time, and a host that fails it is not the plugin's failure.
             "slow-read" => {
