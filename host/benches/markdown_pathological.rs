@@ -41,9 +41,12 @@ fn nested_list(size: usize) -> String {
     text
 }
 
+/// Makes a text of about the given size.
+type Maker = Box<dyn Fn(usize) -> String>;
+
 fn main() {
     let names = Names::default();
-    let cases: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let cases: Vec<(&str, Maker)> = vec![
         ("[", Box::new(|n| fill("[", n))),
         ("<", Box::new(|n| fill("<", n))),
         ("[a](", Box::new(|n| fill("[a](", n))),
@@ -57,10 +60,16 @@ fn main() {
         ("**a", Box::new(|n| fill("**a", n))),
         ("\\Á*", Box::new(|n| fill("\\Á*", n))),
         ("nested lists", Box::new(nested_list)),
-        ("pt-BR prose", Box::new(|n| fill("Olá, **ação** _não_ ~~é~~ ||só|| isso. ", n))),
+        (
+            "pt-BR prose",
+            Box::new(|n| fill("Olá, **ação** _não_ ~~é~~ ||só|| isso. ", n)),
+        ),
     ];
     println!("markdown on pathological input: parse + render of one text, best of 3; ns per byte");
-    println!("{:<16} {:>12} {:>12} {:>12}", "run of", "4 KB", "64 KB", "1 MB");
+    println!(
+        "{:<16} {:>12} {:>12} {:>12}",
+        "run of", "4 KB", "64 KB", "1 MB"
+    );
     for (name, make) in &cases {
         let mut row = format!("{name:<16}");
         for size in [4 << 10, 64 << 10, 1 << 20] {
@@ -89,8 +98,8 @@ fn main() {
     let messages = serde_json::Value::Array(messages);
     let texts = texts_for(Locale::PtBr, &Default::default());
     let time = best(3, || {
-        let page = ticketbot::transcript::render_offline(&messages, &names, "T", &texts, "pt-BR")
-            .unwrap();
+        let page =
+            ticketbot::transcript::render_offline(&messages, &names, "T", &texts, "pt-BR").unwrap();
         std::hint::black_box(page);
     });
     println!("a ticket of 500 messages of 4,000 '[': {time:.1?} (best of 3)");

@@ -14,13 +14,78 @@ use ticketbot::transcript::page;
 /// Pieces that markdown-shaped text is made of: every construct's syntax, broken halves of it,
 /// escapes, and the multi-byte characters pt-BR text is full of.
 const PIECES: &[&str] = &[
-    "*", "**", "***", "_", "__", "~~", "~", "||", "|", "`", "``", "```", "```lua\n", "\\", "\\*",
-    "\\_", "[", "]", "](", "(", ")", "[a](https://x.io)", "<", ">", "<@1>", "<@!2>", "<@&3>",
-    "<#4>", "<t:1700000000:R>", "<t:99999999999999:F>", "<t:-99999999999:T>", "<:pog:5>",
-    "<a:dança:6>", "<https://a.io/b>", "@everyone", "@here", "http://", "https://a.io/x.", "h",
-    "\n", "\n\n", "> ", ">>> ", "# ", "## ", "-# ", "- ", "* ", "1. ", "  ", "    ", "Á", "ção",
-    "é", "ü", "😀", "👍🏽", "中文", "\u{301}", "\u{200d}", "\u{a0}", "a", "B", "z", "7", " ",
-    "C:\\Área", "javascript:alert(1)", "\"", "'", "&", "&amp;",
+    "*",
+    "**",
+    "***",
+    "_",
+    "__",
+    "~~",
+    "~",
+    "||",
+    "|",
+    "`",
+    "``",
+    "```",
+    "```lua\n",
+    "\\",
+    "\\*",
+    "\\_",
+    "[",
+    "]",
+    "](",
+    "(",
+    ")",
+    "[a](https://x.io)",
+    "<",
+    ">",
+    "<@1>",
+    "<@!2>",
+    "<@&3>",
+    "<#4>",
+    "<t:1700000000:R>",
+    "<t:99999999999999:F>",
+    "<t:-99999999999:T>",
+    "<:pog:5>",
+    "<a:dança:6>",
+    "<https://a.io/b>",
+    "@everyone",
+    "@here",
+    "http://",
+    "https://a.io/x.",
+    "h",
+    "\n",
+    "\n\n",
+    "> ",
+    ">>> ",
+    "# ",
+    "## ",
+    "-# ",
+    "- ",
+    "* ",
+    "1. ",
+    "  ",
+    "    ",
+    "Á",
+    "ção",
+    "é",
+    "ü",
+    "😀",
+    "👍🏽",
+    "中文",
+    "\u{301}",
+    "\u{200d}",
+    "\u{a0}",
+    "a",
+    "B",
+    "z",
+    "7",
+    " ",
+    "C:\\Área",
+    "javascript:alert(1)",
+    "\"",
+    "'",
+    "&",
+    "&amp;",
 ];
 
 fn markdown_shaped() -> impl Strategy<Value = String> {
@@ -65,10 +130,15 @@ fn decode(escaped: &str) -> Result<String, String> {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let (entity, decoded) = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"')]
-            .into_iter()
-            .find(|(e, _)| rest.starts_with(e))
-            .ok_or_else(|| format!("a bare & in {escaped:?}"))?;
+        let (entity, decoded) = [
+            ("&amp;", '&'),
+            ("&lt;", '<'),
+            ("&gt;", '>'),
+            ("&quot;", '"'),
+        ]
+        .into_iter()
+        .find(|(e, _)| rest.starts_with(e))
+        .ok_or_else(|| format!("a bare & in {escaped:?}"))?;
         out.push(decoded);
         rest = &rest[entity.len()..];
     }

@@ -71,7 +71,10 @@ impl Secret {
     pub fn matches(&self, offered: &str) -> bool {
         use sha2::{Digest, Sha256};
         let (a, b) = (Sha256::digest(&self.0), Sha256::digest(offered));
-        a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
     }
 }
 

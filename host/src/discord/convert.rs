@@ -5,9 +5,9 @@ use serenity::all::{
     ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions, CreateAttachment,
     CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText, CreateInteractionResponse,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
-    CreateModal, CreateSelectMenu, EditInteractionResponse, EditMessage,
-    CreateSelectMenuKind, CreateSelectMenuOption, InputTextStyle, Interaction as SInteraction,
-    Member, Message, PartialMember, PermissionOverwrite, PermissionOverwriteType, Permissions,
+    CreateModal, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption,
+    EditInteractionResponse, EditMessage, InputTextStyle, Interaction as SInteraction, Member,
+    Message, PartialMember, PermissionOverwrite, PermissionOverwriteType, Permissions,
     ReactionType, RoleId, User, UserId,
 };
 
@@ -216,9 +216,13 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
                         InputTextStyle::Short
                     };
                     CreateActionRow::InputText(
-                        CreateInputText::new(style, cut(&input.label, MODAL_TITLE), &input.custom_id)
-                            .required(input.required)
-                            .max_length(input.max_length),
+                        CreateInputText::new(
+                            style,
+                            cut(&input.label, MODAL_TITLE),
+                            &input.custom_id,
+                        )
+                        .required(input.required)
+                        .max_length(input.max_length),
                     )
                 })
                 .collect();

@@ -106,9 +106,7 @@ pub fn redact_tokens(text: &str) -> String {
         };
         // Keep the marker and the id segment after it; the segment after that is the token.
         let after_marker = at + len;
-        let id_end = rest[after_marker..]
-            .find('/')
-            .map(|i| after_marker + i + 1);
+        let id_end = rest[after_marker..].find('/').map(|i| after_marker + i + 1);
         let Some(token_start) = id_end else {
             out.push_str(rest);
             return out;
@@ -133,7 +131,10 @@ mod tests {
         let text = "error sending request for url (http://127.0.0.1:9/api/v10/interactions/123/aW50ZXJhY3Rpb24.SECRET/callback): connection refused; then /webhooks/99/tok.en.SECRET2?wait=true";
         let clean = redact_tokens(text);
         assert!(!clean.contains("SECRET"), "{clean}");
-        assert!(clean.contains("/interactions/123/<token>/callback"), "{clean}");
+        assert!(
+            clean.contains("/interactions/123/<token>/callback"),
+            "{clean}"
+        );
         assert!(clean.contains("/webhooks/99/<token>?wait=true"), "{clean}");
         assert_eq!(redact_tokens("no url here"), "no url here");
         assert_eq!(redact_tokens("/webhooks/"), "/webhooks/");
@@ -148,7 +149,11 @@ mod tests {
             .build();
         http.set_application_id(serenity::all::ApplicationId::new(1));
         let error = http
-            .create_followup_message("SECRETTOKEN", &serenity::all::CreateInteractionResponseFollowup::new().content("x"), Vec::new())
+            .create_followup_message(
+                "SECRETTOKEN",
+                &serenity::all::CreateInteractionResponseFollowup::new().content("x"),
+                Vec::new(),
+            )
             .await
             .expect_err("nothing listens on port 9");
         assert!(

@@ -367,7 +367,12 @@ impl WasmPlugin {
             .and_then(|bindings| run(&bindings, &mut store));
         let state = store.into_data();
         if state.logs_dropped > 0 {
-            tracing::warn!(plugin = name, guild = scope.guild, dropped = state.logs_dropped, "plugin logged more than {MAX_LOG_LINES} lines in one call; the rest were dropped");
+            tracing::warn!(
+                plugin = name,
+                guild = scope.guild,
+                dropped = state.logs_dropped,
+                "plugin logged more than {MAX_LOG_LINES} lines in one call; the rest were dropped"
+            );
         }
         match outcome {
             Ok(value) => Ok(CallResult {

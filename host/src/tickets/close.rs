@@ -389,7 +389,10 @@ impl Tickets {
         let guild_name = guild.name.clone().unwrap_or_else(|| guild.id.to_string());
         // Files posted just before the close are still downloading: the transcript keeps them.
         if !self.files_settled(ticket.id).await {
-            tracing::warn!(ticket = ticket.id, "attachments still downloading after 10 s; the transcript links those");
+            tracing::warn!(
+                ticket = ticket.id,
+                "attachments still downloading after 10 s; the transcript links those"
+            );
         }
         let files = self
             .store
@@ -575,7 +578,11 @@ impl Tickets {
             embed = embed.field(texts.get("field-dm", &[]), dm, false);
         }
         if rendered.failure.is_some() {
-            embed = embed.field(texts.get("field-transcript-plain", &[]), plain_notice, false);
+            embed = embed.field(
+                texts.get("field-transcript-plain", &[]),
+                plain_notice,
+                false,
+            );
         }
         let log =
             OutMessage::embed(embed).file(format!("transcript-{number}.html"), page.into_bytes());

@@ -460,162 +460,305 @@ impl Tickets {
         for effect in effects {
             let what = effect_name(&effect);
             let done: Result<(), String> = match effect {
-                c::Effect::Post((channel, message)) => async {
-                    let target = self.effect_channel(scope, &channel)?;
-                    // A plugin's post may notify the ticket's own people it mentions; never
-                    // roles or @everyone.
-                    let people = self.ticket_people(scope.ticket).await;
-                    let message = to_message(scope.plugin, ticket_id, message)?.ping_users(people);
-                    let id = self.discord.send_message(target, &message).await.map_err(|e| e.to_string())?;
-                    self.store
-                        .remember_plugin_message(guild, plugin, target, id, scope.ticket.map(|t| t.id))
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-                .await,
-                c::Effect::Edit((channel, message_id, message)) => async {
-                    let owned = self.store.plugin_owns_message(guild, plugin, channel, message_id).await.map_err(|e| e.to_string())?;
-                    if !owned {
-                        return Err("it may only edit messages it posted".to_owned());
+                c::Effect::Post((channel, message)) => {
+                    async {
+                        let target = self.effect_channel(scope, &channel)?;
+                        // A plugin's post may notify the ticket's own people it mentions; never
+                        // roles or @everyone.
+                        let people = self.ticket_people(scope.ticket).await;
+                        let message =
+                            to_message(scope.plugin, ticket_id, message)?.ping_users(people);
+                        let id = self
+                            .discord
+                            .send_message(target, &message)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.store
+                            .remember_plugin_message(
+                                guild,
+                                plugin,
+                                target,
+                                id,
+                                scope.ticket.map(|t| t.id),
+                            )
+                            .await
+                            .map_err(|e| e.to_string())
                     }
-                    let message = to_message(scope.plugin, ticket_id, message)?;
-                    self.discord.edit_message(channel, message_id, &message).await.map_err(|e| e.to_string())
+                    .await
                 }
-                .await,
-                c::Effect::SendDm(dm) => async {
-                    let allowed = match scope.ticket {
-                        Some(t) => t.opener_id == dm.user || self.store.members(t.id).await.unwrap_or_default().contains(&dm.user),
-                        None => false,
-                    };
-                    if !allowed {
-                        return Err("it may only DM the ticket's opener and members".to_owned());
+                c::Effect::Edit((channel, message_id, message)) => {
+                    async {
+                        let owned = self
+                            .store
+                            .plugin_owns_message(guild, plugin, channel, message_id)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        if !owned {
+                            return Err("it may only edit messages it posted".to_owned());
+                        }
+                        let message = to_message(scope.plugin, ticket_id, message)?;
+                        self.discord
+                            .edit_message(channel, message_id, &message)
+                            .await
+                            .map_err(|e| e.to_string())
                     }
-                    let message = to_message(scope.plugin, ticket_id, dm.message)?;
-                    match self.discord.send_dm(dm.user, &message).await {
-                        Ok(_) => Ok(()),
-                        Err(error) => {
-                            if let (Some(text), Some(interaction)) = (dm.on_failure, scope.interaction) {
-                                let _ = self.discord.followup(&interaction.handle, &OutMessage::text(text), true).await;
+                    .await
+                }
+                c::Effect::SendDm(dm) => {
+                    async {
+                        let allowed = match scope.ticket {
+                            Some(t) => {
+                                t.opener_id == dm.user
+                                    || self
+                                        .store
+                                        .members(t.id)
+                                        .await
+                                        .unwrap_or_default()
+                                        .contains(&dm.user)
                             }
-                            Err(error.to_string())
+                            None => false,
+                        };
+                        if !allowed {
+                            return Err("it may only DM the ticket's opener and members".to_owned());
                         }
-                    }
-                }
-                .await,
-                c::Effect::Rename(name) => async {
-                    let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
-                    let name = channel_name(&name).ok_or("a channel name needs a letter or digit")?;
-                    match self.discord.rename_channel(channel, &name).await {
-                        Ok(()) => {
-                            self.renames.record(channel);
-                            Ok(())
-                        }
-                        Err(error) => {
-                            if let Some(interaction) = scope.interaction {
-                                let texts = self.texts(Some(guild));
-                                let text = if error.status() == Some(429) {
-                                    self.renames.exhaust(channel);
-                                    texts.get("rename-limited", &[("minutes", "10")])
-                                } else {
-                                    texts.get("discord-error", &[])
-                                };
-                                let _ = self.discord.followup(&interaction.handle, &OutMessage::text(text), true).await;
+                        let message = to_message(scope.plugin, ticket_id, dm.message)?;
+                        match self.discord.send_dm(dm.user, &message).await {
+                            Ok(_) => Ok(()),
+                            Err(error) => {
+                                if let (Some(text), Some(interaction)) =
+                                    (dm.on_failure, scope.interaction)
+                                {
+                                    let _ = self
+                                        .discord
+                                        .followup(
+                                            &interaction.handle,
+                                            &OutMessage::text(text),
+                                            true,
+                                        )
+                                        .await;
+                                }
+                                Err(error.to_string())
                             }
-                            Err(error.to_string())
                         }
                     }
+                    .await
                 }
-                .await,
-                c::Effect::MoveTo(category) => async {
-                    let ticket = scope.ticket.ok_or("a move needs a ticket")?;
-                    let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
-                    let g = scope.guild;
-                    let allowed = category == g.ticket_category
-                        || g.overflow_categories.contains(&category)
-                        || g.ticket_types.iter().any(|t| t.category == Some(category));
-                    if !allowed {
-                        return Err(format!("{category} is not one of this guild's ticket categories"));
+                c::Effect::Rename(name) => {
+                    async {
+                        let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
+                        let name =
+                            channel_name(&name).ok_or("a channel name needs a letter or digit")?;
+                        match self.discord.rename_channel(channel, &name).await {
+                            Ok(()) => {
+                                self.renames.record(channel);
+                                Ok(())
+                            }
+                            Err(error) => {
+                                if let Some(interaction) = scope.interaction {
+                                    let texts = self.texts(Some(guild));
+                                    let text = if error.status() == Some(429) {
+                                        self.renames.exhaust(channel);
+                                        texts.get("rename-limited", &[("minutes", "10")])
+                                    } else {
+                                        texts.get("discord-error", &[])
+                                    };
+                                    let _ = self
+                                        .discord
+                                        .followup(
+                                            &interaction.handle,
+                                            &OutMessage::text(text),
+                                            true,
+                                        )
+                                        .await;
+                                }
+                                Err(error.to_string())
+                            }
+                        }
                     }
-                    let members = self.store.members(ticket.id).await.map_err(|e| e.to_string())?;
-                    let overwrites = self
-                        .ticket_overwrites(g, &ticket.type_id, ticket.opener_id, &members, category)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    self.discord.move_channel(channel, category, &overwrites).await.map_err(|e| e.to_string())
+                    .await
                 }
-                .await,
-                c::Effect::CreateVoice((name, key)) => async {
-                    let ticket = scope.ticket.ok_or("a voice channel needs a ticket")?;
-                    let text_channel = ticket.channel_id.ok_or("the ticket has no channel")?;
-                    let parent = self.discord.channel_parent(text_channel).await.map_err(|e| e.to_string())?;
-                    let overwrites = self.discord.overwrites(text_channel).await.map_err(|e| e.to_string())?;
-                    let overwrites: Vec<_> = overwrites.into_iter().map(with_voice_rights).collect();
-                    let name: String = name.chars().take(100).collect();
-                    let channel = self
-                        .discord
-                        .create_voice_channel(guild, &name, parent, &overwrites)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    self.store
-                        .add_plugin_channel(PluginChannel { channel_id: channel, guild_id: guild, plugin: plugin.to_owned(), ticket_id: ticket.id })
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    self.store.plugin_set(guild, plugin, &key, &channel.to_string(), MAX_STORAGE_KEYS, MAX_STORAGE_BYTES).await.map_err(|e| e.to_string())
-                }
-                .await,
-                c::Effect::DeleteVoice(channel) => async {
-                    match self.store.plugin_channel(channel).await.map_err(|e| e.to_string())? {
-                        Some(owned) if owned.guild_id == guild && owned.plugin == plugin => {}
-                        _ => return Err("it may only delete voice channels it created".to_owned()),
+                c::Effect::MoveTo(category) => {
+                    async {
+                        let ticket = scope.ticket.ok_or("a move needs a ticket")?;
+                        let channel = self.effect_channel(scope, &c::Channel::Ticket)?;
+                        let g = scope.guild;
+                        let allowed = category == g.ticket_category
+                            || g.overflow_categories.contains(&category)
+                            || g.ticket_types.iter().any(|t| t.category == Some(category));
+                        if !allowed {
+                            return Err(format!(
+                                "{category} is not one of this guild's ticket categories"
+                            ));
+                        }
+                        let members = self
+                            .store
+                            .members(ticket.id)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let overwrites = self
+                            .ticket_overwrites(
+                                g,
+                                &ticket.type_id,
+                                ticket.opener_id,
+                                &members,
+                                category,
+                            )
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.discord
+                            .move_channel(channel, category, &overwrites)
+                            .await
+                            .map_err(|e| e.to_string())
                     }
-                    self.discord.delete_channel(channel).await.map_err(|e| e.to_string())?;
-                    self.store.remove_plugin_channel(channel).await.map_err(|e| e.to_string())
+                    .await
                 }
-                .await,
-                c::Effect::AddNote(text) => async {
-                    let ticket = scope.ticket.ok_or("a note needs a ticket")?;
-                    let author = scope
-                        .interaction
-                        .map(|i| i.user.id)
-                        .or_else(|| self.bot_user.get().copied())
-                        .unwrap_or_default();
-                    let body: String = text.chars().take(2000).collect();
-                    self.store
-                        .add_note(ticket.id, NoteRecord { author_id: author, body, created_at: Utc::now() })
-                        .await
-                        .map_err(|e| e.to_string())
+                c::Effect::CreateVoice((name, key)) => {
+                    async {
+                        let ticket = scope.ticket.ok_or("a voice channel needs a ticket")?;
+                        let text_channel = ticket.channel_id.ok_or("the ticket has no channel")?;
+                        let parent = self
+                            .discord
+                            .channel_parent(text_channel)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let overwrites = self
+                            .discord
+                            .overwrites(text_channel)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let overwrites: Vec<_> =
+                            overwrites.into_iter().map(with_voice_rights).collect();
+                        let name: String = name.chars().take(100).collect();
+                        let channel = self
+                            .discord
+                            .create_voice_channel(guild, &name, parent, &overwrites)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.store
+                            .add_plugin_channel(PluginChannel {
+                                channel_id: channel,
+                                guild_id: guild,
+                                plugin: plugin.to_owned(),
+                                ticket_id: ticket.id,
+                            })
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.store
+                            .plugin_set(
+                                guild,
+                                plugin,
+                                &key,
+                                &channel.to_string(),
+                                MAX_STORAGE_KEYS,
+                                MAX_STORAGE_BYTES,
+                            )
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    .await
                 }
-                .await,
-                c::Effect::Schedule(timer) => async {
-                    let ticket = scope.ticket.ok_or("a timer needs a ticket")?;
-                    let delay = Duration::from_millis(timer.delay_ms);
-                    let due_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    self.store
-                        .set_plugin_timer(PluginTimer {
-                            guild_id: guild,
-                            plugin: plugin.to_owned(),
-                            ticket_id: ticket.id,
-                            key: timer.key,
-                            due_at,
-                            payload: timer.payload,
-                        }, MAX_TIMERS_PER_TICKET)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    self.timers_changed.notify_one();
-                    Ok(())
+                c::Effect::DeleteVoice(channel) => {
+                    async {
+                        match self
+                            .store
+                            .plugin_channel(channel)
+                            .await
+                            .map_err(|e| e.to_string())?
+                        {
+                            Some(owned) if owned.guild_id == guild && owned.plugin == plugin => {}
+                            _ => {
+                                return Err(
+                                    "it may only delete voice channels it created".to_owned()
+                                )
+                            }
+                        }
+                        self.discord
+                            .delete_channel(channel)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.store
+                            .remove_plugin_channel(channel)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    .await
                 }
-                .await,
-                c::Effect::CancelTimer(key) => async {
-                    let ticket = scope.ticket.ok_or("a timer needs a ticket")?;
-                    self.store.cancel_plugin_timer(guild, plugin, ticket.id, &key).await.map(|_| ()).map_err(|e| e.to_string())
+                c::Effect::AddNote(text) => {
+                    async {
+                        let ticket = scope.ticket.ok_or("a note needs a ticket")?;
+                        let author = scope
+                            .interaction
+                            .map(|i| i.user.id)
+                            .or_else(|| self.bot_user.get().copied())
+                            .unwrap_or_default();
+                        let body: String = text.chars().take(2000).collect();
+                        self.store
+                            .add_note(
+                                ticket.id,
+                                NoteRecord {
+                                    author_id: author,
+                                    body,
+                                    created_at: Utc::now(),
+                                },
+                            )
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    .await
                 }
-                .await,
+                c::Effect::Schedule(timer) => {
+                    async {
+                        let ticket = scope.ticket.ok_or("a timer needs a ticket")?;
+                        let delay = Duration::from_millis(timer.delay_ms);
+                        let due_at =
+                            Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                        self.store
+                            .set_plugin_timer(
+                                PluginTimer {
+                                    guild_id: guild,
+                                    plugin: plugin.to_owned(),
+                                    ticket_id: ticket.id,
+                                    key: timer.key,
+                                    due_at,
+                                    payload: timer.payload,
+                                },
+                                MAX_TIMERS_PER_TICKET,
+                            )
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.timers_changed.notify_one();
+                        Ok(())
+                    }
+                    .await
+                }
+                c::Effect::CancelTimer(key) => {
+                    async {
+                        let ticket = scope.ticket.ok_or("a timer needs a ticket")?;
+                        self.store
+                            .cancel_plugin_timer(guild, plugin, ticket.id, &key)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    }
+                    .await
+                }
                 c::Effect::Store((key, value)) => self
                     .store
-                    .plugin_set(guild, plugin, &key, &value, MAX_STORAGE_KEYS, MAX_STORAGE_BYTES)
+                    .plugin_set(
+                        guild,
+                        plugin,
+                        &key,
+                        &value,
+                        MAX_STORAGE_KEYS,
+                        MAX_STORAGE_BYTES,
+                    )
                     .await
                     .map_err(|e| e.to_string()),
-                c::Effect::Forget(key) => self.store.plugin_forget(guild, plugin, &key).await.map_err(|e| e.to_string()),
+                c::Effect::Forget(key) => self
+                    .store
+                    .plugin_forget(guild, plugin, &key)
+                    .await
+                    .map_err(|e| e.to_string()),
             };
             if let Err(error) = done {
                 tracing::warn!(guild, plugin, effect = what, %error, "a plugin effect failed");
@@ -1124,7 +1267,10 @@ fn to_message(
                     if s.options.is_empty() || s.options.len() > 25 {
                         return Err("a select has 1 to 25 options".into());
                     }
-                    if s.options.iter().any(|o| o.value.is_empty() || o.value.chars().count() > 100) {
+                    if s.options
+                        .iter()
+                        .any(|o| o.value.is_empty() || o.value.chars().count() > 100)
+                    {
                         return Err("a select option's value has 1 to 100 characters".into());
                     }
                     Component::Select {

@@ -156,8 +156,7 @@ impl Tickets {
             );
             // The one who started the watch is told it ended.
             let expired = OutMessage::text(text).ping_users([user]);
-            if let Err(error) = this.discord.send_message(channel, &expired).await
-            {
+            if let Err(error) = this.discord.send_message(channel, &expired).await {
                 tracing::warn!(%error, channel, "could not announce an expired watch");
             }
         });
@@ -300,11 +299,11 @@ impl Tickets {
                             // The new holder is told by a ping.
                             pinged = vec![to];
                             texts.get(
-                            "handover-done",
-                            &[
-                                ("from", &format!("<@{}>", message.author.id)),
-                                ("to", &format!("<@{to}>")),
-                            ],
+                                "handover-done",
+                                &[
+                                    ("from", &format!("<@{}>", message.author.id)),
+                                    ("to", &format!("<@{to}>")),
+                                ],
                             )
                         }
                         Err(()) => texts.get("discord-error", &[]),

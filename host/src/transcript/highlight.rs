@@ -167,6 +167,13 @@ pub fn highlight<'a>(lang: Option<&str>, code: &'a str) -> Vec<(Token, &'a str)>
     let Some(language) = lang.and_then(|l| LANGUAGES.iter().find(|x| x.names.contains(&l))) else {
         return vec![(Token::Plain, code)];
     };
+    // Slicing `code` by position below never splits a character: `i` starts at 0 and moves
+    // either by a whole character (the loop's last line) or to the end of a token, and a
+    // token ends where `str::find` stopped (a boundary), one past an ASCII quote or newline,
+    // or at the end of `code`. A string literal's scan steps over a backslash and one more
+    // byte, which may land inside a multi-byte character, but it stops only on an ASCII byte
+    // or at the end, and an ASCII byte is never inside a multi-byte character. (The property
+    // tests in host/tests/markdown.rs feed arbitrary Unicode through every language.)
     let mut out: Vec<(Token, &'a str)> = Vec::new();
     let mut plain_start = 0;
     let mut i = 0;

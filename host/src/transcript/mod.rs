@@ -127,7 +127,12 @@ pub async fn render_bounded(
         page::render(&shared)
     });
     let failure = match tokio::time::timeout(limit, task).await {
-        Ok(Ok(html)) => return Rendered { html, failure: None },
+        Ok(Ok(html)) => {
+            return Rendered {
+                html,
+                failure: None,
+            }
+        }
         Ok(Err(join)) => {
             let message = match join.try_into_panic() {
                 Ok(payload) => payload

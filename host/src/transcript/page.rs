@@ -296,11 +296,7 @@ fn message_markup(
     }
 }
 
-fn reply_excerpt(
-    page: &Page,
-    index: &std::collections::HashMap<u64, usize>,
-    id: u64,
-) -> String {
+fn reply_excerpt(page: &Page, index: &std::collections::HashMap<u64, usize>, id: u64) -> String {
     match index.get(&id).map(|i| &page.messages[*i]) {
         Some(m) => {
             let excerpt: String = m.content.chars().take(80).collect();

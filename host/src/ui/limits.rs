@@ -78,7 +78,13 @@ fn fit_embed(e: &Embed) -> Embed {
             .fields
             .iter()
             .take(FIELDS)
-            .map(|(n, v, inline)| (field_text(n, FIELD_NAME), field_text(v, FIELD_VALUE), *inline))
+            .map(|(n, v, inline)| {
+                (
+                    field_text(n, FIELD_NAME),
+                    field_text(v, FIELD_VALUE),
+                    *inline,
+                )
+            })
             .collect(),
         footer: e.footer.as_deref().map(|f| cut(f, FOOTER)),
     }

@@ -66,12 +66,12 @@ pub(super) async fn transcript(
                 return not_found();
             }
             store.transcript(&token).await.map(|found| {
-            found.map(|stored| {
-                let page = CachedPage::new(stored.encoding, stored.body);
-                pages.put(&token, page.clone());
-                page
+                found.map(|stored| {
+                    let page = CachedPage::new(stored.encoding, stored.body);
+                    pages.put(&token, page.clone());
+                    page
+                })
             })
-        })
         }
     };
     let page = match page {
@@ -162,8 +162,9 @@ pub(super) async fn file(
     if let Err(wait) = misses.check(client.ip()) {
         return too_many_misses(wait);
     }
-    let well_formed =
-        well_formed_token(&token) && hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let well_formed = well_formed_token(&token)
+        && hash.len() == 64
+        && hash.bytes().all(|b| b.is_ascii_hexdigit());
     if !well_formed {
         misses.charge(client.ip());
         return not_found();
@@ -216,4 +217,3 @@ pub(super) async fn file(
     );
     (headers, file.body).into_response()
 }
-

@@ -265,11 +265,11 @@ async fn item_returns_are_validated_approved_once_and_survive_a_restart() {
         content(&late),
         "This button is no longer handled by the bot (it may come from an older version). If you need help, open a new ticket from the panel."
     );
-    let text = futures_lite(h.bot().store().plugin_get(
-        h.world.guild,
-        "item-return",
-        "request:1",
-    ))
+    let text = futures_lite(
+        h.bot()
+            .store()
+            .plugin_get(h.world.guild, "item-return", "request:1"),
+    )
     .unwrap();
     let value: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value["decision"]["approved"], true);
@@ -463,13 +463,21 @@ async fn waiting_on_the_host_never_counts_against_a_plugin() {
     assert_eq!(content(&ok), "still serving", "not disabled");
     let events = h.bot().store().events(h.world.guild).await.unwrap();
     assert_eq!(
-        events.iter().filter(|e| e.kind == "plugin.host_failed").count(),
+        events
+            .iter()
+            .filter(|e| e.kind == "plugin.host_failed")
+            .count(),
         3
     );
     assert!(events.iter().all(|e| e.kind != "plugin.failed"));
     assert!(
-        h.emu.requests().iter().skip(from).all(|r| !(r.method == "POST"
-            && r.path.ends_with(&format!("/channels/{}/messages", h.world.log_channel)))),
+        h.emu
+            .requests()
+            .iter()
+            .skip(from)
+            .all(|r| !(r.method == "POST"
+                && r.path
+                    .ends_with(&format!("/channels/{}/messages", h.world.log_channel)))),
         "no plugin failure reported in the log channel"
     );
     h.finish().await;
@@ -486,7 +494,10 @@ async fn a_misbehaving_plugin_ends_only_its_own_event() {
             "crashed: wasm trap: wasm `unreachable` instruction executed",
         ),
         ("panic", "the faulty plugin panicked on purpose"),
-        ("loop", "ran longer than 90 ms of its own time and was stopped"),
+        (
+            "loop",
+            "ran longer than 90 ms of its own time and was stopped",
+        ),
         ("memory", "tried to use more than 32 MiB of memory"),
         (
             "ungranted",

@@ -11,7 +11,11 @@ const MASS: &str = "@everyone @here";
 fn pinged(message: &Value) -> (bool, Vec<String>, Vec<String>) {
     let users = message["mentions"]
         .as_array()
-        .map(|u| u.iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect())
+        .map(|u| {
+            u.iter()
+                .map(|u| u["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     let roles = message["mention_roles"]
         .as_array()
@@ -56,8 +60,12 @@ async fn reasons_and_notes_ping_nobody_and_the_welcome_pings_its_people() {
 
     // A close whose reason tries the same: the announcement, the log and the DM ping nobody.
     let from = h.emu.log_position();
-    h.close_by_staff(channel, &welcome, &format!("{MASS} {role} <@{}>", h.world.staff))
-        .await;
+    h.close_by_staff(
+        channel,
+        &welcome,
+        &format!("{MASS} {role} <@{}>", h.world.staff),
+    )
+    .await;
     // The log comes last.
     h.message_where(from, h.world.log_channel, |_| true).await;
     let mut checked = 0;
@@ -80,10 +88,19 @@ async fn reasons_and_notes_ping_nobody_and_the_welcome_pings_its_people() {
         .requests()
         .iter()
         .skip(from)
-        .find(|r| r.path.ends_with("/callback") && r.body["data"]["content"].as_str().is_some_and(|c| c.contains("@everyone")))
+        .find(|r| {
+            r.path.ends_with("/callback")
+                && r.body["data"]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("@everyone"))
+        })
         .map(|r| r.body["data"]["allowed_mentions"].clone())
         .expect("the close announcement");
-    assert_eq!(announcement["parse"], serde_json::json!([]), "{announcement}");
+    assert_eq!(
+        announcement["parse"],
+        serde_json::json!([]),
+        "{announcement}"
+    );
     assert_eq!(announcement["users"], serde_json::json!([]));
     assert_eq!(announcement["roles"], serde_json::json!([]));
     h.finish().await;
@@ -118,7 +135,9 @@ async fn a_plugin_post_past_discords_limits_is_cut_to_fit_and_pings_nobody() {
     assert_eq!(answer["data"]["content"], "posted");
     let posted = h
         .message_where(from, channel, |m| {
-            m["content"].as_str().is_some_and(|c| c.starts_with("@everyone"))
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("@everyone"))
         })
         .await;
     assert_eq!(posted["content"].as_str().unwrap().chars().count(), 2000);

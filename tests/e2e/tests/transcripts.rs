@@ -341,7 +341,10 @@ async fn a_close_completes_with_the_plain_page_when_the_renderer_fails() {
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
     h.emu
         .user(h.world.player)
-        .say(channel, "**negrito** <script>alert(1)</script>\nsegunda linha")
+        .say(
+            channel,
+            "**negrito** <script>alert(1)</script>\nsegunda linha",
+        )
         .unwrap();
     let id = h.ticket_in(channel).await.unwrap().id;
     captured(&h, id, "negrito").await;
@@ -405,7 +408,12 @@ async fn attachments_posted_at_once_share_one_budget_per_ticket_and_per_guild() 
     let player = h.emu.user(h.world.player);
     for i in 0..8u8 {
         player
-            .say_with_file(channel, &format!("file {i}"), &format!("f{i}.bin"), &[i; 4000])
+            .say_with_file(
+                channel,
+                &format!("file {i}"),
+                &format!("f{i}.bin"),
+                &[i; 4000],
+            )
             .unwrap();
     }
     captured(&h, ticket, "file 7").await;
@@ -414,7 +422,12 @@ async fn attachments_posted_at_once_share_one_budget_per_ticket_and_per_guild() 
             tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket))
         })
         .unwrap();
-        (messages.iter().filter(|m| m.content.starts_with("file ")).count() == 8).then_some(())
+        (messages
+            .iter()
+            .filter(|m| m.content.starts_with("file "))
+            .count()
+            == 8)
+            .then_some(())
     })
     .await;
     let tickets = h.bot().tickets().unwrap();
@@ -429,13 +442,25 @@ async fn attachments_posted_at_once_share_one_budget_per_ticket_and_per_guild() 
     let moderator = h.emu.user(h.world.moderator);
     for i in 10..12u8 {
         moderator
-            .say_with_file(other, &format!("file {i}"), &format!("f{i}.bin"), &[i; 4000])
+            .say_with_file(
+                other,
+                &format!("file {i}"),
+                &format!("f{i}.bin"),
+                &[i; 4000],
+            )
             .unwrap();
     }
     captured(&h, other_ticket, "file 11").await;
     captured(&h, other_ticket, "file 10").await;
     assert!(tickets.files_settled(other_ticket).await);
     assert_eq!(kept_test_files(&h, other_ticket).await, 1);
-    assert!(h.bot().store().guild_file_bytes(h.world.guild).await.unwrap() <= 14_000);
+    assert!(
+        h.bot()
+            .store()
+            .guild_file_bytes(h.world.guild)
+            .await
+            .unwrap()
+            <= 14_000
+    );
     h.finish().await;
 }

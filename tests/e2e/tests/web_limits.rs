@@ -6,9 +6,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use ticketbot_e2e::{Harness, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use ticketbot_e2e::{Harness, WAIT};
 
 const READER: &str = "127.0.0.2";
 
@@ -64,7 +64,9 @@ async fn half_open_and_slowloris_clients_are_cut_off_and_others_are_served() {
 
     // A slowloris client dribbles a header byte every 100 ms and never finishes.
     let mut slow = connect_from("127.0.0.3", addr).await.unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     let dribble = tokio::spawn(async move {
         for _ in 0..100 {
             if slow.write_all(b"X").await.is_err() {

@@ -251,10 +251,7 @@ impl<'a> Parser<'a> {
         let middle = self.scan.next(Find::LinkMiddle, pos + 1);
         let url_start = middle + 2;
         let url_end = self.scan.next(Find::CloseParen, url_start);
-        if url_end >= end
-            || middle == pos + 1
-            || self.scan.next(Find::Newline, pos + 1) < middle
-        {
+        if url_end >= end || middle == pos + 1 || self.scan.next(Find::Newline, pos + 1) < middle {
             return None;
         }
         let url = self.link_url(url_start, url_end)?;

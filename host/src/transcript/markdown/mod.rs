@@ -349,10 +349,7 @@ mod tests {
         // The acceptance run's message: this panicked by slicing inside "Á".
         assert_eq!(
             inline("veja **C:\\Área de Trabalho\\FiveM**"),
-            vec![
-                t("veja "),
-                Bold(vec![t("C:\\Área de Trabalho\\FiveM")])
-            ]
+            vec![t("veja "), Bold(vec![t("C:\\Área de Trabalho\\FiveM")])]
         );
         for delim in ["*", "**", "_", "__", "~~", "||"] {
             let text = format!("{delim}C:\\Área\\ção\\😀{delim}");
@@ -378,12 +375,16 @@ mod tests {
                 .unwrap_or(0)
         }
         assert_eq!(depth(&inline(&deep)), MAX_DEPTH);
-        let list: String = (0..50).map(|i| format!("{}- item {i}\n", "  ".repeat(i))).collect();
+        let list: String = (0..50)
+            .map(|i| format!("{}- item {i}\n", "  ".repeat(i)))
+            .collect();
         fn list_depth(blocks: &[Block]) -> usize {
             blocks
                 .iter()
                 .map(|b| match b {
-                    List { items, .. } => 1 + items.iter().map(|i| list_depth(i)).max().unwrap_or(0),
+                    List { items, .. } => {
+                        1 + items.iter().map(|i| list_depth(i)).max().unwrap_or(0)
+                    }
                     Quote(inner) => list_depth(inner),
                     _ => 0,
                 })
@@ -397,7 +398,9 @@ mod tests {
 
     #[test]
     fn pathological_runs_stay_text() {
-        for run in ["[", "<", "[a](", "|", "*", "~", "_", "`", "<@", "**a", "https://"] {
+        for run in [
+            "[", "<", "[a](", "|", "*", "~", "_", "`", "<@", "**a", "https://",
+        ] {
             let text = run.repeat(2000);
             let parsed = parse(&text);
             assert!(!parsed.is_empty(), "{run}");

@@ -85,8 +85,7 @@ impl Guest for Faulty {
                 }
                 let mut message = Message::embed(embed);
                 message.content = Some(format!("@everyone @here {}", "C".repeat(2500)));
-                Ok(Outcome::private("posted")
-                    .with(Effect::Post((Channel::Ticket, message))))
+                Ok(Outcome::private("posted").with(Effect::Post((Channel::Ticket, message))))
             }
             // Waits on the host (member roles come from Discord): the wait is not the
             // plugin's time, and a host that fails it is not the plugin's failure.
