@@ -26,6 +26,11 @@ fn channel_key(ticket: i64) -> String {
     format!("voice:{ticket}")
 }
 
+/// How many people the host last said were in the ticket's voice channel.
+fn occupants_key(ticket: i64) -> String {
+    format!("occupants:{ticket}")
+}
+
 impl Guest for VoiceCall {
     fn describe() -> Manifest {
         Manifest {
@@ -100,21 +105,43 @@ impl Guest for VoiceCall {
                 let Some(channel) = existing else {
                     return Ok(Outcome::nothing());
                 };
+                let seen = Effect::Store((occupants_key(ticket.id), change.occupants.to_string()));
                 if change.joined == Some(channel) {
-                    Ok(Outcome::nothing().with(Effect::CancelTimer(EMPTY_TIMER.into())))
+                    Ok(Outcome::nothing()
+                        .with(Effect::CancelTimer(EMPTY_TIMER.into()))
+                        .with(seen))
                 } else if change.occupants == 0 {
-                    Ok(Outcome::nothing().with(start_timer(channel)))
+                    Ok(Outcome::nothing().with(start_timer(channel)).with(seen))
                 } else {
-                    Ok(Outcome::nothing())
+                    Ok(Outcome::nothing().with(seen))
                 }
             }
-            Event::Timer(_) | Event::TicketClosed => {
+            Event::Timer(_) => {
+                let Some(channel) = existing else {
+                    return Ok(Outcome::nothing());
+                };
+                // A timer taken for firing just as someone joined (their join handled first)
+                // finds the channel occupied: it stays.
+                let occupants = host::get(&occupants_key(ticket.id))
+                    .map_err(|e| format!("{e:?}"))?
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .unwrap_or(0);
+                if occupants > 0 {
+                    return Ok(Outcome::nothing());
+                }
+                Ok(Outcome::nothing()
+                    .with(Effect::DeleteVoice(channel))
+                    .with(Effect::Forget(key))
+                    .with(Effect::Forget(occupants_key(ticket.id))))
+            }
+            Event::TicketClosed => {
                 let Some(channel) = existing else {
                     return Ok(Outcome::nothing());
                 };
                 Ok(Outcome::nothing()
                     .with(Effect::DeleteVoice(channel))
-                    .with(Effect::Forget(key)))
+                    .with(Effect::Forget(key))
+                    .with(Effect::Forget(occupants_key(ticket.id))))
             }
             _ => Ok(Outcome::nothing()),
         }

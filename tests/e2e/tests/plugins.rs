@@ -298,11 +298,14 @@ fn voice_channels(h: &Harness) -> Vec<VoiceChannel> {
     })
 }
 
+/// With a minute's empty period, nothing here races the timer: a join that empties the timer
+/// table proves the timer was cancelled (it cannot have fired), and a leave schedules it again,
+/// in the store, so it survives a restart. (The timer firing is the next test's, with 3 s.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_voice_call_is_private_and_removed_once_empty_even_across_a_restart() {
+async fn a_voice_call_is_private_and_stays_while_used_and_its_timer_survives_a_restart() {
     let mut h = Harness::start_with("en", |w| {
         w.plugins[2] =
-            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 0.05");
+            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 1");
     })
     .await;
     let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
@@ -327,30 +330,57 @@ async fn a_voice_call_is_private_and_removed_once_empty_even_across_a_restart() 
         .find(|o| o.0 == h.world.guild)
         .expect("@everyone is denied");
     assert_ne!(everyone.2 & VIEW, 0);
-
-    // Someone joins: the empty timer stops; the channel stays while they talk.
-    h.emu.user(h.world.player).join_voice(voice).unwrap();
     let ticket = h.ticket_in(channel).await.unwrap();
-    eventually("the timer cancelled", || {
-        let timers = futures_lite(h.bot().store().plugin_timers_of(ticket.id));
-        timers.is_empty().then_some(())
+    let timers = |h: &Harness| futures_lite(h.bot().store().plugin_timers_of(ticket.id));
+    eventually("the empty timer scheduled", || {
+        (timers(&h).len() == 1).then_some(())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+
+    // Someone joins: the timer is cancelled (a minute has not passed, so it did not fire).
+    h.emu.user(h.world.player).join_voice(voice).unwrap();
+    eventually("the timer cancelled", || {
+        timers(&h).is_empty().then_some(())
+    })
+    .await;
     assert_eq!(voice_channels(&h).len(), 1);
 
-    // They leave, the bot restarts before the 3 s pass, and the channel still goes.
+    // They leave: the timer is scheduled again, and a restart keeps it.
     h.emu
         .user(h.world.player)
         .leave_voice(h.world.guild)
         .unwrap();
-    eventually("the timer scheduled", || {
-        let timers = futures_lite(h.bot().store().plugin_timers_of(ticket.id));
-        (!timers.is_empty()).then_some(())
+    let scheduled = eventually("the timer scheduled again", || {
+        timers(&h).into_iter().next()
     })
     .await;
     h.restart().await;
-    eventually("the voice channel deleted", || {
+    assert_eq!(
+        timers(&h),
+        vec![scheduled],
+        "the timer survived the restart"
+    );
+    assert_eq!(voice_channels(&h).len(), 1);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_call_nobody_joins_goes_and_closing_the_ticket_removes_it() {
+    let mut h = Harness::start_with("en", |w| {
+        w.plugins[2] =
+            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 0.05");
+        w.close_delay_seconds = 0;
+    })
+    .await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    press(&h, h.world.player, &welcome, "voice-call", "call").await;
+    let (voice, _, _) = eventually("the voice channel", || {
+        voice_channels(&h).into_iter().next()
+    })
+    .await;
+    // A restart (usually within the 3 s) does not lose the timer: the channel still goes.
+    h.restart().await;
+    eventually("the unused voice channel deleted", || {
         voice_channels(&h).is_empty().then_some(())
     })
     .await;
@@ -359,27 +389,6 @@ async fn a_voice_call_is_private_and_removed_once_empty_even_across_a_restart() 
         futures_lite(h.bot().store().plugin_channel(voice))
             .is_none()
             .then_some(())
-    })
-    .await;
-    h.finish().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_voice_call_nobody_joins_goes_and_closing_the_ticket_removes_it() {
-    let h = Harness::start_with("en", |w| {
-        w.plugins[2] =
-            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 0.05");
-        w.close_delay_seconds = 0;
-    })
-    .await;
-    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
-    press(&h, h.world.player, &welcome, "voice-call", "call").await;
-    eventually("the voice channel", || {
-        voice_channels(&h).into_iter().next()
-    })
-    .await;
-    eventually("the unused voice channel deleted", || {
-        voice_channels(&h).is_empty().then_some(())
     })
     .await;
 
@@ -798,4 +807,38 @@ fn native_plugins_need_the_operators_trust() {
         host.enabled(1)[0].instance.manifest().name,
         "Audit (native)"
     );
+}
+
+/// Outcomes past the host's bounds are refused as a whole: nothing of them is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_past_the_bounds_are_refused_whole() {
+    let h = Harness::start_with("en", |w| with_faulty_granted(w, &["dm", "storage"])).await;
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    for (button, logged) in [
+        ("many", "30 effects in one outcome; at most 25"),
+        ("huge-value", "a stored value of 20000 bytes; at most 16384"),
+    ] {
+        let from = h.emu.log_position();
+        let answer = press(&h, h.world.player, &welcome, "faulty", button).await;
+        assert_eq!(
+            content(&answer),
+            "The Faulty action failed. The staff were told; please try again later.",
+            "{button}"
+        );
+        let log = h
+            .message_where(from, h.world.log_channel, |m| {
+                m["embeds"][0]["title"] == "Plugin failure"
+            })
+            .await;
+        let text = log["embeds"][0]["description"].as_str().unwrap();
+        assert!(text.contains(logged), "{button}: {text}");
+    }
+    for key in ["k", "k0", "k29"] {
+        assert_eq!(
+            futures_lite(h.bot().store().plugin_get(h.world.guild, "faulty", key)),
+            None,
+            "{key}"
+        );
+    }
+    h.finish().await;
 }

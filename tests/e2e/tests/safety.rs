@@ -191,3 +191,52 @@ async fn a_forged_form_submission_stops_at_the_host() {
     assert_eq!(sent["data"]["content"], "Item return #1 sent for approval.");
     h.finish().await;
 }
+
+/// A ticket button lives on its ticket's welcome message only: a copy of it on another message
+/// in the channel (a forged or replayed component) stops at the host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_button_copied_to_another_message_stops_at_the_host() {
+    let h = Harness::start_in("en").await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let poke = button(&welcome, "pl:poke:");
+    let copy = h.emu.seed_bot_message(
+        channel,
+        "",
+        vec![serde_json::json!({"type": 1, "components": [{"type": 2, "style": 2, "label": "Poke", "custom_id": poke}]})],
+    );
+    let from = h.emu.log_position();
+    let answer = h
+        .emu
+        .user(h.world.staff)
+        .click(copy, &poke)
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert!(
+        answer["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("This button is no longer handled by the bot"),
+        "{answer}"
+    );
+    assert!(
+        h.emu
+            .requests()
+            .iter()
+            .skip(from)
+            .all(|r| !r.path.starts_with("/users/@me/channels")),
+        "no DM was opened"
+    );
+    // The real one works.
+    let real = h
+        .emu
+        .user(h.world.staff)
+        .click(id_of(&welcome), &poke)
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(real["data"]["content"], "The opener was poked by DM.");
+    h.finish().await;
+}

@@ -17,6 +17,9 @@ const BUTTONS: &[&str] = &[
     "secret",
     "slow-read",
     "big",
+    "many",
+    "huge-value",
+    "chatty",
 ];
 
 impl Guest for Faulty {
@@ -86,6 +89,20 @@ impl Guest for Faulty {
                 let mut message = Message::embed(embed);
                 message.content = Some(format!("@everyone @here {}", "C".repeat(2500)));
                 Ok(Outcome::private("posted").with(Effect::Post((Channel::Ticket, message))))
+            }
+            // Past the host's bounds: refused as a whole, nothing performed.
+            "many" => Ok((0..30).fold(Outcome::private("thirty"), |o, i| {
+                o.with(Effect::Store((format!("k{i}"), "v".into())))
+            })),
+            "huge-value" => {
+                Ok(Outcome::private("huge").with(Effect::Store(("k".into(), "v".repeat(20_000)))))
+            }
+            // Floods the log: the host writes the first lines and counts the rest.
+            "chatty" => {
+                for i in 0..1000 {
+                    host::log(LogLevel::Info, &format!("line {i}"));
+                }
+                Ok(Outcome::private("said a lot"))
             }
             // Waits on the host (member roles come from Discord): the wait is not the
             // plugin's time, and a host that fails it is not the plugin's failure.
