@@ -160,7 +160,9 @@ impl Running {
         self.bot.as_ref().and_then(|bot| bot.cached_guild_name(id))
     }
 
-    /// Stops the bot, then the web server, then closes the database.
+    /// Stops in order: waits end (close delays, timers, message watches: all resumed from the
+    /// database at the next start), the gateway closes (no new events), the work in flight
+    /// finishes (at most [`DRAIN`]), then the web server, then the database.
     pub async fn stop(self) {
         if let Some(tickets) = &self.tickets {
             tickets.shutdown();
@@ -168,9 +170,39 @@ impl Running {
         if let Some(bot) = self.bot {
             bot.shutdown().await;
         }
+        if let Some(tickets) = &self.tickets {
+            tickets.drain(DRAIN).await;
+        }
         drop(self.tickets);
         self.web.stop().await;
         self.store.close().await;
         tracing::info!("stopped");
+    }
+}
+
+/// The longest a stop waits for work in flight.
+pub const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves on Ctrl-C, or on SIGTERM (what systemd and Docker send to stop a service).
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the bot");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -453,7 +453,7 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         say(&format!("the transcript: {link}"));
         if options.stay {
             say("open it in a browser; the server keeps running until Ctrl-C");
-            let _ = tokio::signal::ctrl_c().await;
+            crate::app::stop_requested().await;
         }
     }
     running.stop().await;

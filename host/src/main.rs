@@ -310,9 +310,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
 async fn serve_until_stopped(config: Arc<Config>, mode: Mode) -> anyhow::Result<()> {
     let running = app::start(config, mode).await?;
     tracing::info!(web = %running.web_addr(), "running; press Ctrl-C to stop");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    app::stop_requested().await;
     tracing::info!("stopping");
     running.stop().await;
     Ok(())

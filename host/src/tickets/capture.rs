@@ -85,7 +85,7 @@ impl Tickets {
         let turn = turns.begin(ticket);
         // Counted as done however the work ends (finished, or cut off at shutdown).
         let done = Done(turns.clone(), ticket);
-        self.spawn_until_shutdown(async move {
+        self.spawn_tracked(async move {
             let _done = done;
             let _turn = turn.lock().await;
             for attachment in attachments {

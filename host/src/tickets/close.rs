@@ -209,6 +209,10 @@ impl Tickets {
 
     /// A channel was deleted: if it was an open ticket's, the ticket is closed as an orphan.
     pub async fn on_channel_deleted(&self, channel: u64) {
+        self.tracked(self.channel_deleted(channel)).await
+    }
+
+    async fn channel_deleted(&self, channel: u64) {
         let ticket = match self.store.ticket_in_channel(channel).await {
             Ok(Some(ticket)) if ticket.status == TicketStatus::Open => ticket,
             Ok(_) => return,

@@ -83,6 +83,9 @@ pub struct Tickets {
     faults: Faults,
     /// Each ticket's file downloads, one at a time.
     file_turns: Arc<capture::FileTurns>,
+    /// Work in flight (events being handled, their effects, file downloads), which a stop
+    /// lets finish; waits (close delays, timers, watches) are not in it and end at once.
+    in_flight: tokio_util::task::TaskTracker,
     /// Guilds whose file budget ran out (said once per run in the log).
     file_budget_warned: Arc<Mutex<HashSet<u64>>>,
 }
@@ -140,6 +143,7 @@ impl Tickets {
             started_at: Utc::now(),
             faults: Faults::default(),
             file_turns: Arc::default(),
+            in_flight: tokio_util::task::TaskTracker::new(),
             file_budget_warned: Arc::default(),
         }
     }
@@ -153,10 +157,38 @@ impl Tickets {
             .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Ends every watch and timer; a close in progress resumes at the next start.
+    /// Ends every watch and timer; a close in progress resumes at the next start. Work in
+    /// flight goes on: wait for it with [`Tickets::drain`].
     pub fn shutdown(&self) {
         self.stopping.send_replace(true);
         self.watches.clear();
+    }
+
+    /// Waits, at most `within`, for the work in flight (events being handled and what they
+    /// started: effects, downloads) to finish; false if some was still running.
+    pub async fn drain(&self, within: Duration) -> bool {
+        self.in_flight.close();
+        let done = tokio::time::timeout(within, self.in_flight.wait())
+            .await
+            .is_ok();
+        if !done {
+            tracing::warn!(
+                running = self.in_flight.len(),
+                "work still in flight after {within:?}; stopping anyway"
+            );
+        }
+        done
+    }
+
+    /// Runs `work` as work in flight: a stop waits for it.
+    async fn tracked<T>(&self, work: impl Future<Output = T>) -> T {
+        self.in_flight.track_future(work).await
+    }
+
+    /// Runs `work` in the background as work in flight: a stop waits for it rather than
+    /// cutting it off (a download, a plugin's effects).
+    fn spawn_tracked(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.in_flight.spawn(work.in_current_span());
     }
 
     /// Runs `work` in the background unless the lifecycle is shutting down first.
@@ -338,7 +370,8 @@ impl Tickets {
             channel = message.channel_id,
             user = message.author.id,
         );
-        self.handle_message(message).instrument(span).await
+        self.tracked(self.handle_message(message).instrument(span))
+            .await
     }
 
     async fn handle_message(self: &Arc<Self>, message: ChatMessage) {
@@ -370,7 +403,8 @@ impl Tickets {
             user = interaction.user.id,
             ticket = tracing::field::Empty,
         );
-        self.handle_interaction(interaction).instrument(span).await
+        self.tracked(self.handle_interaction(interaction).instrument(span))
+            .await
     }
 
     async fn handle_interaction(self: &Arc<Self>, interaction: Interaction) {

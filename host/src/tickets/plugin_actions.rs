@@ -827,6 +827,11 @@ impl Tickets {
 
     /// A user joined, moved or left voice: plugins that own the channel hear about it.
     pub async fn on_voice_state(self: &Arc<Self>, guild: u64, user: u64, channel: Option<u64>) {
+        self.tracked(self.voice_state_changed(guild, user, channel))
+            .await
+    }
+
+    async fn voice_state_changed(self: &Arc<Self>, guild: u64, user: u64, channel: Option<u64>) {
         let left = {
             let mut voice = self.voice.lock().expect("voice lock");
             let left = match channel {

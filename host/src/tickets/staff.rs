@@ -2,7 +2,6 @@
 //! message always shows who has it.
 
 use serde_json::json;
-use tracing::Instrument;
 
 use super::Tickets;
 use crate::config::GuildConfig;
@@ -116,13 +115,10 @@ impl Tickets {
         };
         let discord = self.discord.clone();
         let guild = guild.id;
-        tokio::spawn(
-            async move {
-                if let Err(error) = discord.send_message(channel, &OutMessage::text(text)).await {
-                    tracing::warn!(%error, guild, channel, "could not post an announcement");
-                }
+        self.spawn_tracked(async move {
+            if let Err(error) = discord.send_message(channel, &OutMessage::text(text)).await {
+                tracing::warn!(%error, guild, channel, "could not post an announcement");
             }
-            .in_current_span(),
-        );
+        });
     }
 }

@@ -842,3 +842,32 @@ async fn outcomes_past_the_bounds_are_refused_whole() {
     }
     h.finish().await;
 }
+
+/// A stop right after a click lets that click's work finish: the voice channel it created has
+/// its empty-channel timer after the restart (the stop used to close the database under it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_right_after_a_click_lets_its_work_finish() {
+    let mut h = Harness::start_with("en", |w| {
+        w.plugins[2] =
+            ticketbot::demo::DEMO_PLUGINS[2].replace("empty_minutes = 5", "empty_minutes = 1");
+    })
+    .await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap();
+    press(&h, h.world.player, &welcome, "voice-call", "call").await;
+    // At once, as Ctrl-C or SIGTERM would.
+    h.stop().await;
+    let voice = voice_channels(&h)
+        .into_iter()
+        .next()
+        .expect("the voice channel was created before the stop finished")
+        .0;
+    h.boot().await;
+    let timers = futures_lite(h.bot().store().plugin_timers_of(ticket.id));
+    assert_eq!(timers.len(), 1, "the channel kept its empty timer");
+    assert!(
+        futures_lite(h.bot().store().plugin_channel(voice)).is_some(),
+        "the channel is known as the plugin's"
+    );
+    h.finish().await;
+}
