@@ -108,3 +108,67 @@ pub struct AttachmentRef {
     /// MIME type, if Discord knows it.
     pub content_type: Option<String>,
 }
+
+/// Everything the Discord edge hands to the lifecycle, in the bot's own types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inbound {
+    /// Connected (again): the bot's user id and the guilds it is in.
+    Ready {
+        /// The bot's user id.
+        bot_user: u64,
+        /// Guilds the bot is in.
+        guilds: Vec<u64>,
+    },
+    /// A message was posted.
+    Message(ChatMessage),
+    /// A message was edited (its new text and embeds, when Discord sent them).
+    MessageEdited {
+        /// Channel.
+        channel: u64,
+        /// Message.
+        message: u64,
+        /// New text.
+        content: Option<String>,
+        /// New embeds, in Discord's JSON shape.
+        embeds: Option<serde_json::Value>,
+        /// When.
+        edited_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// A message was deleted.
+    MessageDeleted {
+        /// Channel.
+        channel: u64,
+        /// Message.
+        message: u64,
+    },
+    /// A reaction was added to or removed from a message.
+    Reaction {
+        /// Channel.
+        channel: u64,
+        /// Message.
+        message: u64,
+    },
+    /// A guild channel was deleted.
+    ChannelDeleted(u64),
+    /// A member joined, moved between or left voice channels (`channel` none: left).
+    VoiceState {
+        /// Guild.
+        guild: u64,
+        /// Member.
+        user: u64,
+        /// The voice channel they are in now.
+        channel: Option<u64>,
+    },
+    /// A button, select, form or command.
+    Interaction(Interaction),
+}
+
+/// What the Discord edge calls: the lifecycle's interface, implemented by `tickets::Tickets`.
+/// The edge knows only this trait, so the dependency runs from `discord/` to here.
+pub trait Lifecycle: Send + Sync + 'static {
+    /// Handles one inbound event to the end (the edge runs each on a task of its own).
+    fn handle(
+        self: std::sync::Arc<Self>,
+        event: Inbound,
+    ) -> futures::future::BoxFuture<'static, ()>;
+}

@@ -4,8 +4,10 @@
 //! back:
 //!
 //! - [`discord`]: the only module that knows serenity; converts gateway events into [`event`]
-//!   types and sends the lifecycle's [`ui`] messages back, retrying what is transient.
-//! - [`tickets`]: the ticket lifecycle (panel, open, close, ...), in the bot's own types.
+//!   types (handed to the [`event::Lifecycle`]) and implements [`rest::DiscordApi`], sending the
+//!   lifecycle's [`ui`] messages, retrying what is transient.
+//! - [`tickets`]: the ticket lifecycle (panel, open, close, ...), in the bot's own types; it
+//!   implements [`event::Lifecycle`] and calls Discord only through [`rest::DiscordApi`].
 //! - [`store`]: the DuckDB file, on its own thread; the only module that knows SQL.
 //! - [`web`]: the transcript web server.
 //! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language.
@@ -21,6 +23,7 @@ pub mod event;
 pub mod locale;
 pub mod metrics;
 pub mod plugins;
+pub mod rest;
 pub mod stats;
 pub mod store;
 pub mod tickets;

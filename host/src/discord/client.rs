@@ -1,4 +1,5 @@
-//! The bot's calls to Discord's REST API, in the bot's own types, with retries.
+//! The bot's calls to Discord's REST API with serenity, with retries: the implementation of
+//! the lifecycle's [`DiscordApi`].
 
 use std::sync::Arc;
 
@@ -12,81 +13,8 @@ use serenity::http::HttpError;
 use super::convert;
 use super::retry::{retry, RetryPolicy};
 use crate::event::InteractionRef;
+use crate::rest::{Answer, ChannelInfo, CommandSpec, DiscordApi, DiscordError, OptionKind};
 use crate::ui::{OutMessage, Overwrite, Reply};
-
-/// A slash command to register in a guild.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandSpec {
-    /// Command name (lowercase, no spaces).
-    pub name: String,
-    /// Description in the guild's language.
-    pub description: String,
-    /// (Discord locale, description) pairs so each user sees their own language.
-    pub localized_descriptions: Vec<(String, String)>,
-    /// Its options.
-    pub options: Vec<OptionSpec>,
-}
-
-/// An option of a slash command.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionSpec {
-    /// Name (lowercase).
-    pub name: String,
-    /// Description in the guild's language.
-    pub description: String,
-    /// What it takes.
-    pub kind: OptionKind,
-    /// Must be given.
-    pub required: bool,
-}
-
-/// What a slash command option takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionKind {
-    /// A whole number.
-    Integer,
-    /// A member.
-    User,
-}
-
-/// A guild channel, as far as the lifecycle cares.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelInfo {
-    /// Channel id.
-    pub id: u64,
-    /// Its name.
-    pub name: String,
-    /// Its category.
-    pub parent: Option<u64>,
-    /// Its topic (ticket channels name their ticket there).
-    pub topic: Option<String>,
-}
-
-/// Why a Discord call failed after its retries.
-#[derive(Debug, thiserror::Error)]
-pub enum DiscordError {
-    /// Discord answered with an error status.
-    #[error("Discord refused {what}: HTTP {status}, code {code}: {message}")]
-    Rejected {
-        /// What the bot tried.
-        what: &'static str,
-        /// HTTP status.
-        status: u16,
-        /// Discord's JSON error code (0 when the body had none).
-        code: isize,
-        /// Discord's message.
-        message: String,
-    },
-    /// Anything else: transport, decoding.
-    #[error("Discord call {what} failed: {message}")]
-    Other {
-        /// What the bot tried.
-        what: &'static str,
-        /// serenity's error as text, tokens taken out (never the error itself, whose text
-        /// quotes the request's URL).
-        message: String,
-    },
-}
 
 impl DiscordError {
     fn from_serenity(what: &'static str, error: serenity::Error) -> Self {
@@ -104,22 +32,6 @@ impl DiscordError {
                 what,
                 message: super::retry::describe(&other),
             },
-        }
-    }
-
-    /// Discord's JSON error code, when Discord answered with one.
-    pub fn code(&self) -> Option<isize> {
-        match self {
-            DiscordError::Rejected { code, .. } => Some(*code),
-            DiscordError::Other { .. } => None,
-        }
-    }
-
-    /// The HTTP status, when Discord answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            DiscordError::Rejected { status, .. } => Some(*status),
-            DiscordError::Other { .. } => None,
         }
     }
 }
@@ -544,4 +456,116 @@ where
         }
     }
     unreachable!("the loop returns")
+}
+
+impl DiscordApi for DiscordClient {
+    fn avatar_url(&self, user: u64, hash: &str) -> String {
+        DiscordClient::avatar_url(self, user, hash)
+    }
+    fn send_message<'a>(&'a self, channel: u64, message: &'a OutMessage) -> Answer<'a, u64> {
+        Box::pin(DiscordClient::send_message(self, channel, message))
+    }
+    fn message_exists(&self, channel: u64, message: u64) -> Answer<'_, bool> {
+        Box::pin(DiscordClient::message_exists(self, channel, message))
+    }
+    fn reply<'a>(&'a self, interaction: &'a InteractionRef, reply: Reply) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::reply(self, interaction, reply))
+    }
+    fn edit_reply<'a>(
+        &'a self,
+        interaction: &'a InteractionRef,
+        message: &'a OutMessage,
+    ) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::edit_reply(self, interaction, message))
+    }
+    fn followup<'a>(
+        &'a self,
+        interaction: &'a InteractionRef,
+        message: &'a OutMessage,
+        ephemeral: bool,
+    ) -> Answer<'a, u64> {
+        Box::pin(DiscordClient::followup(
+            self,
+            interaction,
+            message,
+            ephemeral,
+        ))
+    }
+    fn set_guild_commands<'a>(&'a self, guild: u64, commands: &'a [CommandSpec]) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::set_guild_commands(self, guild, commands))
+    }
+    fn overwrites(&self, channel: u64) -> Answer<'_, Vec<Overwrite>> {
+        Box::pin(DiscordClient::overwrites(self, channel))
+    }
+    fn channel_exists(&self, channel: u64) -> Answer<'_, bool> {
+        Box::pin(DiscordClient::channel_exists(self, channel))
+    }
+    fn guild_channels(&self, guild: u64) -> Answer<'_, Vec<ChannelInfo>> {
+        Box::pin(DiscordClient::guild_channels(self, guild))
+    }
+    fn member_roles(&self, guild: u64, user: u64) -> Answer<'_, Option<Vec<u64>>> {
+        Box::pin(DiscordClient::member_roles(self, guild, user))
+    }
+    fn create_text_channel<'a>(
+        &'a self,
+        guild: u64,
+        name: &'a str,
+        category: u64,
+        topic: &'a str,
+        overwrites: &'a [Overwrite],
+    ) -> Answer<'a, u64> {
+        Box::pin(DiscordClient::create_text_channel(
+            self, guild, name, category, topic, overwrites,
+        ))
+    }
+    fn create_voice_channel<'a>(
+        &'a self,
+        guild: u64,
+        name: &'a str,
+        category: Option<u64>,
+        overwrites: &'a [Overwrite],
+    ) -> Answer<'a, u64> {
+        Box::pin(DiscordClient::create_voice_channel(
+            self, guild, name, category, overwrites,
+        ))
+    }
+    fn rename_channel<'a>(&'a self, channel: u64, name: &'a str) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::rename_channel(self, channel, name))
+    }
+    fn move_channel<'a>(
+        &'a self,
+        channel: u64,
+        category: u64,
+        overwrites: &'a [Overwrite],
+    ) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::move_channel(
+            self, channel, category, overwrites,
+        ))
+    }
+    fn message_reactions(&self, channel: u64, message: u64) -> Answer<'_, serde_json::Value> {
+        Box::pin(DiscordClient::message_reactions(self, channel, message))
+    }
+    fn channel_parent(&self, channel: u64) -> Answer<'_, Option<u64>> {
+        Box::pin(DiscordClient::channel_parent(self, channel))
+    }
+    fn delete_channel(&self, channel: u64) -> Answer<'_, ()> {
+        Box::pin(DiscordClient::delete_channel(self, channel))
+    }
+    fn set_overwrite(&self, channel: u64, overwrite: Overwrite) -> Answer<'_, ()> {
+        Box::pin(DiscordClient::set_overwrite(self, channel, overwrite))
+    }
+    fn remove_member_overwrite(&self, channel: u64, user: u64) -> Answer<'_, ()> {
+        Box::pin(DiscordClient::remove_member_overwrite(self, channel, user))
+    }
+    fn edit_message<'a>(
+        &'a self,
+        channel: u64,
+        message: u64,
+        content: &'a OutMessage,
+    ) -> Answer<'a, ()> {
+        Box::pin(DiscordClient::edit_message(self, channel, message, content))
+    }
+    fn send_dm<'a>(&'a self, user: u64, message: &'a OutMessage) -> Answer<'a, u64> {
+        Box::pin(DiscordClient::send_dm(self, user, message))
+    }
 }

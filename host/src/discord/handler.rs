@@ -10,12 +10,12 @@ use serenity::async_trait;
 use tokio::sync::watch;
 
 use super::convert;
-use crate::tickets::Tickets;
+use crate::event::{Inbound, Lifecycle};
 
-/// Routes gateway events to [`Tickets`]. The lifecycle is set once the client is built, before
-/// the gateway connects, because it needs the client's HTTP handle.
+/// Converts gateway events and hands them to the [`Lifecycle`]. The lifecycle is set once the
+/// client is built, before the gateway connects, because it needs the client's HTTP handle.
 pub struct Handler {
-    pub(super) tickets: Arc<OnceLock<Arc<Tickets>>>,
+    pub(super) lifecycle: Arc<OnceLock<Arc<dyn Lifecycle>>>,
     pub(super) ready: watch::Sender<Option<ReadyInfo>>,
 }
 
@@ -29,8 +29,11 @@ pub struct ReadyInfo {
 }
 
 impl Handler {
-    fn tickets(&self) -> Option<&Arc<Tickets>> {
-        self.tickets.get()
+    /// Hands `event` to the lifecycle, if it is set.
+    async fn pass(&self, event: Inbound) {
+        if let Some(lifecycle) = self.lifecycle.get() {
+            lifecycle.clone().handle(event).await;
+        }
     }
 }
 
@@ -39,9 +42,11 @@ impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
         tracing::info!(bot = %ready.user.name, guilds = guilds.len(), "connected to Discord");
-        if let Some(tickets) = self.tickets() {
-            tickets.on_ready(ready.user.id.get(), &guilds).await;
-        }
+        self.pass(Inbound::Ready {
+            bot_user: ready.user.id.get(),
+            guilds: guilds.clone(),
+        })
+        .await;
         self.ready.send_replace(Some(ReadyInfo {
             bot_id: ready.user.id.get(),
             guilds,
@@ -49,9 +54,8 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, _ctx: Context, message: Message) {
-        if let Some(tickets) = self.tickets() {
-            tickets.on_message(convert::chat_message(&message)).await;
-        }
+        self.pass(Inbound::Message(convert::chat_message(&message)))
+            .await;
     }
 
     async fn message_update(
@@ -61,9 +65,6 @@ impl EventHandler for Handler {
         _new: Option<Message>,
         event: MessageUpdateEvent,
     ) {
-        let Some(tickets) = self.tickets() else {
-            return;
-        };
         let edited_at = event
             .edited_timestamp
             .and_then(|t| chrono::DateTime::from_timestamp(t.unix_timestamp(), 0))
@@ -72,31 +73,30 @@ impl EventHandler for Handler {
             .embeds
             .as_ref()
             .map(|e| serde_json::to_value(e).unwrap_or_default());
-        tickets
-            .on_message_edited(
-                event.channel_id.get(),
-                event.id.get(),
-                event.content.clone(),
-                embeds,
-                edited_at,
-            )
-            .await;
+        self.pass(Inbound::MessageEdited {
+            channel: event.channel_id.get(),
+            message: event.id.get(),
+            content: event.content.clone(),
+            embeds,
+            edited_at,
+        })
+        .await;
     }
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
-        if let Some(tickets) = self.tickets() {
-            tickets
-                .on_reaction(reaction.channel_id.get(), reaction.message_id.get())
-                .await;
-        }
+        self.pass(Inbound::Reaction {
+            channel: reaction.channel_id.get(),
+            message: reaction.message_id.get(),
+        })
+        .await;
     }
 
     async fn reaction_remove(&self, _ctx: Context, reaction: Reaction) {
-        if let Some(tickets) = self.tickets() {
-            tickets
-                .on_reaction(reaction.channel_id.get(), reaction.message_id.get())
-                .await;
-        }
+        self.pass(Inbound::Reaction {
+            channel: reaction.channel_id.get(),
+            message: reaction.message_id.get(),
+        })
+        .await;
     }
 
     async fn message_delete(
@@ -106,11 +106,11 @@ impl EventHandler for Handler {
         message: MessageId,
         _guild: Option<GuildId>,
     ) {
-        if let Some(tickets) = self.tickets() {
-            tickets
-                .on_message_deleted(channel.get(), message.get())
-                .await;
-        }
+        self.pass(Inbound::MessageDeleted {
+            channel: channel.get(),
+            message: message.get(),
+        })
+        .await;
     }
 
     async fn channel_delete(
@@ -119,30 +119,24 @@ impl EventHandler for Handler {
         channel: GuildChannel,
         _messages: Option<Vec<Message>>,
     ) {
-        if let Some(tickets) = self.tickets() {
-            tickets.on_channel_deleted(channel.id.get()).await;
-        }
+        self.pass(Inbound::ChannelDeleted(channel.id.get())).await;
     }
 
     async fn voice_state_update(&self, _ctx: Context, _old: Option<VoiceState>, new: VoiceState) {
-        let (Some(tickets), Some(guild)) = (self.tickets(), new.guild_id) else {
+        let Some(guild) = new.guild_id else {
             return;
         };
-        tickets
-            .on_voice_state(
-                guild.get(),
-                new.user_id.get(),
-                new.channel_id.map(|c| c.get()),
-            )
-            .await;
+        self.pass(Inbound::VoiceState {
+            guild: guild.get(),
+            user: new.user_id.get(),
+            channel: new.channel_id.map(|c| c.get()),
+        })
+        .await;
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
-        let (Some(tickets), Some(interaction)) =
-            (self.tickets(), convert::interaction(&interaction))
-        else {
-            return;
-        };
-        tickets.on_interaction(interaction).await;
+        if let Some(interaction) = convert::interaction(&interaction) {
+            self.pass(Inbound::Interaction(interaction)).await;
+        }
     }
 }

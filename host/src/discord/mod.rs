@@ -20,7 +20,8 @@ use tokio::task::JoinHandle;
 
 pub use handler::ReadyInfo;
 
-use crate::tickets::Tickets;
+use crate::event::Lifecycle;
+use crate::rest::DiscordApi;
 use client::DiscordClient;
 
 /// The environment variable holding the bot token.
@@ -88,12 +89,12 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// Builds the client, lets `lifecycle` build the ticket lifecycle around its REST handle, and
+    /// Builds the client, lets `lifecycle` build the lifecycle around its REST handle, and
     /// starts the gateway in the background.
-    pub async fn start(
+    pub async fn start<L: Lifecycle>(
         settings: &DiscordSettings,
-        lifecycle: impl FnOnce(DiscordClient) -> Arc<Tickets>,
-    ) -> Result<(Self, Arc<Tickets>), StartError> {
+        lifecycle: impl FnOnce(Arc<dyn DiscordApi>) -> Arc<L>,
+    ) -> Result<(Self, Arc<L>), StartError> {
         let mut http = HttpBuilder::new(&settings.token);
         if let Some(base) = &settings.api_base {
             // serenity's rate limiter ignores the proxy setting, so it must be off here;
@@ -105,15 +106,15 @@ impl Bot {
         let slot = Arc::new(OnceLock::new());
         let (ready_tx, ready) = watch::channel(None);
         let handler = handler::Handler {
-            tickets: slot.clone(),
+            lifecycle: slot.clone(),
             ready: ready_tx,
         };
         let mut client: Client = ClientBuilder::new_with_http(http.build(), intents())
             .event_handler(handler)
             .await?;
         let discord = DiscordClient::new(client.http.clone(), settings.api_base.as_deref());
-        let tickets = lifecycle(discord.clone());
-        let _ = slot.set(tickets.clone());
+        let tickets = lifecycle(Arc::new(discord.clone()));
+        let _ = slot.set(tickets.clone() as Arc<dyn Lifecycle>);
         let shards = client.shard_manager.clone();
         let cache = client.cache.clone();
         let task = tokio::spawn(async move {

@@ -2,7 +2,9 @@
 //!
 //! [`Tickets`] receives [`Interaction`]s and [`ChatMessage`]s from the Discord edge, routes
 //! components by [`router::CustomId`], keeps state in the [`Store`] and acts on Discord through
-//! [`DiscordClient`]. The parts: `panel` (the panel and `!setup_tickets`), `router` (custom_ids).
+//! a [`DiscordApi`]. It is reached through [`Lifecycle`] (events in its own types) and reaches
+//! Discord through [`DiscordApi`]; it names nothing of the Discord edge. The parts: `panel` (the
+//! panel and `!setup_tickets`), `router` (custom_ids).
 
 mod capture;
 mod close;
@@ -25,16 +27,16 @@ use tokio::sync::watch as signal;
 use tracing::Instrument;
 
 use crate::config::{Config, GuildConfig};
-use crate::discord::client::{CommandSpec, DiscordClient, OptionKind, OptionSpec};
-use crate::event::{ChatMessage, Interaction, InteractionKind};
+use crate::event::{ChatMessage, Inbound, Interaction, InteractionKind, Lifecycle};
 use crate::locale::{texts_for, Texts};
 use crate::plugins::PluginHost;
+use crate::rest::{CommandSpec, DiscordApi, OptionKind, OptionSpec};
 use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
 use crate::transcript::token::LinkKey;
 use crate::ui::Reply;
 
 pub use panel::SetupOutcome;
-use router::{CustomId, TicketAction};
+use router::{CustomId, Route, TicketAction};
 use watch::WatchKind;
 
 /// The text command of the original bot.
@@ -51,7 +53,7 @@ pub const STATS_COMMAND: &str = "stats";
 pub struct Tickets {
     config: Arc<Config>,
     store: Store,
-    discord: DiscordClient,
+    discord: Arc<dyn DiscordApi>,
     texts: HashMap<u64, Texts>,
     fallback_texts: Texts,
     /// (guild, user) pairs whose ticket is being created: a double click opens one ticket.
@@ -107,12 +109,44 @@ impl Faults {
     }
 }
 
+impl Lifecycle for Tickets {
+    fn handle(self: Arc<Self>, event: Inbound) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            match event {
+                Inbound::Ready { bot_user, guilds } => self.on_ready(bot_user, &guilds).await,
+                Inbound::Message(message) => self.on_message(message).await,
+                Inbound::MessageEdited {
+                    channel,
+                    message,
+                    content,
+                    embeds,
+                    edited_at,
+                } => {
+                    self.on_message_edited(channel, message, content, embeds, edited_at)
+                        .await
+                }
+                Inbound::MessageDeleted { channel, message } => {
+                    self.on_message_deleted(channel, message).await
+                }
+                Inbound::Reaction { channel, message } => self.on_reaction(channel, message).await,
+                Inbound::ChannelDeleted(channel) => self.on_channel_deleted(channel).await,
+                Inbound::VoiceState {
+                    guild,
+                    user,
+                    channel,
+                } => self.on_voice_state(guild, user, channel).await,
+                Inbound::Interaction(interaction) => self.on_interaction(interaction).await,
+            }
+        })
+    }
+}
+
 impl Tickets {
     /// Builds the lifecycle for `config`.
     pub fn new(
         config: Arc<Config>,
         store: Store,
-        discord: DiscordClient,
+        discord: Arc<dyn DiscordApi>,
         plugins: Arc<PluginHost>,
         link_key: LinkKey,
     ) -> Self {
@@ -416,29 +450,22 @@ impl Tickets {
             }
             InteractionKind::Button { custom_id }
             | InteractionKind::Select { custom_id, .. }
-            | InteractionKind::Modal { custom_id, .. }
-                if custom_id.starts_with("pl:") =>
-            {
-                match plugin_ids::PluginCustomId::parse(custom_id) {
-                    Some(id) => {
-                        if id.ticket != 0 {
-                            tracing::Span::current().record("ticket", id.ticket);
-                        }
-                        self.plugin_interaction(&interaction, id).await
+            | InteractionKind::Modal { custom_id, .. } => match Route::parse(custom_id) {
+                Ok(Route::Plugin(id)) => {
+                    if id.ticket != 0 {
+                        tracing::Span::current().record("ticket", id.ticket);
                     }
-                    None => Handled::Reply(Reply::private(texts.get("unknown-action", &[]))),
+                    self.plugin_interaction(&interaction, id).await
                 }
-            }
-            InteractionKind::Button { custom_id }
-            | InteractionKind::Select { custom_id, .. }
-            | InteractionKind::Modal { custom_id, .. } => match CustomId::parse(custom_id) {
-                Ok(CustomId::OpenPanel) => Handled::Reply(self.open_panel(&interaction)),
-                Ok(CustomId::ChooseType) => self.choose_type(&interaction).await,
-                Ok(CustomId::Ticket { action, ticket }) => {
+                Ok(Route::Core(CustomId::OpenPanel)) => {
+                    Handled::Reply(self.open_panel(&interaction))
+                }
+                Ok(Route::Core(CustomId::ChooseType)) => self.choose_type(&interaction).await,
+                Ok(Route::Core(CustomId::Ticket { action, ticket })) => {
                     tracing::Span::current().record("ticket", ticket);
                     self.ticket_action(&interaction, action, ticket).await
                 }
-                Ok(CustomId::CloseForm { ticket }) => {
+                Ok(Route::Core(CustomId::CloseForm { ticket })) => {
                     tracing::Span::current().record("ticket", ticket);
                     match self.active_ticket_for(&interaction, ticket).await {
                         Ok((guild, record)) => {

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::{After, Handled, Tickets};
 use crate::config::GuildConfig;
-use crate::discord::client::DiscordError;
 use crate::event::{Interaction, InteractionKind};
+use crate::rest::DiscordError;
 use crate::store::{NewTicket, Reservation, StoreError, TicketRecord};
 use crate::ui::{permissions, Component, OutMessage, Overwrite, OverwriteTarget, Reply};
 

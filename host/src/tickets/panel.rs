@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::router::CustomId;
 use super::Tickets;
-use crate::discord::client::DiscordError;
 use crate::event::{Actor, ChatMessage, Interaction};
+use crate::rest::DiscordError;
 use crate::store::{EventRecord, PanelRecord, StoreError};
 use crate::ui::{ButtonStyle, Component, Embed, OutMessage, Reply, SelectOption};
 

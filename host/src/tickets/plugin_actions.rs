@@ -32,7 +32,7 @@ struct EffectScope<'a> {
 /// Reads for plugins, answered from the store and Discord on the calling (blocking) thread.
 struct Services {
     store: Store,
-    discord: crate::discord::client::DiscordClient,
+    discord: Arc<dyn crate::rest::DiscordApi>,
     runtime: tokio::runtime::Handle,
 }
 

@@ -79,6 +79,25 @@ pub const REASON_FIELD: &str = "reason";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownId(pub String);
 
+/// Where a component's custom_id leads: a core action or a plugin. Parsed once, here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// One of the core's buttons, menus or forms.
+    Core(CustomId),
+    /// A plugin's component (`pl:…`).
+    Plugin(super::plugin_ids::PluginCustomId),
+}
+
+impl Route {
+    /// The route of `text`, or why it has none.
+    pub fn parse(text: &str) -> Result<Self, UnknownId> {
+        if let Some(plugin) = super::plugin_ids::PluginCustomId::parse(text) {
+            return Ok(Route::Plugin(plugin));
+        }
+        CustomId::parse(text).map(Route::Core)
+    }
+}
+
 impl fmt::Display for CustomId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -159,6 +178,25 @@ mod tests {
         ] {
             assert_eq!(
                 CustomId::parse(text),
+                Err(UnknownId(text.to_owned())),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_parse_routes_core_and_plugin_ids() {
+        assert_eq!(
+            Route::parse("tb:claim:4"),
+            Ok(Route::Core(CustomId::ticket(TicketAction::Claim, 4)))
+        );
+        match Route::parse("pl:poke:4:b:poke") {
+            Ok(Route::Plugin(id)) => assert_eq!((id.plugin.as_str(), id.ticket), ("poke", 4)),
+            other => panic!("{other:?}"),
+        }
+        for text in ["pl:poke:x", "pl:", "tb:fly:3", "pl:poke:4:z:x"] {
+            assert_eq!(
+                Route::parse(text),
                 Err(UnknownId(text.to_owned())),
                 "{text}"
             );
