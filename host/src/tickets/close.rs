@@ -1,8 +1,9 @@
 //! Ending tickets: close (staff, with an optional reason, deleted after a delay), cancel (the
-//! opener), orphans (channel deleted by hand), and resuming closes after a restart.
+//! opener), orphans (channel deleted by hand).
 //!
 //! The transcript is always stored before the channel is deleted; if it cannot be stored the
-//! channel stays and staff are told.
+//! channel stays and staff are told. `farewell` builds the DM and the log message; `recovery`
+//! resumes closes after a restart.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,26 +12,18 @@ use chrono::Utc;
 use serde_json::json;
 use tracing::Instrument;
 
+use super::farewell::{self, Ended, Ending};
 use super::router::{CustomId, REASON_FIELD};
-use super::welcome::TICKET_COLOR;
 use super::{After, Handled, Tickets};
 use crate::config::GuildConfig;
 use crate::event::{Interaction, InteractionKind};
-use crate::store::{StoredTranscript, TicketRecord, TicketStatus};
+use crate::store::{NoteRecord, StoredTranscript, TicketRecord, TicketStatus};
 use crate::transcript::{self, TranscriptInput};
-use crate::ui::{Embed, OutMessage, Reply, TextInput};
-
-/// How a ticket ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ending {
-    Closed,
-    Cancelled,
-    Orphaned,
-}
+use crate::ui::{OutMessage, Reply, TextInput};
 
 /// Why an ending did not happen.
 #[derive(Debug)]
-enum EndFailure {
+pub(super) enum EndFailure {
     Transcript,
     Delete,
     /// A bug: something on the way panicked. The ticket is reopened rather than left closing.
@@ -43,26 +36,15 @@ const RENDER_LIMIT: Duration = Duration::from_secs(20);
 
 /// Discord's JSON code for "Cannot send messages to this user".
 const DMS_CLOSED: isize = 50007;
-/// A reservation older than this with no channel is left over from a crash.
-const STALE_OPENING: Duration = Duration::from_secs(120);
 
-fn format_duration(seconds: i64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-        seconds % 60,
-    );
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h {m}m"),
-    }
-}
-
-fn discord_time(at: chrono::DateTime<Utc>) -> String {
-    format!("<t:{}:f>", at.timestamp())
+/// A ticket's transcript as stored at its end.
+struct Archived {
+    token: String,
+    /// The page as stored (before compression), attached to the log.
+    page: String,
+    /// Set when it is the plain page.
+    plain_notice: Option<String>,
+    notes: Vec<NoteRecord>,
 }
 
 impl Tickets {
@@ -146,7 +128,7 @@ impl Tickets {
     }
 
     /// Finishes the close of `ticket` after `delay`, once per ticket per process.
-    fn schedule_close(self: &Arc<Self>, ticket: i64, delay: Duration) {
+    pub(super) fn schedule_close(self: &Arc<Self>, ticket: i64, delay: Duration) {
         if !self.closing.lock().expect("closing lock").insert(ticket) {
             return;
         }
@@ -238,115 +220,9 @@ impl Tickets {
         }
     }
 
-    /// After READY: resume closes in progress, drop reservations left by a crash, and close
-    /// tickets whose channel disappeared while the bot was away.
-    pub(super) async fn resume(self: &Arc<Self>, guilds: &[u64]) {
-        let active = match self.store.active_tickets().await {
-            Ok(active) => active,
-            Err(error) => {
-                tracing::error!(%error, "reading active tickets failed");
-                return;
-            }
-        };
-        for ticket in active.into_iter().filter(|t| guilds.contains(&t.guild_id)) {
-            let Some(guild) = self.guild(ticket.guild_id) else {
-                continue;
-            };
-            match ticket.status {
-                TicketStatus::Closing => {
-                    let due = ticket.close_due_at.unwrap_or_else(Utc::now);
-                    let delay = (due - Utc::now()).to_std().unwrap_or_default();
-                    tracing::info!(ticket = ticket.id, "resuming a close in progress");
-                    self.schedule_close(ticket.id, delay);
-                }
-                TicketStatus::Opening => {
-                    let age = (Utc::now() - ticket.opened_at).to_std().unwrap_or_default();
-                    if ticket.opened_at < self.started_at || age > STALE_OPENING {
-                        self.drop_unfinished_opening(&ticket).await;
-                    }
-                }
-                TicketStatus::Open => {
-                    let Some(channel) = ticket.channel_id else {
-                        continue;
-                    };
-                    match self.discord.channel_exists(channel).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            if let Err(failure) =
-                                self.end_guarded(guild, &ticket, Ending::Orphaned).await
-                            {
-                                tracing::error!(
-                                    ?failure,
-                                    ticket = ticket.id,
-                                    "closing an orphaned ticket failed"
-                                );
-                            }
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, channel, "could not check a ticket channel")
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Drops a reservation whose opening never finished (an earlier run stopped or crashed
-    /// midway), with the channel it may already have created, so the opener is not stuck
-    /// behind the limit and no stray channel stays behind.
-    async fn drop_unfinished_opening(&self, ticket: &TicketRecord) {
-        let topic = super::open::channel_topic(ticket);
-        match self.discord.guild_channels(ticket.guild_id).await {
-            Ok(channels) => {
-                for channel in channels
-                    .iter()
-                    .filter(|c| c.topic.as_deref() == Some(topic.as_str()))
-                {
-                    // Never a channel some recorded ticket lives in.
-                    if !matches!(self.store.ticket_in_channel(channel.id).await, Ok(None)) {
-                        continue;
-                    }
-                    match self.discord.delete_channel(channel.id).await {
-                        Ok(()) => tracing::info!(
-                            guild = ticket.guild_id,
-                            ticket = ticket.id,
-                            channel = channel.id,
-                            "deleted the channel of an opening that never finished"
-                        ),
-                        Err(error) => tracing::error!(
-                            %error,
-                            guild = ticket.guild_id,
-                            ticket = ticket.id,
-                            channel = channel.id,
-                            "could not delete the channel of an unfinished opening; delete it by hand"
-                        ),
-                    }
-                }
-            }
-            Err(error) => tracing::error!(
-                %error,
-                guild = ticket.guild_id,
-                ticket = ticket.id,
-                %topic,
-                "could not look for the channel of an unfinished opening; a channel with this topic may be left to delete by hand"
-            ),
-        }
-        match self.store.release_ticket(ticket.id).await {
-            Ok(()) => tracing::info!(
-                guild = ticket.guild_id,
-                ticket = ticket.id,
-                "dropped a reservation left by an earlier run"
-            ),
-            Err(error) => {
-                tracing::error!(%error, ticket = ticket.id, "dropping a stale reservation failed")
-            }
-        }
-    }
-
     /// [`Self::end`], with a panic on the way turned into a failure: the caller then reopens
     /// the ticket and tells staff, instead of the ticket staying "closing" for ever.
-    async fn end_guarded(
+    pub(super) async fn end_guarded(
         &self,
         guild: &GuildConfig,
         ticket: &TicketRecord,
@@ -365,16 +241,14 @@ impl Tickets {
         }
     }
 
-    /// Stores the transcript, deletes the channel (unless already gone), marks the ticket
-    /// ended, and tells the opener and the log channel.
-    async fn end(
+    /// Renders and stores the transcript of `ticket` as it is now.
+    async fn archive(
         &self,
         guild: &GuildConfig,
         ticket: &TicketRecord,
-        ending: Ending,
-    ) -> Result<(), EndFailure> {
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Archived, EndFailure> {
         let texts = self.texts(Some(guild.id));
-        let now = Utc::now();
         let type_label = guild
             .ticket_type(&ticket.type_id)
             .map_or(ticket.type_id.clone(), |t| t.label.clone());
@@ -421,11 +295,11 @@ impl Tickets {
             files: &files,
             token: &token,
         });
-        let plain_notice = texts.get("transcript-plain-note", &[]);
+        let notice = texts.get("transcript-plain-note", &[]);
         let rendered = transcript::render_bounded(
             page,
             RENDER_LIMIT,
-            &plain_notice,
+            &notice,
             self.faults.take_render_panic(),
         )
         .await;
@@ -440,16 +314,33 @@ impl Tickets {
             )
             .await;
         }
-        let page = rendered.html;
         let stored = StoredTranscript {
             encoding: "gzip".into(),
-            body: transcript::compress(&page),
+            body: transcript::compress(&rendered.html),
         };
         if let Err(error) = self.store.save_transcript(ticket.id, &token, stored).await {
             tracing::error!(%error, ticket = ticket.id, "storing a transcript failed; the channel is kept");
             return Err(EndFailure::Transcript);
         }
         crate::metrics::METRICS.transcript_stored();
+        Ok(Archived {
+            token,
+            page: rendered.html,
+            plain_notice: rendered.failure.map(|_| notice),
+            notes,
+        })
+    }
+
+    /// Stores the transcript, deletes the channel (unless already gone), marks the ticket
+    /// ended, and tells the opener and the log channel.
+    async fn end(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        ending: Ending,
+    ) -> Result<(), EndFailure> {
+        let now = Utc::now();
+        let archived = self.archive(guild, ticket, now).await?;
         if ending != Ending::Orphaned {
             if let Some(channel) = ticket.channel_id {
                 if let Err(error) = self.discord.delete_channel(channel).await {
@@ -486,110 +377,42 @@ impl Tickets {
         )
         .await;
 
-        let link = self.transcript_url(&token);
-        let nobody = texts.get("nobody", &[]);
-        let who = |id: Option<u64>| id.map_or_else(|| nobody.clone(), |id| format!("<@{id}>"));
-        let reason = ticket
-            .close_reason
-            .clone()
-            .unwrap_or_else(|| texts.get("no-reason", &[]));
-        let number = ticket.number.to_string();
-        let mut dm_result = None;
+        let texts = self.texts(Some(guild.id));
+        let type_label = guild
+            .ticket_type(&ticket.type_id)
+            .map_or(ticket.type_id.as_str(), |t| t.label.as_str());
+        let guild_name = guild.name.clone().unwrap_or_else(|| guild.id.to_string());
+        let link = self.transcript_url(&archived.token);
+        let mut ended = Ended {
+            ending,
+            number: ticket.number,
+            type_label,
+            guild_name: &guild_name,
+            link: &link,
+            token: &archived.token,
+            opener: ticket.opener_id,
+            closed_by: by,
+            claimed_by: ticket.claimed_by,
+            opened_at: ticket.opened_at,
+            ended_at: now,
+            reason: ticket.close_reason.as_deref(),
+            notes: &archived.notes,
+            dm_delivered: None,
+            plain_notice: archived.plain_notice.as_deref(),
+        };
         if ending == Ending::Closed {
-            let dm = OutMessage::embed(
-                Embed::new(
-                    texts.get("dm-closed-title", &[("number", &number)]),
-                    texts.get(
-                        "dm-closed-description",
-                        &[("guild", &guild_name), ("link", &link)],
-                    ),
-                )
-                .color(TICKET_COLOR)
-                .field(
-                    texts.get("field-closed-by", &[]),
-                    who(ticket.closed_by),
-                    true,
-                )
-                .field(texts.get("field-closed-at", &[]), discord_time(now), true)
-                .field(texts.get("field-reason", &[]), reason.clone(), false),
-            );
-            dm_result = Some(match self.discord.send_dm(ticket.opener_id, &dm).await {
-                Ok(_) => texts.get("dm-delivered", &[]),
+            let dm = farewell::close_dm(texts, &ended);
+            ended.dm_delivered = Some(match self.discord.send_dm(ticket.opener_id, &dm).await {
+                Ok(_) => true,
                 Err(error) => {
                     if error.code() != Some(DMS_CLOSED) {
                         tracing::warn!(%error, "could not DM the opener");
                     }
-                    texts.get("dm-refused", &[])
+                    false
                 }
             });
         }
-        let title_key = match ending {
-            Ending::Closed => "log-closed-title",
-            Ending::Cancelled => "log-cancelled-title",
-            Ending::Orphaned => "log-orphaned-title",
-        };
-        let notes_text = if notes.is_empty() {
-            nobody.clone()
-        } else {
-            let mut text: String = notes
-                .iter()
-                .map(|n| format!("• <@{}>: {}", n.author_id, n.body))
-                .collect::<Vec<_>>()
-                .join("\n");
-            if text.chars().count() > 1000 {
-                text = text.chars().take(997).collect::<String>() + "…";
-            }
-            text
-        };
-        let mut embed = Embed::new(texts.get(title_key, &[("number", &number)]), String::new())
-            .color(TICKET_COLOR)
-            .field(
-                texts.get("field-identifier", &[]),
-                format!("#{number}"),
-                true,
-            )
-            .field(texts.get("field-type", &[]), type_label.clone(), true)
-            .field(texts.get("field-transcript", &[]), link.clone(), false)
-            .field(texts.get("field-token", &[]), format!("`{token}`"), false)
-            .field(
-                texts.get("field-opened-by", &[]),
-                who(Some(ticket.opener_id)),
-                true,
-            )
-            .field(texts.get("field-closed-by", &[]), who(by), true)
-            .field(
-                texts.get("field-claimed-by", &[]),
-                who(ticket.claimed_by),
-                true,
-            )
-            .field(
-                texts.get("field-opened-at", &[]),
-                discord_time(ticket.opened_at),
-                true,
-            )
-            .field(texts.get("field-closed-at", &[]), discord_time(now), true)
-            .field(
-                texts.get("field-duration", &[]),
-                format_duration((now - ticket.opened_at).num_seconds().max(0)),
-                true,
-            );
-        embed.description = None;
-        if ending == Ending::Closed {
-            embed = embed.field(texts.get("field-reason", &[]), reason, false);
-        }
-        embed = embed.field(texts.get("field-notes", &[]), notes_text, false);
-        if let Some(dm) = dm_result {
-            embed = embed.field(texts.get("field-dm", &[]), dm, false);
-        }
-        if rendered.failure.is_some() {
-            embed = embed.field(
-                texts.get("field-transcript-plain", &[]),
-                plain_notice,
-                false,
-            );
-        }
-        let log =
-            OutMessage::embed(embed).file(format!("transcript-{number}.html"), page.into_bytes());
+        let log = farewell::close_log(texts, &ended, archived.page.into_bytes());
         if let Err(error) = self.discord.send_message(guild.log_channel, &log).await {
             tracing::error!(%error, guild = guild.id, "could not post the close log");
         }
@@ -619,18 +442,5 @@ impl Tickets {
         {
             tracing::error!(%error, channel, "could not tell staff that a close failed");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_duration;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(format_duration(5), "5s");
-        assert_eq!(format_duration(65), "1m 5s");
-        assert_eq!(format_duration(3 * 3600 + 120), "3h 2m");
-        assert_eq!(format_duration(2 * 86_400 + 3600), "2d 1h 0m");
     }
 }

@@ -8,10 +8,13 @@
 
 mod capture;
 mod close;
+mod commands;
+mod farewell;
 mod open;
 mod panel;
 mod plugin_actions;
 pub mod plugin_ids;
+mod recovery;
 pub mod router;
 mod staff;
 mod watch;
@@ -30,23 +33,15 @@ use crate::config::{Config, GuildConfig};
 use crate::event::{ChatMessage, Inbound, Interaction, InteractionKind, Lifecycle};
 use crate::locale::{texts_for, Texts};
 use crate::plugins::PluginHost;
-use crate::rest::{CommandSpec, DiscordApi, OptionKind, OptionSpec};
+use crate::rest::DiscordApi;
 use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
 use crate::transcript::token::LinkKey;
 use crate::ui::Reply;
 
+pub use commands::{SETUP_SLASH_COMMAND, SETUP_TEXT_COMMAND, STATS_COMMAND, TRANSCRIPT_COMMAND};
 pub use panel::SetupOutcome;
 use router::{CustomId, Route, TicketAction};
 use watch::WatchKind;
-
-/// The text command of the original bot.
-pub const SETUP_TEXT_COMMAND: &str = "!setup_tickets";
-/// The slash command doing the same.
-pub const SETUP_SLASH_COMMAND: &str = "setup-tickets";
-/// The staff command that finds past tickets' transcripts.
-pub const TRANSCRIPT_COMMAND: &str = "transcript";
-/// The staff command that shows the guild's statistics.
-pub const STATS_COMMAND: &str = "stats";
 
 /// The lifecycle's state: config, texts per guild, the store, the way to Discord, and what is
 /// in flight (opens, message watches, close timers).
@@ -310,62 +305,6 @@ impl Tickets {
         &self.store
     }
 
-    /// The slash commands to register in a configured guild.
-    pub fn commands(&self, guild: &GuildConfig) -> Vec<CommandSpec> {
-        let texts = self.texts(Some(guild.id));
-        let mut localized = Vec::new();
-        for locale in crate::locale::Locale::ALL {
-            let catalogue = crate::locale::Catalogue::builtin(locale);
-            localized.push((
-                discord_locale(locale).to_owned(),
-                catalogue.get("setup-command-description", &[]),
-            ));
-        }
-        let localized_for = |key: &str| -> Vec<(String, String)> {
-            crate::locale::Locale::ALL
-                .into_iter()
-                .map(|locale| {
-                    let catalogue = crate::locale::Catalogue::builtin(locale);
-                    (discord_locale(locale).to_owned(), catalogue.get(key, &[]))
-                })
-                .collect()
-        };
-        let transcript_localized = localized_for("transcript-command-description");
-        vec![
-            CommandSpec {
-                name: SETUP_SLASH_COMMAND.into(),
-                description: texts.get("setup-command-description", &[]),
-                localized_descriptions: localized,
-                options: Vec::new(),
-            },
-            CommandSpec {
-                name: TRANSCRIPT_COMMAND.into(),
-                description: texts.get("transcript-command-description", &[]),
-                localized_descriptions: transcript_localized,
-                options: vec![
-                    OptionSpec {
-                        name: "number".into(),
-                        description: texts.get("transcript-option-number", &[]),
-                        kind: OptionKind::Integer,
-                        required: false,
-                    },
-                    OptionSpec {
-                        name: "user".into(),
-                        description: texts.get("transcript-option-user", &[]),
-                        kind: OptionKind::User,
-                        required: false,
-                    },
-                ],
-            },
-            CommandSpec {
-                name: STATS_COMMAND.into(),
-                description: texts.get("stats-command-description", &[]),
-                localized_descriptions: localized_for("stats-command-description"),
-                options: Vec::new(),
-            },
-        ]
-    }
-
     /// At READY: registers the slash commands in every configured guild the bot is in, and warns
     /// about configured guilds it is not in (a wrong id, or the bot was never invited).
     pub async fn on_ready(self: &Arc<Self>, bot_user: u64, guilds: &[u64]) {
@@ -508,83 +447,6 @@ impl Tickets {
         }
     }
 
-    /// `/stats`: the guild's figures, for staff.
-    async fn show_stats(&self, interaction: &Interaction) -> Reply {
-        let texts = self.texts(interaction.guild_id);
-        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
-            return Reply::private(texts.get("guild-not-configured", &[]));
-        };
-        if !guild.is_staff(&interaction.user.roles) {
-            return Reply::private(texts.get("not-staff", &[]));
-        }
-        match crate::stats::report(&self.store, guild.id).await {
-            Ok(report) => {
-                let text: String = crate::stats::to_text(&report).chars().take(1990).collect();
-                Reply::private(text)
-            }
-            Err(error) => {
-                tracing::error!(%error, "computing statistics failed");
-                Reply::private(texts.get("discord-error", &[]))
-            }
-        }
-    }
-
-    /// `/transcript`: staff find past tickets' transcripts by number or by opener.
-    async fn find_transcripts(
-        &self,
-        interaction: &Interaction,
-        options: &[(String, String)],
-    ) -> Reply {
-        let texts = self.texts(interaction.guild_id);
-        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
-            return Reply::private(texts.get("guild-not-configured", &[]));
-        };
-        if !guild.is_staff(&interaction.user.roles) {
-            return Reply::private(texts.get("not-staff", &[]));
-        }
-        let option = |name: &str| {
-            options
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let number = option("number").and_then(|n| n.parse::<i32>().ok());
-        let user = option("user").and_then(|u| u.parse::<u64>().ok());
-        let found = match self.store.past_tickets(guild.id, number, user, 10).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::error!(%error, "looking up past tickets failed");
-                return Reply::private(texts.get("discord-error", &[]));
-            }
-        };
-        if found.is_empty() {
-            return Reply::private(texts.get("transcript-lookup-none", &[]));
-        }
-        let lines: Vec<String> = found
-            .iter()
-            .map(|t| {
-                let label = guild
-                    .ticket_type(&t.type_id)
-                    .map_or(t.type_id.as_str(), |k| k.label.as_str());
-                texts.get(
-                    "transcript-lookup-line",
-                    &[
-                        ("number", &t.number.to_string()),
-                        ("type", label),
-                        ("opener", &format!("<@{}>", t.opener_id)),
-                        (
-                            "closed",
-                            &t.closed_at
-                                .map_or_else(|| "?".into(), |c| format!("<t:{}:d>", c.timestamp())),
-                        ),
-                        ("link", &self.transcript_url(&self.transcript_token(t))),
-                    ],
-                )
-            })
-            .collect();
-        Reply::private(lines.join("\n"))
-    }
-
     /// The ticket a button or form belongs to, if it is active and the interaction comes from
     /// its channel; otherwise the ephemeral explanation to give.
     async fn active_ticket_for(
@@ -679,12 +541,4 @@ pub(crate) enum Handled {
     Reply(Reply),
     /// Answer with this, then do the rest.
     Then(Reply, After),
-}
-
-/// Discord's name for a locale (Discord says `en-US`, not `en`).
-fn discord_locale(locale: crate::locale::Locale) -> &'static str {
-    match locale {
-        crate::locale::Locale::PtBr => "pt-BR",
-        crate::locale::Locale::En => "en-US",
-    }
 }
