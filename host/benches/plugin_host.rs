@@ -153,7 +153,7 @@ fn main() {
     report("event: poke button (storage read, DM effect)", samples);
 
     // Misbehaving: how long until the host stops it.
-    let faulty_path = ticketbot::plugins::builtin::built_path("faulty");
+    let faulty_path = ticketbot_test_guests::path("faulty");
     let (faulty, _) = load_one(
         &engine,
         &cache,

@@ -11,12 +11,14 @@
 //! - [`store`]: the DuckDB file, on its own thread; the only module that knows SQL.
 //! - [`web`]: the transcript web server.
 //! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language.
-//! - [`app`] wires these together; [`demo`] runs them against the built-in Discord emulator.
+//! - [`app`] wires these together; `demo` (the default feature `demo`) runs them against the
+//!   built-in Discord emulator.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the full map.
 
 pub mod app;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
 pub mod event;

@@ -65,6 +65,7 @@ enum Command {
         action: TranscriptAction,
     },
     /// Runs the bot against the built-in Discord emulator: no token, no Discord account.
+    #[cfg(feature = "demo")]
     Demo {
         /// Language of the demo guild: pt-BR or en.
         #[arg(long, default_value = "pt-BR")]
@@ -150,6 +151,7 @@ fn main() -> ExitCode {
     }
     // The demo narrates every step itself; its log shows only what went wrong.
     let default_filter = match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo { .. } => "warn",
         _ => "info,serenity=warn,tracing::span=warn",
     };
@@ -274,6 +276,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             }
             Ok(())
         }
+        #[cfg(feature = "demo")]
         Command::Demo {
             locale,
             workdir,

@@ -27,7 +27,7 @@ fn faulty() -> PluginInstance {
     let engine = engine::build().unwrap();
     let config = PluginConfig {
         id: "faulty".into(),
-        source: PluginSource::Path(ticketbot::plugins::builtin::built_path("faulty")),
+        source: PluginSource::Path(ticketbot_test_guests::path("faulty")),
         capabilities: vec![],
         settings: toml::Table::new(),
     };

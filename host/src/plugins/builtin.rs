@@ -27,9 +27,3 @@ pub fn bytes(id: &str) -> Option<&'static [u8]> {
         .find(|(name, _)| *name == id)
         .map(|(_, bytes)| *bytes)
 }
-
-/// Paths of plugins built for tests and as examples (not embedded): `example-greeter` and
-/// `faulty`. Only meaningful on the machine that built this binary.
-pub fn built_path(file_stem: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("OUT_DIR")).join(format!("{file_stem}.wasm"))
-}

@@ -6,7 +6,7 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
     let dir = tempfile::tempdir().unwrap();
     let options = ticketbot::demo::DemoOptions {
         locale: "en".into(),
-        plugins: vec![ticketbot::plugins::builtin::built_path("example_greeter")],
+        plugins: vec![ticketbot_test_guests::path("example_greeter")],
         plugin_settings: Some("greeting = \"Welcome {opener}!\"".into()),
         stay: false,
     };

@@ -52,7 +52,7 @@ async fn log_lines_name_guild_and_ticket_and_never_the_token() {
 
     let h = Harness::start_with("en", |w| {
         w.close_delay_seconds = 0;
-        let path = ticketbot::plugins::builtin::built_path("faulty");
+        let path = ticketbot_test_guests::path("faulty");
         w.plugins.push(format!(
             "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = [\"dm\"]\n",
             path.display().to_string()

@@ -431,7 +431,7 @@ fn with_faulty(w: &mut ticketbot::demo::DemoWorld) {
 }
 
 fn with_faulty_granted(w: &mut ticketbot::demo::DemoWorld, capabilities: &[&str]) {
-    let path = ticketbot::plugins::builtin::built_path("faulty");
+    let path = ticketbot_test_guests::path("faulty");
     w.plugins.push(format!(
         "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = {:?}\n",
         path.display().to_string(),
@@ -585,7 +585,7 @@ fn config_with(plugins: &[String]) -> (tempfile::TempDir, ticketbot::config::Con
 
 #[test]
 fn loading_refuses_other_contracts_bad_settings_and_excess_grants() {
-    let other = ticketbot::plugins::builtin::built_path("other_contract");
+    let other = ticketbot_test_guests::path("other_contract");
     let (_dir, config) = config_with(&[
         format!("[[guild.plugin]]\nid = \"future\"\npath = {:?}\n", other.display().to_string()),
         "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\ncapabilities = [\"dm\", \"storage\", \"notes\"]\nsettings = { cooldown_seconds = 100000 }\n".to_owned(),

@@ -107,7 +107,7 @@ async fn reasons_and_notes_ping_nobody_and_the_welcome_pings_its_people() {
 }
 
 fn with_faulty(w: &mut ticketbot::demo::DemoWorld) {
-    let path = ticketbot::plugins::builtin::built_path("faulty");
+    let path = ticketbot_test_guests::path("faulty");
     w.plugins.push(format!(
         "[[guild.plugin]]\nid = \"faulty\"\npath = {:?}\ncapabilities = [\"dm\"]\n",
         path.display().to_string()

@@ -1,0 +1,143 @@
+//! `ticketbot demo`: the real bot against the built-in Discord emulator, no token needed.
+//!
+//! `world` builds a small FiveM community in the emulator and the config that serves it
+//! ([`DemoWorld`]); `walk` walks through what staff and players do and prints each step; [`run`]
+//! (here) starts both for the CLI.
+
+mod walk;
+mod world;
+
+use walk::{say, STEP};
+pub use world::{settings, DemoWorld, DEMO_PLUGINS};
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use ticketbot_emulator::Emulator;
+
+use crate::app::{self, Mode};
+use crate::config::Config;
+
+/// What the demo runs besides the built-ins, and whether it waits for Ctrl-C at the end.
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    /// The guild's language: `pt-BR` or `en`.
+    pub locale: String,
+    /// Extra plugin components to enable (granted what they ask for) and try.
+    pub plugins: Vec<std::path::PathBuf>,
+    /// Settings for the extra plugins, as the inside of a TOML table.
+    pub plugin_settings: Option<String>,
+    /// Keep the transcript server running until Ctrl-C after the walk-through.
+    pub stay: bool,
+}
+
+/// Describes the component at `path` (its manifest), for enabling it in the demo.
+fn describe_plugin(path: &Path) -> anyhow::Result<crate::plugins::Manifest> {
+    let engine = crate::plugins::engine::build()?;
+    let config = crate::config::PluginConfig {
+        id: String::new(),
+        source: crate::config::PluginSource::Path(path.to_owned()),
+        capabilities: Vec::new(),
+        settings: toml::Table::new(),
+    };
+    match crate::plugins::load_one(&engine, &crate::plugins::ComponentCache::new(None), &config) {
+        Ok((instance, _)) => Ok(instance.manifest().clone()),
+        Err(crate::plugins::PluginError::WrongId { found, .. }) => {
+            // Loading under the empty id fails after describing: that is the manifest we want.
+            let config = crate::config::PluginConfig {
+                id: found,
+                ..config
+            };
+            let (instance, _) = crate::plugins::load_one(
+                &engine,
+                &crate::plugins::ComponentCache::new(None),
+                &config,
+            )?;
+            Ok(instance.manifest().clone())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Runs the walk-through with a database in `workdir`: a whole ticket from the panel to the
+/// transcript, printing each step as it happens.
+pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
+    let emulator = Emulator::start().await?;
+    say(&format!(
+        "Discord emulator listening at {}",
+        emulator.api_base()
+    ));
+    let mut world = DemoWorld::create(&emulator);
+    world.close_delay_seconds = 3;
+    let mut extra = Vec::new();
+    for path in &options.plugins {
+        let path =
+            std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let manifest = describe_plugin(&path)?;
+        let grants = manifest
+            .capabilities
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        world.plugins.push(format!(
+            "[[guild.plugin]]\nid = {:?}\npath = {:?}\ncapabilities = [{grants}]\nsettings = {{ {} }}\n",
+            manifest.id,
+            path.display().to_string(),
+            options.plugin_settings.as_deref().unwrap_or("")
+        ));
+        say(&format!(
+            "enabling plugin {} ({}) from {}, granted: {}",
+            manifest.id,
+            manifest.name,
+            path.display(),
+            if grants.is_empty() {
+                "nothing".into()
+            } else {
+                grants
+            }
+        ));
+        extra.push(manifest);
+    }
+    let database = workdir.join("ticketbot-demo.duckdb");
+    // A fixed free port rather than `:0`, so the links in the DM and the log (built from the
+    // config's `public_url`) point at the server that really runs.
+    let listen: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let text = world.config_toml(&database, listen, &options.locale);
+    let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
+        .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
+    let running = app::start(Arc::new(config), Mode::Full(settings(&emulator))).await?;
+    let base = format!("http://{}", running.web_addr());
+    say(&format!(
+        "database {}, transcript server at {base}",
+        database.display()
+    ));
+    let ready = tokio::time::timeout(STEP, running.ready())
+        .await?
+        .unwrap_or_else(|| unreachable!("bot mode"));
+    say(&format!(
+        "bot connected (READY), in {} guild(s)",
+        ready.guilds.len()
+    ));
+
+    let walked = walk::walk(&emulator, &world, &extra, &base).await;
+    let problems = emulator.model_errors();
+    if let Ok(link) = &walked {
+        say(&format!("the transcript: {link}"));
+        if options.stay {
+            say("open it in a browser; the server keeps running until Ctrl-C");
+            crate::app::stop_requested().await;
+        }
+    }
+    running.stop().await;
+    walked?;
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "the emulator saw payloads Discord would refuse:\n{}",
+            problems.join("\n")
+        );
+    }
+    say("demo finished: the bot stopped cleanly");
+    Ok(())
+}
