@@ -41,8 +41,9 @@ impl ComponentCache {
         Some(dir.join(format!("{content}-{:016x}.cwasm", hasher.finish())))
     }
 
-    /// The compiled component for `bytes`, from the cache when possible.
-    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> anyhow::Result<(Component, Loaded)> {
+    /// The compiled component for `bytes`, from the cache when possible; wasmtime's reason
+    /// when it is not a valid component.
+    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> Result<(Component, Loaded), String> {
         let file = self.file_for(engine, bytes);
         let trusted = self.dir.as_deref().is_some_and(private_or_absent);
         if let Some(file) = file.as_ref().filter(|_| trusted) {
@@ -62,7 +63,7 @@ impl ComponentCache {
         }
         let compiled = engine
             .precompile_component(bytes)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            .map_err(|e| format!("{e:#}"))?;
         if let Some(file) = &file {
             if let Err(error) = write_atomically(file, &compiled) {
                 tracing::warn!(file = %file.display(), %error, "could not cache a compiled plugin");
@@ -70,7 +71,7 @@ impl ComponentCache {
         }
         // SAFETY: `compiled` was produced by this engine a moment ago.
         let component = unsafe { Component::deserialize(engine, &compiled) }
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            .map_err(|e| format!("{e:#}"))?;
         Ok((component, Loaded::Compiled))
     }
 }

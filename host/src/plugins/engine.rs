@@ -23,9 +23,14 @@ pub const MAX_INSTANCES: u32 = 32;
 /// The most linear memory one plugin instance may have.
 pub const MEMORY_LIMIT: usize = 32 << 20;
 
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the WebAssembly engine: {0}")]
+pub struct EngineError(String);
+
 /// Builds the engine and starts its epoch ticker (a thread that ends when the engine is
 /// dropped).
-pub fn build() -> anyhow::Result<Arc<Engine>> {
+pub fn build() -> Result<Arc<Engine>, EngineError> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(MAX_INSTANCES)
         // A std guest is a few core instances (the program and WASI adapter shims).
@@ -37,7 +42,7 @@ pub fn build() -> anyhow::Result<Arc<Engine>> {
     config
         .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    let engine = Arc::new(Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+    let engine = Arc::new(Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?);
     let weak: Weak<Engine> = Arc::downgrade(&engine);
     std::thread::Builder::new()
         .name("wasm-epoch".into())
@@ -47,6 +52,7 @@ pub fn build() -> anyhow::Result<Arc<Engine>> {
                 drop(engine);
                 std::thread::sleep(TICK);
             }
-        })?;
+        })
+        .map_err(|e| EngineError(format!("the epoch ticker thread: {e}")))?;
     Ok(engine)
 }

@@ -330,7 +330,7 @@ pub struct PluginHost {
 
 impl PluginHost {
     /// A host with no plugins (tests, or a config that enables none).
-    pub fn empty() -> anyhow::Result<Self> {
+    pub fn empty() -> Result<Self, engine::EngineError> {
         Ok(Self::with_engine(engine::build()?))
     }
 
@@ -352,7 +352,7 @@ impl PluginHost {
     pub fn load(
         config: &Config,
         cache: &ComponentCache,
-    ) -> anyhow::Result<(Self, Vec<LoadProblem>)> {
+    ) -> Result<(Self, Vec<LoadProblem>), engine::EngineError> {
         let mut host = Self::with_engine(engine::build()?);
         let mut problems = Vec::new();
         let mut loaded: HashMap<PluginSource, Result<Arc<PluginInstance>, String>> = HashMap::new();
@@ -516,7 +516,7 @@ pub fn load_one(
         .load(engine, &bytes)
         .map_err(|e| PluginError::Compile {
             plugin: plugin.id.clone(),
-            message: format!("{e:#}"),
+            message: e,
         })?;
     let instance = PluginInstance::Wasm(WasmPlugin::new(engine.clone(), &component, &plugin.id)?);
     check_id(&instance, &source_name, plugin)?;
