@@ -70,8 +70,8 @@ impl ComponentCache {
             }
         }
         // SAFETY: `compiled` was produced by this engine a moment ago.
-        let component = unsafe { Component::deserialize(engine, &compiled) }
-            .map_err(|e| format!("{e:#}"))?;
+        let component =
+            unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| format!("{e:#}"))?;
         Ok((component, Loaded::Compiled))
     }
 }

@@ -209,6 +209,12 @@ impl Tickets {
         done
     }
 
+    /// How many events, effects and downloads are being handled now (a test waits for 0 to
+    /// know that everything it caused has been handled).
+    pub fn work_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
     /// Runs `work` as work in flight: a stop waits for it.
     async fn tracked<T>(&self, work: impl Future<Output = T>) -> T {
         self.in_flight.track_future(work).await

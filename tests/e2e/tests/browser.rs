@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -98,6 +97,14 @@ impl Page {
             let session = page.session.clone();
             page.call(Some(&session), domain, json!({})).await;
         }
+        // Lifecycle events include "networkIdle": no request in flight for 500 ms.
+        let session = page.session.clone();
+        page.call(
+            Some(&session),
+            "Page.setLifecycleEventsEnabled",
+            json!({"enabled": true}),
+        )
+        .await;
         page
     }
 
@@ -225,8 +232,10 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
     page.call(Some(&session), "Page.navigate", json!({"url": url}))
         .await;
     page.until(|e| e["method"] == "Page.loadEventFired").await;
-    // Let late console messages and requests arrive.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every request the page makes has been made and answered once the network is idle; a
+    // script round trip after it brings any console message logged before it.
+    page.until(|e| e["method"] == "Page.lifecycleEvent" && e["params"]["name"] == "networkIdle")
+        .await;
     page.eval("1").await;
 
     let mut requests = HashMap::new();

@@ -550,11 +550,23 @@ async fn a_watch_without_a_mention_ends_after_15_seconds() {
     // A later mention adds nobody.
     let friend = h.emu.create_user("tarde");
     h.emu.add_member(h.world.guild, friend, &[]);
-    h.emu
+    let late = h
+        .emu
         .user(h.world.player)
         .say(channel, &format!("<@{friend}>"))
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The bot has handled that message once it captured it and nothing is in flight.
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    ticketbot_e2e::eventually("the late mention handled", || {
+        let captured = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket))
+        })
+        .unwrap()
+        .iter()
+        .any(|m| m.message_id == late);
+        (captured && h.bot().tickets().unwrap().work_in_flight() == 0).then_some(())
+    })
+    .await;
     assert!(!h.emu.world(|w| w.can_view(channel, friend)));
     h.finish().await;
 }
