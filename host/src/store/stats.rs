@@ -76,7 +76,7 @@ impl Store {
                        count(*),
                        count(*) FILTER (WHERE t.status = 'closed'),
                        count(*) FILTER (WHERE t.status = 'cancelled'),
-                       count(*) FILTER (WHERE t.status IN ('open', 'closing')),
+                       count(*) FILTER (WHERE t.status IN ('open', 'closing', 'cancelling')),
                        median(epoch(f.at) - epoch(t.opened_at)),
                        median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed')
                 FROM tickets t LEFT JOIN first f ON f.id = t.id

@@ -14,6 +14,9 @@ pub enum TicketStatus {
     Open,
     /// Close announced; the channel is deleted at `close_due_at`.
     Closing,
+    /// Its opener cancelled it; the channel is being deleted. (Set before the deletion, so the
+    /// channel's deletion event is known as ours and does not end the ticket a second time.)
+    Cancelling,
     /// Closed by staff (or its channel was deleted by hand).
     Closed,
     /// Cancelled by its opener.
@@ -26,6 +29,7 @@ impl TicketStatus {
             TicketStatus::Opening => "opening",
             TicketStatus::Open => "open",
             TicketStatus::Closing => "closing",
+            TicketStatus::Cancelling => "cancelling",
             TicketStatus::Closed => "closed",
             TicketStatus::Cancelled => "cancelled",
         }
@@ -36,6 +40,7 @@ impl TicketStatus {
             "opening" => TicketStatus::Opening,
             "open" => TicketStatus::Open,
             "closing" => TicketStatus::Closing,
+            "cancelling" => TicketStatus::Cancelling,
             "cancelled" => TicketStatus::Cancelled,
             _ => TicketStatus::Closed,
         }
@@ -45,7 +50,10 @@ impl TicketStatus {
     pub fn is_active(self) -> bool {
         matches!(
             self,
-            TicketStatus::Opening | TicketStatus::Open | TicketStatus::Closing
+            TicketStatus::Opening
+                | TicketStatus::Open
+                | TicketStatus::Closing
+                | TicketStatus::Cancelling
         )
     }
 }
@@ -141,7 +149,7 @@ fn active(
 ) -> duckdb::Result<Vec<TicketRecord>> {
     let mut statement = db.prepare(&format!(
         "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND opener_id = ? \
-         AND status IN ('opening', 'open', 'closing') ORDER BY id"
+         AND status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id"
     ))?;
     let rows = statement.query_map(params![guild_id, opener_id], ticket)?;
     rows.collect()
@@ -237,7 +245,7 @@ impl Store {
                 .query_row(
                     &format!(
                         "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? \
-                         AND status IN ('opening', 'open', 'closing') ORDER BY id DESC LIMIT 1"
+                         AND status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id DESC LIMIT 1"
                     ),
                     params![channel],
                     ticket,
@@ -251,7 +259,7 @@ impl Store {
     pub async fn active_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
             let mut statement = db.prepare(&format!(
-                "SELECT {COLUMNS} FROM tickets WHERE status IN ('opening', 'open', 'closing') ORDER BY id"
+                "SELECT {COLUMNS} FROM tickets WHERE status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id"
             ))?;
             let rows = statement.query_map([], ticket)?;
             Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
@@ -327,12 +335,26 @@ impl Store {
         .await
     }
 
-    /// Takes a close back (its transcript could not be stored): the ticket is open again.
+    /// Starts a cancel by the opener: only an open ticket moves to `cancelling`. Returns
+    /// whether it did.
+    pub async fn begin_cancel(&self, id: i64, by: u64) -> Result<bool, StoreError> {
+        self.call(move |db| {
+            let changed = db.execute(
+                "UPDATE tickets SET status = 'cancelling', closed_by = ? WHERE id = ? AND status = 'open'",
+                params![by, id],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Takes a close or cancel back (its transcript could not be stored, or the channel not
+    /// deleted): the ticket is open again.
     pub async fn abort_close(&self, id: i64) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
                 "UPDATE tickets SET status = 'open', closed_by = NULL, close_reason = NULL, close_due_at = NULL \
-                 WHERE id = ? AND status = 'closing'",
+                 WHERE id = ? AND status IN ('closing', 'cancelling')",
                 params![id],
             )?;
             Ok(())
@@ -351,7 +373,7 @@ impl Store {
         self.call(move |db| {
             let changed = db.execute(
                 "UPDATE tickets SET status = ?, closed_at = ?, closed_by = coalesce(?, closed_by), close_due_at = NULL \
-                 WHERE id = ? AND status IN ('opening', 'open', 'closing')",
+                 WHERE id = ? AND status IN ('opening', 'open', 'closing', 'cancelling')",
                 params![status.as_str(), at, by, id],
             )?;
             Ok(changed == 1)

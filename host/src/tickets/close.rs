@@ -166,27 +166,44 @@ impl Tickets {
         }
     }
 
-    /// The opener cancels: answered first, then the channel goes.
-    pub(super) fn cancel(
+    /// The opener cancels: the ticket is marked cancelling (so the deletion of its channel is
+    /// known as ours, not a hand deletion), answered, then the channel goes.
+    pub(super) async fn cancel(
         self: &Arc<Self>,
         guild: &GuildConfig,
         ticket: TicketRecord,
         by: u64,
     ) -> Handled {
         let texts = self.texts(Some(guild.id));
+        match self.store.begin_cancel(ticket.id, by).await {
+            Ok(true) => {}
+            Ok(false) => return Handled::Reply(Reply::private(texts.get("ticket-closing", &[]))),
+            Err(error) => {
+                tracing::error!(%error, "starting a cancel failed");
+                return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
+            }
+        }
         let this = self.clone();
         let guild_id = guild.id;
         let after: After = Box::pin(async move {
             let Some(guild) = this.guild(guild_id) else {
                 return;
             };
-            let mut ticket = ticket;
-            ticket.closed_by = Some(by);
-            if let Err(failure) = this.end_guarded(guild, &ticket, Ending::Cancelled).await {
-                this.tell_staff_in_ticket(guild, &ticket, failure).await;
-            }
+            this.finish_cancel(guild, ticket, by).await;
         });
         Handled::Then(Reply::private(texts.get("cancel-started", &[])), after)
+    }
+
+    /// Completes a cancel in progress; if it cannot, the ticket is open again and staff are told.
+    pub(super) async fn finish_cancel(&self, guild: &GuildConfig, ticket: TicketRecord, by: u64) {
+        let mut ticket = ticket;
+        ticket.closed_by = Some(by);
+        if let Err(failure) = self.end_guarded(guild, &ticket, Ending::Cancelled).await {
+            if let Err(error) = self.store.abort_close(ticket.id).await {
+                tracing::error!(%error, ticket = ticket.id, "could not reopen a ticket whose cancel failed");
+            }
+            self.tell_staff_in_ticket(guild, &ticket, failure).await;
+        }
     }
 
     /// A channel was deleted: if it was an open ticket's, the ticket is closed as an orphan.
@@ -197,7 +214,20 @@ impl Tickets {
     async fn channel_deleted(&self, channel: u64) {
         let ticket = match self.store.ticket_in_channel(channel).await {
             Ok(Some(ticket)) if ticket.status == TicketStatus::Open => ticket,
-            Ok(_) => return,
+            Ok(Some(ticket)) => {
+                // Ours: a close or cancel deleting the channel (the ticket left `open` before
+                // the deletion). Recorded, not ended again.
+                self.log_event(
+                    ticket.guild_id,
+                    Some(ticket.id),
+                    None,
+                    "ticket.channel_deleted",
+                    json!({"channel": channel.to_string(), "status": format!("{:?}", ticket.status)}),
+                )
+                .await;
+                return;
+            }
+            Ok(None) => return,
             Err(error) => {
                 tracing::error!(%error, channel, "looking up a deleted channel failed");
                 return;

@@ -476,13 +476,15 @@ impl Tickets {
             return Err(Reply::private(texts.get("unknown-action", &[])));
         }
         match record.status {
-            TicketStatus::Open | TicketStatus::Closing
+            TicketStatus::Open | TicketStatus::Closing | TicketStatus::Cancelling
                 if record.channel_id != Some(interaction.channel_id) =>
             {
                 Err(Reply::private(texts.get("unknown-action", &[])))
             }
             TicketStatus::Open => Ok((guild, record)),
-            TicketStatus::Closing => Err(Reply::private(texts.get("ticket-closing", &[]))),
+            TicketStatus::Closing | TicketStatus::Cancelling => {
+                Err(Reply::private(texts.get("ticket-closing", &[])))
+            }
             _ => Err(Reply::private(texts.get("ticket-closed", &[]))),
         }
     }
@@ -504,7 +506,7 @@ impl Tickets {
         let refuse = |key: &str| Handled::Reply(Reply::private(texts.get(key, &[])));
         match action {
             TicketAction::Cancel if user.id != record.opener_id => refuse("not-opener"),
-            TicketAction::Cancel => self.cancel(guild, record, user.id),
+            TicketAction::Cancel => self.cancel(guild, record, user.id).await,
             TicketAction::Close if !is_staff => refuse("not-staff"),
             TicketAction::Close => Handled::Reply(self.close_form(guild, &record)),
             TicketAction::Claim

@@ -814,7 +814,12 @@ impl Tickets {
         match channel {
             c::Channel::Ticket => scope
                 .ticket
-                .filter(|t| matches!(t.status, TicketStatus::Open | TicketStatus::Closing))
+                .filter(|t| {
+                    matches!(
+                        t.status,
+                        TicketStatus::Open | TicketStatus::Closing | TicketStatus::Cancelling
+                    )
+                })
                 .and_then(|t| t.channel_id)
                 .ok_or_else(|| "the ticket has no open channel".to_owned()),
             c::Channel::ItemReturn => scope
@@ -1064,6 +1069,7 @@ fn check_effects(
         }
         let ended =
             ticket.is_some_and(|t| !matches!(t.status, TicketStatus::Open | TicketStatus::Closing));
+        // (A cancelling ticket is ending: no new voice channel for it either.)
         if ended && matches!(effect, c::Effect::CreateVoice(_)) {
             return refuse("a voice channel for a ticket that has ended".into());
         }

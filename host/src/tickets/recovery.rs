@@ -43,6 +43,11 @@ impl Tickets {
                         self.drop_unfinished_opening(&ticket).await;
                     }
                 }
+                TicketStatus::Cancelling => {
+                    tracing::info!(ticket = ticket.id, "resuming a cancel in progress");
+                    let by = ticket.closed_by.unwrap_or(ticket.opener_id);
+                    self.finish_cancel(guild, ticket, by).await;
+                }
                 TicketStatus::Open => {
                     let Some(channel) = ticket.channel_id else {
                         continue;

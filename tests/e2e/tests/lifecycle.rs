@@ -1022,3 +1022,85 @@ async fn a_guild_can_override_any_text() {
     );
     h.finish().await;
 }
+
+/// Events of `ticket` of kind `kind` in the event log.
+async fn events_of(h: &Harness, ticket: i64, kind: &str) -> usize {
+    h.bot()
+        .store()
+        .events(h.world.guild)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.ticket_id == Some(ticket) && e.kind == kind)
+        .count()
+}
+
+/// Waits until the bot has handled the deletion of `ticket`'s channel by its own close or
+/// cancel (it records it), the event that would have ended the ticket a second time.
+async fn deletion_handled(h: &Harness, ticket: i64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while events_of(h, ticket, "ticket.channel_deleted").await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deletion was never handled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Posts of the bot in the log channel at or after log position `from`.
+fn log_posts(h: &Harness, from: usize) -> usize {
+    let path = format!("/channels/{}/messages", h.world.log_channel);
+    h.emu
+        .requests()
+        .iter()
+        .skip(from)
+        .filter(|r| r.method == "POST" && r.path.ends_with(&path) && r.status < 300)
+        .count()
+}
+
+/// A cancel, a staff close and a channel deleted by hand each end their ticket once: one log
+/// post, one ending event. (Discord tells the bot about the channels it deletes itself; a
+/// cancel used to be logged a second time as an orphan.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ending_is_logged_exactly_once() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    let from = h.emu.log_position();
+    h.emu
+        .user(h.world.player)
+        .click(id_of(&welcome), &button(&welcome, "cancel"))
+        .unwrap();
+    deletion_handled(&h, ticket).await;
+    h.wait_ticket(channel, "cancelled", |t| {
+        t.status == TicketStatus::Cancelled
+    })
+    .await;
+    h.message_after(from, h.world.log_channel).await;
+    assert_eq!(log_posts(&h, from), 1, "{}", h.requests_since(from));
+    assert_eq!(events_of(&h, ticket, "ticket.cancelled").await, 1);
+    assert_eq!(events_of(&h, ticket, "ticket.orphaned").await, 0);
+
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    let from = h.emu.log_position();
+    h.close_by_staff(channel, &welcome, "done").await;
+    deletion_handled(&h, ticket).await;
+    h.message_after(from, h.world.log_channel).await;
+    assert_eq!(log_posts(&h, from), 1, "{}", h.requests_since(from));
+    assert_eq!(events_of(&h, ticket, "ticket.closed").await, 1);
+    assert_eq!(events_of(&h, ticket, "ticket.orphaned").await, 0);
+
+    let (channel, _) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    let from = h.emu.log_position();
+    h.emu.delete_channel(channel);
+    h.wait_ticket(channel, "closed", |t| t.status == TicketStatus::Closed)
+        .await;
+    h.message_after(from, h.world.log_channel).await;
+    assert_eq!(log_posts(&h, from), 1, "{}", h.requests_since(from));
+    assert_eq!(events_of(&h, ticket, "ticket.orphaned").await, 1);
+    h.finish().await;
+}
