@@ -210,14 +210,18 @@ pub(super) async fn walk(
     ));
 
     // Poke.
-    let poke = staff
-        .click(welcome_id, &Walk::button(&welcome, "pl:poke:")?)?
-        .response(STEP)
-        .await?;
-    say(&format!(
-        "{staff_name} presses Poke; bot {}",
-        Walk::answer(&poke)
-    ));
+    let poke = staff.click(welcome_id, &Walk::button(&welcome, "pl:poke:")?)?;
+    let first = poke.response(STEP).await?;
+    // Poke's answer waits for its DM (deferred, then the message it became).
+    let answer = if first["type"] == 5 {
+        format!(
+            "answers privately: {}",
+            describe(&poke.message(STEP).await?)
+        )
+    } else {
+        Walk::answer(&first)
+    };
+    say(&format!("{staff_name} presses Poke; bot {answer}"));
     let dm = w.wait_dm(world.player, 0).await?;
     say(&format!("{player_name} receives a DM: {}", describe(&dm)));
 

@@ -27,6 +27,9 @@ struct EffectScope<'a> {
     plugin: &'a GuildPlugin,
     ticket: Option<&'a TicketRecord>,
     interaction: Option<&'a Interaction>,
+    /// The user's answer waits for the effects: a DM that fails gives its `on_failure` text
+    /// as the answer instead of a second message.
+    answer_after: bool,
 }
 
 /// Reads for plugins, answered from the store and Discord on the calling (blocking) thread.
@@ -296,6 +299,17 @@ impl Tickets {
                     return Handled::Reply(refusal);
                 }
                 let reply = reply.unwrap_or(Reply::Defer { ephemeral: true });
+                // A DM that may fail with a notice of its own: the answer waits for it, so the
+                // user gets one truthful answer (the reply, or the notice), never both.
+                let dm_may_fail = effects
+                    .iter()
+                    .any(|e| matches!(e, c::Effect::SendDm(dm) if dm.on_failure.is_some()));
+                let (first, later) = match reply {
+                    Reply::Message { message, ephemeral } if dm_may_fail => {
+                        (Reply::Defer { ephemeral }, Some(message))
+                    }
+                    other => (other, None),
+                };
                 let this = self.clone();
                 let interaction = interaction.clone();
                 let guild_id = guild.id;
@@ -309,10 +323,19 @@ impl Tickets {
                         plugin: &plugin,
                         ticket: ticket.as_ref(),
                         interaction: Some(&interaction),
+                        answer_after: later.is_some(),
                     };
-                    this.perform(&scope, effects).await;
+                    let notice = this.perform(&scope, effects).await;
+                    if let Some(answer) = later {
+                        let answer = notice.map_or(answer, OutMessage::text);
+                        if let Err(error) =
+                            this.discord.edit_reply(&interaction.handle, &answer).await
+                        {
+                            tracing::warn!(%error, "could not give a plugin's answer");
+                        }
+                    }
                 });
-                Handled::Then(reply, after)
+                Handled::Then(first, after)
             }
             Err(error) => {
                 let this = self.clone();
@@ -445,6 +468,7 @@ impl Tickets {
                     plugin,
                     ticket,
                     interaction: None,
+                    answer_after: false,
                 };
                 self.perform(&scope, effects).await;
             }
@@ -453,10 +477,12 @@ impl Tickets {
     }
 
     /// Performs checked effects in order; one that fails is logged and the rest still run.
-    async fn perform(&self, scope: &EffectScope<'_>, effects: Vec<c::Effect>) {
+    /// Returns the `on_failure` text of a DM that failed when the answer waits for the effects.
+    async fn perform(&self, scope: &EffectScope<'_>, effects: Vec<c::Effect>) -> Option<String> {
         let plugin = scope.plugin.id();
         let guild = scope.guild.id;
         let ticket_id = scope.ticket.map_or(0, |t| t.id);
+        let mut notice: Option<String> = None;
         for effect in effects {
             let what = effect_name(&effect);
             let done: Result<(), String> = match effect {
@@ -525,17 +551,21 @@ impl Tickets {
                         match self.discord.send_dm(dm.user, &message).await {
                             Ok(_) => Ok(()),
                             Err(error) => {
-                                if let (Some(text), Some(interaction)) =
-                                    (dm.on_failure, scope.interaction)
-                                {
-                                    let _ = self
-                                        .discord
-                                        .followup(
-                                            &interaction.handle,
-                                            &OutMessage::text(text),
-                                            true,
-                                        )
-                                        .await;
+                                match (dm.on_failure, scope.interaction) {
+                                    (Some(text), Some(_)) if scope.answer_after => {
+                                        notice.get_or_insert(text);
+                                    }
+                                    (Some(text), Some(interaction)) => {
+                                        let _ = self
+                                            .discord
+                                            .followup(
+                                                &interaction.handle,
+                                                &OutMessage::text(text),
+                                                true,
+                                            )
+                                            .await;
+                                    }
+                                    _ => {}
                                 }
                                 Err(error.to_string())
                             }
@@ -766,6 +796,7 @@ impl Tickets {
                 tracing::debug!(guild, plugin, effect = what, "plugin effect performed");
             }
         }
+        notice
     }
 
     /// The opener, claimer and members of `ticket`.

@@ -405,6 +405,18 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
     }
 }
 
+/// The text of the bot's answer to an interaction: its first response's, or, after a defer,
+/// the message the deferred answer became.
+pub async fn answer_text(handle: &ticketbot_emulator::InteractionHandle) -> String {
+    let first = handle.response(WAIT).await.expect("an answer");
+    let text = if first["type"] == 5 {
+        handle.message(WAIT).await.expect("the deferred answer")["content"].clone()
+    } else {
+        first["data"]["content"].clone()
+    };
+    text.as_str().unwrap_or_default().to_owned()
+}
+
 /// Whether a message has text content containing `text`.
 pub fn says(message: &Value, text: &str) -> bool {
     message["content"]

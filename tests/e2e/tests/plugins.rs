@@ -39,6 +39,24 @@ async fn press(h: &Harness, user: u64, welcome: &Value, plugin: &str, button: &s
         .unwrap()
 }
 
+/// `user` presses plugin `plugin`'s button `button`; the text the bot finally answers (after a
+/// defer, the message it became) and whether only the clicker sees it.
+async fn press_for_answer(
+    h: &Harness,
+    user: u64,
+    welcome: &Value,
+    plugin: &str,
+    button: &str,
+) -> (String, bool) {
+    let click = h
+        .emu
+        .user(user)
+        .click(id_of(welcome), &plugin_button(welcome, plugin, button))
+        .unwrap();
+    let private = is_ephemeral(&click.response(WAIT).await.unwrap());
+    (ticketbot_e2e::answer_text(&click).await, private)
+}
+
 fn dms_of(h: &Harness, user: u64) -> Vec<Value> {
     h.emu
         .world(|w| w.dm_channels.get(&user).copied())
@@ -55,9 +73,9 @@ async fn poke_dms_the_opener_once_per_cooldown() {
     assert_eq!(content(&refused), "Only staff can do that.");
     assert!(is_ephemeral(&refused));
 
-    let answer = press(&h, h.world.staff, &welcome, "poke", "poke").await;
-    assert_eq!(content(&answer), "The opener was poked by DM.");
-    assert!(is_ephemeral(&answer));
+    let (answer, private) = press_for_answer(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(answer, "The opener was poked by DM.");
+    assert!(private);
     let dm = eventually("the poke DM", || {
         dms_of(&h, h.world.player).into_iter().next()
     })
@@ -103,15 +121,16 @@ async fn a_poke_that_cannot_be_delivered_is_reported_to_the_clicker() {
         .user(h.world.staff)
         .click(id_of(&welcome), &plugin_button(&welcome, "poke", "poke"))
         .unwrap();
-    let followups = click.followups(1, WAIT).await.unwrap();
+    // One truthful answer: the clicker waits (deferred) and is told the DM failed; it never
+    // says the poke arrived.
+    assert_eq!(click.response(WAIT).await.unwrap()["type"], 5, "deferred");
+    let answer = click.message(WAIT).await.unwrap();
     assert_eq!(
-        followups[0]["content"],
+        answer["content"],
         "The poke could not be delivered: the opener does not accept DMs."
     );
-    assert_eq!(
-        followups[0]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
-        EPHEMERAL
-    );
+    assert_eq!(answer["flags"].as_u64().unwrap_or(0) & EPHEMERAL, EPHEMERAL);
+    assert!(click.state().followups.is_empty(), "no second answer");
     assert!(dms_of(&h, h.world.player).is_empty());
     h.finish().await;
 }
@@ -533,8 +552,8 @@ async fn a_misbehaving_plugin_ends_only_its_own_event() {
     }
     // The refused outcome did nothing: no DM went out.
     assert!(dms_of(&h, h.world.player).is_empty());
-    let poke = press(&h, h.world.staff, &welcome, "poke", "poke").await;
-    assert_eq!(content(&poke), "The opener was poked by DM.");
+    let (poke, _) = press_for_answer(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(poke, "The opener was poked by DM.");
     h.finish().await;
 }
 
@@ -563,8 +582,8 @@ async fn repeated_failures_disable_the_plugin_in_that_guild() {
         "The faulty action is switched off for now after repeated failures."
     );
     // Other plugins are not affected.
-    let poke = press(&h, h.world.staff, &welcome, "poke", "poke").await;
-    assert_eq!(content(&poke), "The opener was poked by DM.");
+    let (poke, _) = press_for_answer(&h, h.world.staff, &welcome, "poke", "poke").await;
+    assert_eq!(poke, "The opener was poked by DM.");
     h.finish().await;
 }
 
