@@ -377,6 +377,16 @@ impl DiscordClient {
         }
     }
 
+    /// The guild's roles: (id, name).
+    pub async fn guild_roles(&self, guild: u64) -> Result<Vec<(u64, String)>, DiscordError> {
+        let roles = retry(RetryPolicy::STANDARD, "list roles", || {
+            self.http.get_guild_roles(GuildId::new(guild))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("list roles", e))?;
+        Ok(roles.into_iter().map(|r| (r.id.get(), r.name)).collect())
+    }
+
     /// Sets one permission overwrite on a channel.
     pub async fn set_overwrite(
         &self,
@@ -502,6 +512,9 @@ impl DiscordApi for DiscordClient {
     }
     fn guild_channels(&self, guild: u64) -> Answer<'_, Vec<ChannelInfo>> {
         Box::pin(DiscordClient::guild_channels(self, guild))
+    }
+    fn guild_roles(&self, guild: u64) -> Answer<'_, Vec<(u64, String)>> {
+        Box::pin(DiscordClient::guild_roles(self, guild))
     }
     fn member_roles(&self, guild: u64, user: u64) -> Answer<'_, Option<Vec<u64>>> {
         Box::pin(DiscordClient::member_roles(self, guild, user))

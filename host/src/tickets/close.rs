@@ -271,6 +271,27 @@ impl Tickets {
         }
     }
 
+    /// The names of `guild`'s roles and channels, for mentions in a transcript; what Discord
+    /// does not give is left out (the page then shows the id).
+    async fn guild_names(&self, guild: u64) -> transcript::model::Names {
+        let mut names = transcript::model::Names::default();
+        match self.discord.guild_roles(guild).await {
+            Ok(roles) => names.roles.extend(roles),
+            Err(error) => {
+                tracing::warn!(%error, guild, "reading role names for a transcript failed")
+            }
+        }
+        match self.discord.guild_channels(guild).await {
+            Ok(channels) => names
+                .channels
+                .extend(channels.into_iter().map(|c| (c.id, c.name))),
+            Err(error) => {
+                tracing::warn!(%error, guild, "reading channel names for a transcript failed")
+            }
+        }
+        names
+    }
+
     /// Renders and stores the transcript of `ticket` as it is now.
     async fn archive(
         &self,
@@ -313,6 +334,7 @@ impl Tickets {
             .into_iter()
             .collect();
         let token = self.transcript_token(ticket);
+        let names = self.guild_names(guild.id).await;
         let page = transcript::prepare(&TranscriptInput {
             guild_name: &guild_name,
             type_label: &type_label,
@@ -324,6 +346,7 @@ impl Tickets {
             lang: guild.locale.tag(),
             files: &files,
             token: &token,
+            names: &names,
         });
         let notice = texts.get("transcript-plain-note", &[]);
         let rendered = transcript::render_bounded(

@@ -45,6 +45,8 @@ pub struct TranscriptInput<'a> {
     pub files: &'a std::collections::HashMap<String, String>,
     /// The transcript's token (for links to kept files).
     pub token: &'a str,
+    /// Names of the guild's roles and channels, for mentions (users come from the messages).
+    pub names: &'a Names,
 }
 
 /// The page's labels in the guild's language.
@@ -157,8 +159,9 @@ pub async fn render_bounded(
 pub fn prepare(input: &TranscriptInput<'_>) -> Page {
     let t = input.texts;
     let ticket = input.ticket;
-    // Names for mentions: every author, and every user a message mentioned.
-    let mut names = Names::default();
+    // Names for mentions: the guild's roles and channels, every author, and every user a
+    // message mentioned.
+    let mut names = input.names.clone();
     for message in input.messages {
         names
             .users
@@ -408,6 +411,7 @@ mod tests {
             lang: "en",
             files: &Default::default(),
             token: "t",
+            names: &Names::default(),
         });
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(!page.contains("<img"), "{page}");

@@ -464,3 +464,33 @@ async fn attachments_posted_at_once_share_one_budget_per_ticket_and_per_guild() 
     );
     h.finish().await;
 }
+
+/// Mentions of roles and channels in a transcript show their names, as Discord showed them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_and_channel_mentions_show_their_names() {
+    let h = Harness::start_with("pt-BR", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let text = format!(
+        "chamem <@&{}> ou vejam <#{}>",
+        h.world.moderator_role, h.world.panel_channel
+    );
+    h.emu.user(h.world.player).say(channel, &text).unwrap();
+    let id = h.ticket_in(channel).await.unwrap().id;
+    captured(&h, id, "chamem").await;
+    let ticket = h.close_by_staff(channel, &welcome, "ok").await;
+    let (status, page) = h.get(&format!("/api/ticket/{}", h.token(&ticket))).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<span class=\"mention\">@Moderação</span>"),
+        "{page}"
+    );
+    let panel_name = h
+        .emu
+        .world(|w| w.channels[&h.world.panel_channel].name.clone());
+    assert!(
+        page.contains(&format!("<span class=\"mention\">#{panel_name}</span>")),
+        "{page}"
+    );
+    assert!(!page.contains("@role "), "{page}");
+    h.finish().await;
+}
