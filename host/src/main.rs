@@ -262,7 +262,8 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             };
             let mut reports = Vec::new();
             for id in guilds {
-                let report = ticketbot::stats::report(&store, id).await?;
+                let name = config.guild(id).and_then(|g| g.name.clone());
+                let report = ticketbot::stats::report(&store, id, name).await?;
                 println!("{}\n", ticketbot::stats::to_text(&report));
                 reports.push(report);
             }

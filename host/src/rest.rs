@@ -135,6 +135,8 @@ pub trait DiscordApi: Send + Sync {
     fn channel_exists(&self, channel: u64) -> Answer<'_, bool>;
     /// The guild's channels.
     fn guild_channels(&self, guild: u64) -> Answer<'_, Vec<ChannelInfo>>;
+    /// The guild's name.
+    fn guild_name(&self, guild: u64) -> Answer<'_, String>;
     /// The guild's roles: (id, name).
     fn guild_roles(&self, guild: u64) -> Answer<'_, Vec<(u64, String)>>;
     /// A member's roles; none when the user is not a member.

@@ -19,14 +19,20 @@ pub struct ItemReturns {
 pub struct Report {
     /// The guild.
     pub guild: u64,
+    /// Its name, when known (Discord's, or the config's label).
+    pub guild_name: Option<String>,
     /// Tickets by type and staff.
     pub tickets: GuildStats,
     /// Item returns.
     pub item_returns: ItemReturns,
 }
 
-/// Computes `guild`'s report.
-pub async fn report(store: &Store, guild: u64) -> Result<Report, StoreError> {
+/// Computes `guild`'s report. Staff are those seen acting with a staff role.
+pub async fn report(
+    store: &Store,
+    guild: u64,
+    guild_name: Option<String>,
+) -> Result<Report, StoreError> {
     let tickets = store.guild_stats(guild).await?;
     let mut item_returns = ItemReturns::default();
     for value in store
@@ -44,6 +50,7 @@ pub async fn report(store: &Store, guild: u64) -> Result<Report, StoreError> {
     }
     Ok(Report {
         guild,
+        guild_name,
         tickets,
         item_returns,
     })
@@ -55,7 +62,11 @@ fn minutes(value: Option<f64>) -> String {
 
 /// The report as text (Discord markdown works in a terminal too).
 pub fn to_text(report: &Report) -> String {
-    let mut out = format!("**Tickets by type** (guild {})\n", report.guild);
+    let guild = report
+        .guild_name
+        .clone()
+        .unwrap_or_else(|| format!("guild {}", report.guild));
+    let mut out = format!("**Tickets by type** — {guild}\n");
     if report.tickets.types.is_empty() {
         out.push_str("no tickets yet\n");
     }

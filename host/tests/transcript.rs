@@ -266,6 +266,7 @@ fn kept_images_and_videos_show_inline_from_the_server() {
         lang: "en",
         files: &files,
         token: "tok",
+        names: &Names::default(),
     });
     assert!(
         page.contains(

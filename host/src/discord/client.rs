@@ -377,6 +377,16 @@ impl DiscordClient {
         }
     }
 
+    /// The guild's name.
+    pub async fn guild_name(&self, guild: u64) -> Result<String, DiscordError> {
+        let partial = retry(RetryPolicy::STANDARD, "get guild", || {
+            self.http.get_guild(GuildId::new(guild))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("get guild", e))?;
+        Ok(partial.name)
+    }
+
     /// The guild's roles: (id, name).
     pub async fn guild_roles(&self, guild: u64) -> Result<Vec<(u64, String)>, DiscordError> {
         let roles = retry(RetryPolicy::STANDARD, "list roles", || {
@@ -512,6 +522,9 @@ impl DiscordApi for DiscordClient {
     }
     fn guild_channels(&self, guild: u64) -> Answer<'_, Vec<ChannelInfo>> {
         Box::pin(DiscordClient::guild_channels(self, guild))
+    }
+    fn guild_name(&self, guild: u64) -> Answer<'_, String> {
+        Box::pin(DiscordClient::guild_name(self, guild))
     }
     fn guild_roles(&self, guild: u64) -> Answer<'_, Vec<(u64, String)>> {
         Box::pin(DiscordClient::guild_roles(self, guild))

@@ -142,6 +142,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (ticket_id, url)
     );
     "#,
+    // 4: who acted as staff (held a staff role when they did), so statistics count staff only,
+    // even offline where the roles of today are not known.
+    r#"
+    CREATE TABLE staff_seen (
+        guild_id  UBIGINT NOT NULL,
+        user_id   UBIGINT NOT NULL,
+        last_seen TIMESTAMP NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -52,17 +52,25 @@ pub struct GuildStats {
     pub staff: Vec<StaffStats>,
 }
 
+/// Each ticket's first answer by staff (someone seen acting as staff in the guild, not the
+/// opener, not a bot). Its first parameter is the guild.
 const FIRST_ANSWERS: &str = "
-    WITH first AS (
+    WITH staff AS (
+        SELECT user_id FROM staff_seen WHERE guild_id = $1
+    ),
+    first AS (
         SELECT t.id, t.type_id, t.opened_at,
                min(m.sent_at) AS at, arg_min(m.author_id, m.sent_at) AS responder
         FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id
-        WHERE t.guild_id = ? AND m.author_id <> t.opener_id AND NOT m.author_bot
+        WHERE t.guild_id = $1 AND m.author_id <> t.opener_id AND NOT m.author_bot
+          AND m.author_id IN (SELECT user_id FROM staff)
         GROUP BY t.id, t.type_id, t.opened_at
     )";
 
+/// Seconds as minutes with one decimal; never negative (a message stamped by Discord a moment
+/// before the bot recorded the opening is an answer at once, not "-0 min").
 fn minutes(seconds: Option<f64>) -> Option<f64> {
-    seconds.map(|s| (s / 60.0 * 10.0).round() / 10.0)
+    seconds.map(|s| (s.max(0.0) / 60.0 * 10.0).round() / 10.0 + 0.0)
 }
 
 impl Store {
@@ -80,10 +88,10 @@ impl Store {
                        median(epoch(f.at) - epoch(t.opened_at)),
                        median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed')
                 FROM tickets t LEFT JOIN first f ON f.id = t.id
-                WHERE t.guild_id = ? AND t.status <> 'opening'
+                WHERE t.guild_id = $1 AND t.status <> 'opening'
                 GROUP BY t.type_id ORDER BY t.type_id"
             ))?;
-            let rows = statement.query_map(params![guild, guild], |row| {
+            let rows = statement.query_map(params![guild], |row| {
                 Ok(TypeStats {
                     type_id: row.get(0)?,
                     opened: row.get::<_, i64>(1)? as u64,
@@ -101,24 +109,26 @@ impl Store {
             let mut statement = db.prepare(&format!(
                 "{FIRST_ANSWERS},
                 people AS (
-                    SELECT closed_by AS id FROM tickets WHERE guild_id = ? AND closed_by IS NOT NULL
-                    UNION SELECT claimed_by FROM tickets WHERE guild_id = ? AND claimed_by IS NOT NULL
-                    UNION SELECT responder FROM first
+                    SELECT id FROM (
+                        SELECT closed_by AS id FROM tickets WHERE guild_id = $1 AND closed_by IS NOT NULL
+                        UNION SELECT claimed_by FROM tickets WHERE guild_id = $1 AND claimed_by IS NOT NULL
+                        UNION SELECT responder FROM first
+                    ) WHERE id IN (SELECT user_id FROM staff)
                 ),
                 names AS (
                     SELECT author_id, arg_max(author_name, sent_at) AS name FROM ticket_messages GROUP BY author_id
                 )
                 SELECT p.id, n.name,
-                       (SELECT count(*) FROM tickets t WHERE t.guild_id = ? AND t.closed_by = p.id AND t.status = 'closed'),
-                       (SELECT count(*) FROM tickets t WHERE t.guild_id = ? AND t.claimed_by = p.id),
+                       (SELECT count(*) FROM tickets t WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed'),
+                       (SELECT count(*) FROM tickets t WHERE t.guild_id = $1 AND t.claimed_by = p.id),
                        (SELECT count(*) FROM first f WHERE f.responder = p.id),
                        (SELECT median(epoch(f.at) - epoch(f.opened_at)) FROM first f WHERE f.responder = p.id),
                        (SELECT median(epoch(t.closed_at) - epoch(t.opened_at)) FROM tickets t
-                        WHERE t.guild_id = ? AND t.closed_by = p.id AND t.status = 'closed')
+                        WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed')
                 FROM people p LEFT JOIN names n ON n.author_id = p.id
                 ORDER BY 3 DESC, 5 DESC, p.id"
             ))?;
-            let rows = statement.query_map(params![guild, guild, guild, guild, guild, guild], |row| {
+            let rows = statement.query_map(params![guild], |row| {
                 Ok(StaffStats {
                     user_id: row.get(0)?,
                     name: row.get(1)?,
@@ -133,6 +143,18 @@ impl Store {
                 staff.push(row?);
             }
             Ok(GuildStats { types, staff })
+        })
+        .await
+    }
+
+    /// Remembers that `user` acted as staff in `guild` (held a staff role when they did).
+    pub async fn saw_staff(&self, guild: u64, user: u64) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "INSERT OR REPLACE INTO staff_seen VALUES (?, ?, ?)",
+                params![guild, user, chrono::Utc::now()],
+            )?;
+            Ok(())
         })
         .await
     }

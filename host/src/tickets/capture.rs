@@ -58,6 +58,14 @@ impl Tickets {
         if let Err(error) = self.store.capture_message(ticket.id, captured).await {
             tracing::error!(%error, ticket = ticket.id, "capturing a message failed");
         }
+        // Who answers as staff counts as staff in the statistics.
+        if !message.from_bot
+            && self
+                .guild(ticket.guild_id)
+                .is_some_and(|g| g.is_staff_for(&ticket.type_id, &message.author.roles))
+        {
+            self.saw_staff(ticket.guild_id, message.author.id).await;
+        }
         let mut files = message.attachments.clone();
         if let Some(hash) = message.raw["author"]["avatar"].as_str() {
             // Kept under a key naming the user and avatar, so each is fetched once per ticket.

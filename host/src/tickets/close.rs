@@ -78,6 +78,7 @@ impl Tickets {
         if !guild.is_staff_for(&ticket.type_id, &interaction.user.roles) {
             return Handled::Reply(Reply::private(texts.get("not-staff", &[])));
         }
+        self.saw_staff(guild.id, interaction.user.id).await;
         let reason = match &interaction.kind {
             InteractionKind::Modal { fields, .. } => fields
                 .iter()

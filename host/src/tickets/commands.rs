@@ -82,7 +82,11 @@ impl Tickets {
         if !guild.is_staff(&interaction.user.roles) {
             return Reply::private(texts.get("not-staff", &[]));
         }
-        match crate::stats::report(&self.store, guild.id).await {
+        let name = match &guild.name {
+            Some(name) => Some(name.clone()),
+            None => self.discord.guild_name(guild.id).await.ok(),
+        };
+        match crate::stats::report(&self.store, guild.id, name).await {
             Ok(report) => {
                 let text: String = crate::stats::to_text(&report).chars().take(1990).collect();
                 Reply::private(text)

@@ -83,6 +83,8 @@ pub struct Tickets {
     /// Work in flight (events being handled, their effects, file downloads), which a stop
     /// lets finish; waits (close delays, timers, watches) are not in it and end at once.
     in_flight: tokio_util::task::TaskTracker,
+    /// (guild, user) pairs already recorded as staff in this run.
+    staff_seen: Mutex<HashSet<(u64, u64)>>,
     /// Guilds whose file budget ran out (said once per run in the log).
     file_budget_warned: Arc<Mutex<HashSet<u64>>>,
 }
@@ -174,6 +176,7 @@ impl Tickets {
             file_turns: Arc::default(),
             in_flight: tokio_util::task::TaskTracker::new(),
             file_budget_warned: Arc::default(),
+            staff_seen: Mutex::default(),
         }
     }
 
@@ -248,6 +251,22 @@ impl Tickets {
         tokio::select! {
             _ = stopping.wait_for(|stop| *stop) => false,
             _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
+    /// Records that `user` acted as staff in `guild` (once per run is enough: statistics count
+    /// whoever was ever seen so).
+    async fn saw_staff(&self, guild: u64, user: u64) {
+        // A poisoned lock only means a panic while inserting a pair: the set is intact.
+        let new = self
+            .staff_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((guild, user));
+        if new {
+            if let Err(error) = self.store.saw_staff(guild, user).await {
+                tracing::warn!(%error, guild, user, "could not record a staff member");
+            }
         }
     }
 
@@ -503,6 +522,9 @@ impl Tickets {
         let texts = self.texts(Some(guild.id));
         let user = &interaction.user;
         let is_staff = guild.is_staff_for(&record.type_id, &user.roles);
+        if is_staff {
+            self.saw_staff(guild.id, user.id).await;
+        }
         let refuse = |key: &str| Handled::Reply(Reply::private(texts.get(key, &[])));
         match action {
             TicketAction::Cancel if user.id != record.opener_id => refuse("not-opener"),

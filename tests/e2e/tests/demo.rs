@@ -51,7 +51,7 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
         .is_some());
     // The walk shows in the statistics: one support ticket, closed by the officer, who also
     // answered first and claimed it; one item return approved.
-    let report = ticketbot::stats::report(&store, ticket.guild_id)
+    let report = ticketbot::stats::report(&store, ticket.guild_id, None)
         .await
         .unwrap();
     let support = &report.tickets.types[0];

@@ -494,3 +494,86 @@ async fn role_and_channel_mentions_show_their_names() {
     assert!(!page.contains("@role "), "{page}");
     h.finish().await;
 }
+
+fn core_button(welcome: &serde_json::Value, action: &str) -> String {
+    ticketbot_e2e::custom_ids(welcome)
+        .concat()
+        .into_iter()
+        .find(|id| id.starts_with(&format!("tb:{action}:")))
+        .unwrap()
+}
+
+/// `/stats` counts as staff only those who held a staff role when they acted: not a player who
+/// cancelled, not a member added to a ticket who answered first. It names the guild, and a
+/// first response is never "-0 min".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_show_the_guild_by_name_and_only_staff_under_staff() {
+    let h = Harness::start_with("en", |w| w.close_delay_seconds = 0).await;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let ticket = h.ticket_in(channel).await.unwrap().id;
+    let player = h.emu.user(h.world.player);
+    // The player adds a friend (the moderator, who is not staff for support tickets).
+    player
+        .click(
+            ticketbot_e2e::id_of(&welcome),
+            &core_button(&welcome, "add"),
+        )
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    let from = h.emu.log_position();
+    player
+        .say(channel, &format!("<@{}>", h.world.moderator))
+        .unwrap();
+    h.message_where(from, channel, |m| {
+        ticketbot_e2e::says(m, "Added to the ticket")
+    })
+    .await;
+    h.emu
+        .user(h.world.moderator)
+        .say(channel, "oi, sou amigo")
+        .unwrap();
+    h.emu
+        .user(h.world.staff)
+        .say(channel, "olá, equipe aqui")
+        .unwrap();
+    captured(&h, ticket, "amigo").await;
+    captured(&h, ticket, "equipe").await;
+    h.close_by_staff(channel, &welcome, "ok").await;
+
+    // Another ticket the player cancels.
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    player
+        .click(
+            ticketbot_e2e::id_of(&welcome),
+            &core_button(&welcome, "cancel"),
+        )
+        .unwrap();
+    h.wait_ticket(channel, "cancelled", |t| {
+        t.status == ticketbot::store::TicketStatus::Cancelled
+    })
+    .await;
+
+    let stats = ask_stats(&h).await;
+    assert!(
+        stats.starts_with("**Tickets by type** — Los Santos Roleplay"),
+        "{stats}"
+    );
+    let staff_section = stats
+        .split("**Staff**")
+        .nth(1)
+        .and_then(|s| s.split("**Item returns**").next())
+        .unwrap();
+    let lines: Vec<&str> = staff_section
+        .lines()
+        .filter(|l| l.starts_with("• "))
+        .collect();
+    assert_eq!(lines.len(), 1, "only the staff member: {stats}");
+    assert!(
+        lines[0].contains("1 closed") && lines[0].contains("1 first responses"),
+        "{stats}"
+    );
+    assert!(!stats.contains("-0"), "{stats}");
+    h.finish().await;
+}
