@@ -72,7 +72,7 @@ fn main() {
     );
     for (name, make) in &cases {
         let mut row = format!("{name:<16}");
-        for size in [4 << 10, 64 << 10, 1 << 20] {
+        for size in [4 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20] {
             let text = make(size);
             let runs = if size >= 1 << 20 { 3 } else { 10 };
             let time = best(runs, || {
@@ -80,7 +80,7 @@ fn main() {
                 std::hint::black_box(html);
             });
             row.push_str(&format!(
-                " {:>12.1}",
+                " {:>9.1}",
                 time.as_nanos() as f64 / text.len() as f64
             ));
         }

@@ -19,6 +19,8 @@ plugin-host-failed = The bot could not finish this action in time (Discord or th
 ticket-type-unknown = That ticket type is no longer offered. Press the panel's button again.
 ticket-already-opening = Your ticket is already being created; one moment.
 ticket-limit = You already have an open ticket: { $channels }. Finish it before opening another.
+ticket-guild-full = The staff have as many tickets open as they can handle right now; please try again later.
+ticket-cooldown = You opened a ticket of this kind a moment ago; you can open another { $when }.
 ticket-created = Your ticket was created: { $channel }
 ticket-go-button = Go to the ticket
 ticket-categories-full = Your ticket could not be created right now; the staff have been told.
@@ -58,14 +60,15 @@ handover-not-staff = { $user } is not staff; the ticket stays as it was.
 # Watching the next message.
 watch-add-prompt = Mention the users to add in your next message in this ticket (you have { $seconds } seconds).
 watch-remove-prompt = Mention the users to remove in your next message in this ticket (you have { $seconds } seconds).
-watch-note-prompt = Write your note as your next message in this ticket (you have { $seconds } seconds).
 watch-handover-prompt = Mention the staff member who takes over this ticket (you have { $seconds } seconds).
 watch-expired = { $user }, no mention arrived within { $seconds } seconds; nothing was changed.
-watch-note-expired = { $user }, no note arrived within { $seconds } seconds; nothing was saved.
 members-added = Added to the ticket: { $users }
 members-removed = Removed from the ticket: { $users }
 members-not-removable = Not removed (staff, the opener, or not in this ticket): { $users }
-note-saved = 📝 { $staff } added a staff note.
+note-form-title = Staff note · ticket #{ $number }
+note-form-label = Note (only staff see it)
+note-empty = The note was empty; nothing was saved.
+note-saved-private = 📝 Note saved. Only staff see it: in the close log and the transcript.
 
 # Cancel and close.
 cancel-started = Cancelling your ticket…

@@ -20,6 +20,8 @@ plugin-host-failed = O bot não conseguiu concluir esta ação a tempo (o Discor
 ticket-type-unknown = Esse tipo de ticket não é mais oferecido. Clique de novo no botão do painel.
 ticket-already-opening = Seu ticket já está sendo criado; um momento.
 ticket-limit = Você já tem um ticket aberto: { $channels }. Finalize-o antes de abrir outro.
+ticket-guild-full = A equipe já tem o máximo de tickets abertos que consegue atender agora; tente de novo mais tarde.
+ticket-cooldown = Você abriu um ticket deste tipo há pouco; poderá abrir outro { $when }.
 ticket-created = Seu ticket foi criado: { $channel }
 ticket-go-button = Ir para o ticket
 ticket-categories-full = Não foi possível criar seu ticket agora; a equipe foi avisada.
@@ -59,14 +61,15 @@ handover-not-staff = { $user } não é da equipe; o ticket continua como estava.
 # Aguardando a próxima mensagem.
 watch-add-prompt = Mencione os usuários a adicionar na sua próxima mensagem neste ticket (você tem { $seconds } segundos).
 watch-remove-prompt = Mencione os usuários a remover na sua próxima mensagem neste ticket (você tem { $seconds } segundos).
-watch-note-prompt = Escreva sua nota como sua próxima mensagem neste ticket (você tem { $seconds } segundos).
 watch-handover-prompt = Mencione o membro da equipe que assume este ticket (você tem { $seconds } segundos).
 watch-expired = { $user }, nenhuma menção chegou em { $seconds } segundos; nada foi alterado.
-watch-note-expired = { $user }, nenhuma nota chegou em { $seconds } segundos; nada foi salvo.
 members-added = Adicionados ao ticket: { $users }
 members-removed = Removidos do ticket: { $users }
 members-not-removable = Não removidos (equipe, quem abriu, ou fora deste ticket): { $users }
-note-saved = 📝 { $staff } adicionou uma nota da equipe.
+note-form-title = Nota da equipe · ticket #{ $number }
+note-form-label = Nota (só a equipe vê)
+note-empty = A nota estava vazia; nada foi salvo.
+note-saved-private = 📝 Nota salva. Só a equipe vê: no log do fechamento e na transcrição.
 
 # Cancelar e fechar.
 cancel-started = Cancelando seu ticket…

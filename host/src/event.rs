@@ -42,12 +42,16 @@ pub enum InteractionKind {
         /// (field custom_id, value) pairs.
         fields: Vec<(String, String)>,
     },
-    /// Ran a slash command.
+    /// Ran a slash command, or a command from a member's context menu.
     Command {
         /// Command name.
         name: String,
-        /// (option name, value as text) pairs.
+        /// The subcommand chosen, if the command has subcommands.
+        subcommand: Option<String>,
+        /// (option name, value as text) pairs (a subcommand's own options).
         options: Vec<(String, String)>,
+        /// The member a context-menu command was used on.
+        target_user: Option<u64>,
     },
 }
 

@@ -8,11 +8,13 @@ use futures::future::BoxFuture;
 use crate::event::InteractionRef;
 use crate::ui::{OutMessage, Overwrite, Reply};
 
-/// A slash command to register in a guild.
+/// A slash command (or a user context-menu command) to register in a guild.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommandSpec {
-    /// Command name (lowercase, no spaces).
+    /// Command name (lowercase, no spaces; for a context-menu command, the menu's label).
     pub name: String,
+    /// A command in a member's context menu (*Apps*), rather than a slash command.
+    pub on_user: bool,
     /// Description in the guild's language.
     pub description: String,
     /// (Discord locale, description) pairs so each user sees their own language.
@@ -32,6 +34,24 @@ pub struct OptionSpec {
     pub kind: OptionKind,
     /// Must be given.
     pub required: bool,
+    /// A subcommand's own options.
+    pub options: Vec<OptionSpec>,
+    /// Fixed choices (value, label) for a text option.
+    pub choices: Vec<(String, String)>,
+}
+
+impl OptionSpec {
+    /// An option of `kind`.
+    pub fn new(name: &str, description: String, kind: OptionKind, required: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            description,
+            kind,
+            required,
+            options: Vec::new(),
+            choices: Vec::new(),
+        }
+    }
 }
 
 /// What a slash command option takes.
@@ -41,6 +61,12 @@ pub enum OptionKind {
     Integer,
     /// A member.
     User,
+    /// A role.
+    Role,
+    /// Text.
+    Text,
+    /// A subcommand (its options are nested).
+    SubCommand,
 }
 
 /// A guild channel, as far as the lifecycle cares.

@@ -163,6 +163,8 @@ pub struct GuildConfig {
     pub item_return_channel: Option<u64>,
     /// How many open tickets one user may have at once.
     pub max_open_per_user: u32,
+    /// At most this many open tickets in the guild at once (none: no cap).
+    pub max_open_tickets: Option<u32>,
     /// Ticket channel name pattern; `{code}` is 6 random letters/digits, `{number}` the ticket's
     /// number, `{type}` the ticket type id.
     pub channel_name: String,
@@ -212,6 +214,8 @@ pub struct TicketType {
     pub category: Option<u64>,
     /// Staff roles for this type, in addition to the guild's.
     pub staff_roles: Vec<u64>,
+    /// The least time between two tickets of this type by one user.
+    pub cooldown: Option<std::time::Duration>,
 }
 
 /// Where a plugin's component comes from.

@@ -87,6 +87,7 @@ pub struct RawGuild {
     pub approver_roles: Option<Vec<Snowflake>>,
     pub item_return_channel: Option<Snowflake>,
     pub max_open_per_user: Option<i64>,
+    pub max_open_tickets: Option<i64>,
     pub channel_name: Option<String>,
     pub close_delay_seconds: Option<i64>,
     #[serde(default, rename = "ticket_type")]
@@ -106,6 +107,7 @@ pub struct RawTicketType {
     pub category: Option<Snowflake>,
     #[serde(default)]
     pub staff_roles: Vec<Snowflake>,
+    pub cooldown_minutes: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -283,6 +283,17 @@ fn check_guild(
     if !(1..=50).contains(&max_open) {
         checker.report(&path.key("max_open_per_user"), "must be between 1 and 50");
     }
+    let max_open_tickets = raw.max_open_tickets.and_then(|n| {
+        if (1..=10_000).contains(&n) {
+            Some(n as u32)
+        } else {
+            checker.report(
+                &path.key("max_open_tickets"),
+                "must be between 1 and 10000 (leave it out for no cap)",
+            );
+            None
+        }
+    });
     let close_delay = raw.close_delay_seconds.unwrap_or(10);
     if !(0..=300).contains(&close_delay) {
         checker.report(
@@ -352,6 +363,17 @@ fn check_guild(
                 "give one Unicode emoji or a custom emoji like <:name:id>",
             );
         }
+        let cooldown = t.cooldown_minutes.and_then(|minutes| {
+            if (0.0..=30.0 * 24.0 * 60.0).contains(&minutes) {
+                Some(std::time::Duration::from_secs_f64(minutes * 60.0))
+            } else {
+                checker.report(
+                    &tpath.key("cooldown_minutes"),
+                    "between 0 and 43200 (30 days)",
+                );
+                None
+            }
+        });
         ticket_types.push(TicketType {
             id: t.id.clone(),
             label: t.label.clone(),
@@ -359,6 +381,7 @@ fn check_guild(
             description: t.description.clone(),
             category: t.category.map(|c| c.0),
             staff_roles: ids(&t.staff_roles),
+            cooldown,
         });
     }
     let plugins = check_plugins(checker, path, &raw.plugins, base, trust_native);
@@ -389,6 +412,7 @@ fn check_guild(
             .map_or_else(|| ids(&raw.staff_roles), ids),
         item_return_channel: raw.item_return_channel.map(|c| c.0),
         max_open_per_user: max_open.clamp(1, 50) as u32,
+        max_open_tickets,
         channel_name,
         close_delay: std::time::Duration::from_secs(close_delay.clamp(0, 300) as u64),
         ticket_types,

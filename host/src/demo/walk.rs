@@ -292,23 +292,20 @@ pub(super) async fn walk(
     ));
     player.leave_voice(world.guild)?;
 
-    // Note.
-    let note = staff
-        .click(welcome_id, &Walk::button(&welcome, "tb:note:")?)?
+    // Note, in a form: only staff ever see it.
+    let form = staff.click(welcome_id, &Walk::button(&welcome, "tb:note:")?)?;
+    let opened = form.response(STEP).await?;
+    say(&format!(
+        "{staff_name} presses Add note; bot {}",
+        Walk::answer(&opened)
+    ));
+    let saved = staff
+        .submit_modal(&form, &[("note", "Devolução aprovada; jogador avisado.")])?
         .response(STEP)
         .await?;
     say(&format!(
-        "{staff_name} presses Add note; bot {}",
-        Walk::answer(&note)
-    ));
-    let from = emulator.log_position();
-    staff.say(channel, "Devolução aprovada; jogador avisado.")?;
-    let acknowledged = w
-        .posted(from, channel, "the note's acknowledgement", |_| true)
-        .await?;
-    say(&format!(
-        "{staff_name} writes the note; bot: {}",
-        describe(&acknowledged)
+        "{staff_name} writes the note; bot {}",
+        Walk::answer(&saved)
     ));
 
     // Plugins under test.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    Channel, ChannelId, ChannelType, CommandOptionType, CreateChannel, CreateCommand,
+    Channel, ChannelId, ChannelType, CommandOptionType, CommandType, CreateChannel, CreateCommand,
     CreateCommandOption, EditChannel, GuildId, Http, InteractionId, MessageId,
     PermissionOverwriteType, UserId,
 };
@@ -157,19 +157,16 @@ impl DiscordClient {
         let builders: Vec<CreateCommand> = commands
             .iter()
             .map(|spec| {
+                if spec.on_user {
+                    // A context-menu command has a name and no description or options.
+                    return CreateCommand::new(&spec.name).kind(CommandType::User);
+                }
                 let mut command = CreateCommand::new(&spec.name).description(&spec.description);
                 for (locale, text) in &spec.localized_descriptions {
                     command = command.description_localized(locale, text);
                 }
                 for option in &spec.options {
-                    let kind = match option.kind {
-                        OptionKind::Integer => CommandOptionType::Integer,
-                        OptionKind::User => CommandOptionType::User,
-                    };
-                    command = command.add_option(
-                        CreateCommandOption::new(kind, &option.name, &option.description)
-                            .required(option.required),
-                    );
+                    command = command.add_option(command_option(option));
                 }
                 command
             })
@@ -476,6 +473,28 @@ where
         }
     }
     unreachable!("the loop returns")
+}
+
+/// An option's builder, with a subcommand's nested options.
+fn command_option(option: &crate::rest::OptionSpec) -> CreateCommandOption {
+    let kind = match option.kind {
+        OptionKind::Integer => CommandOptionType::Integer,
+        OptionKind::User => CommandOptionType::User,
+        OptionKind::Role => CommandOptionType::Role,
+        OptionKind::Text => CommandOptionType::String,
+        OptionKind::SubCommand => CommandOptionType::SubCommand,
+    };
+    let mut built = CreateCommandOption::new(kind, &option.name, &option.description);
+    if option.kind != OptionKind::SubCommand {
+        built = built.required(option.required);
+    }
+    for (value, label) in &option.choices {
+        built = built.add_string_choice(label, value);
+    }
+    for nested in &option.options {
+        built = built.add_sub_option(command_option(nested));
+    }
+    built
 }
 
 impl DiscordApi for DiscordClient {

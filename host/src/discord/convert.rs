@@ -350,23 +350,35 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
             })
         }
         SInteraction::Command(c) => {
-            let options = c
-                .data
-                .options
-                .iter()
-                .map(|o| {
-                    let value = match &o.value {
-                        CommandDataOptionValue::String(s) => s.clone(),
-                        CommandDataOptionValue::Integer(n) => n.to_string(),
-                        CommandDataOptionValue::Boolean(b) => b.to_string(),
-                        CommandDataOptionValue::User(u) => u.get().to_string(),
-                        CommandDataOptionValue::Channel(ch) => ch.get().to_string(),
-                        CommandDataOptionValue::Role(r) => r.get().to_string(),
-                        other => format!("{other:?}"),
-                    };
-                    (o.name.clone(), value)
-                })
-                .collect();
+            let value = |v: &CommandDataOptionValue| match v {
+                CommandDataOptionValue::String(s) => s.clone(),
+                CommandDataOptionValue::Integer(n) => n.to_string(),
+                CommandDataOptionValue::Boolean(b) => b.to_string(),
+                CommandDataOptionValue::User(u) => u.get().to_string(),
+                CommandDataOptionValue::Channel(ch) => ch.get().to_string(),
+                CommandDataOptionValue::Role(r) => r.get().to_string(),
+                other => format!("{other:?}"),
+            };
+            // A subcommand's options are its own; a command's are at the top.
+            let (subcommand, options) = match c.data.options.first().map(|o| (&o.name, &o.value))
+            {
+                Some((name, CommandDataOptionValue::SubCommand(inner))) => (
+                    Some(name.clone()),
+                    inner
+                        .iter()
+                        .map(|o| (o.name.clone(), value(&o.value)))
+                        .collect(),
+                ),
+                _ => (
+                    None,
+                    c.data
+                        .options
+                        .iter()
+                        .map(|o| (o.name.clone(), value(&o.value)))
+                        .collect(),
+                ),
+            };
+            let target_user = c.data.target_id.map(|t| t.get());
             Some(Interaction {
                 handle: InteractionRef {
                     id: c.id.get(),
@@ -377,7 +389,9 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
                 user: actor_from_member(&c.user, c.member.as_deref()),
                 kind: InteractionKind::Command {
                     name: c.data.name.clone(),
+                    subcommand,
                     options,
+                    target_user,
                 },
                 message_id: None,
             })

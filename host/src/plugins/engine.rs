@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the epoch advances: how often a running plugin's time is checked.
-pub const TICK: Duration = Duration::from_millis(10);
+/// How often the epoch advances: how often a running plugin's time is checked (a plugin past
+/// its budget is stopped within one tick).
+pub const TICK: Duration = Duration::from_millis(5);
 /// The processor time an event handler may use, its own only (time the host spends answering
-/// its reads does not count): 90 ms, so with the ticker's granularity a runaway handler is
-/// stopped within 100 ms of its own time.
+/// its reads does not count): 90 ms, so with a tick of 5 ms a runaway handler is stopped
+/// within about 95 ms of its own time.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(90);
 /// The processor time `describe` and `check-settings` may use at load.
 pub const LOAD_BUDGET: Duration = Duration::from_secs(1);

@@ -410,6 +410,16 @@ impl PluginHost {
         self.enabled(guild).into_iter().find(|p| p.id() == id)
     }
 
+    /// Plugin `id` as configured in `guild`, whether or not it is disabled now.
+    pub fn configured(&self, guild: u64, id: &str) -> Option<GuildPlugin> {
+        self.guilds
+            .get(&guild)
+            .into_iter()
+            .flatten()
+            .find(|p| p.id() == id)
+            .cloned()
+    }
+
     /// Whether `id` is configured in `guild` but disabled after repeated failures.
     pub fn is_disabled(&self, guild: u64, id: &str) -> bool {
         self.disabled

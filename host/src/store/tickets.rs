@@ -106,6 +106,10 @@ pub struct NewTicket {
     pub transcript_token: String,
     /// At most this many active tickets per opener.
     pub limit: u32,
+    /// At most this many active tickets in the guild (none: no cap).
+    pub guild_limit: Option<u32>,
+    /// The least time since the opener's last ticket of this type (none: no wait).
+    pub cooldown: Option<std::time::Duration>,
 }
 
 /// What [`Store::reserve_ticket`] decided.
@@ -115,6 +119,10 @@ pub enum Reservation {
     Reserved(TicketRecord),
     /// The opener is at the limit; these are their active tickets.
     AtLimit(Vec<TicketRecord>),
+    /// The guild has its maximum of open tickets.
+    GuildFull,
+    /// The opener opened a ticket of this type too recently; they may again from then.
+    CoolingDown(DateTime<Utc>),
 }
 
 const COLUMNS: &str =
@@ -164,6 +172,28 @@ impl Store {
             let open = active(&tx, new.guild_id, new.opener_id)?;
             if open.len() >= new.limit as usize {
                 return Ok(Reservation::AtLimit(open));
+            }
+            if let Some(cap) = new.guild_limit {
+                let in_guild: i64 = tx.query_row(
+                    "SELECT count(*) FROM tickets WHERE guild_id = ? \
+                     AND status IN ('opening', 'open', 'closing', 'cancelling')",
+                    params![new.guild_id],
+                    |row| row.get(0),
+                )?;
+                if in_guild >= i64::from(cap) {
+                    return Ok(Reservation::GuildFull);
+                }
+            }
+            if let Some(cooldown) = new.cooldown.filter(|c| !c.is_zero()) {
+                let last: Option<DateTime<Utc>> = tx.query_row(
+                    "SELECT max(opened_at) FROM tickets WHERE guild_id = ? AND opener_id = ? AND type_id = ?",
+                    params![new.guild_id, new.opener_id, new.type_id],
+                    |row| row.get(0),
+                )?;
+                let wait = chrono::Duration::from_std(cooldown).unwrap_or_default();
+                if let Some(until) = last.map(|at| at + wait).filter(|until| *until > Utc::now()) {
+                    return Ok(Reservation::CoolingDown(until));
+                }
             }
             let number: i32 = tx.query_row(
                 "SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE guild_id = ?",

@@ -41,31 +41,34 @@ impl Tickets {
         vec![
             CommandSpec {
                 name: SETUP_SLASH_COMMAND.into(),
+                on_user: false,
                 description: texts.get("setup-command-description", &[]),
                 localized_descriptions: localized,
                 options: Vec::new(),
             },
             CommandSpec {
                 name: TRANSCRIPT_COMMAND.into(),
+                on_user: false,
                 description: texts.get("transcript-command-description", &[]),
                 localized_descriptions: transcript_localized,
                 options: vec![
-                    OptionSpec {
-                        name: "number".into(),
-                        description: texts.get("transcript-option-number", &[]),
-                        kind: OptionKind::Integer,
-                        required: false,
-                    },
-                    OptionSpec {
-                        name: "user".into(),
-                        description: texts.get("transcript-option-user", &[]),
-                        kind: OptionKind::User,
-                        required: false,
-                    },
+                    OptionSpec::new(
+                        "number",
+                        texts.get("transcript-option-number", &[]),
+                        OptionKind::Integer,
+                        false,
+                    ),
+                    OptionSpec::new(
+                        "user",
+                        texts.get("transcript-option-user", &[]),
+                        OptionKind::User,
+                        false,
+                    ),
                 ],
             },
             CommandSpec {
                 name: STATS_COMMAND.into(),
+                on_user: false,
                 description: texts.get("stats-command-description", &[]),
                 localized_descriptions: localized_for("stats-command-description"),
                 options: Vec::new(),

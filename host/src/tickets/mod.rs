@@ -10,6 +10,7 @@ mod capture;
 mod close;
 mod commands;
 mod farewell;
+mod notes;
 mod open;
 mod panel;
 mod plugin_actions;
@@ -438,6 +439,15 @@ impl Tickets {
                         Err(refusal) => Handled::Reply(refusal),
                     }
                 }
+                Ok(Route::Core(CustomId::NoteForm { ticket })) => {
+                    tracing::Span::current().record("ticket", ticket);
+                    match self.active_ticket_for(&interaction, ticket).await {
+                        Ok((guild, record)) => {
+                            self.note_submitted(&interaction, guild, record).await
+                        }
+                        Err(refusal) => Handled::Reply(refusal),
+                    }
+                }
                 Err(unknown) => {
                     tracing::info!(custom_id = %unknown.0, "unknown component");
                     Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
@@ -446,7 +456,7 @@ impl Tickets {
             InteractionKind::Command { name, .. } if name == STATS_COMMAND => {
                 Handled::Reply(self.show_stats(&interaction).await)
             }
-            InteractionKind::Command { name, options } if name == TRANSCRIPT_COMMAND => {
+            InteractionKind::Command { name, options, .. } if name == TRANSCRIPT_COMMAND => {
                 Handled::Reply(self.find_transcripts(&interaction, options).await)
             }
             InteractionKind::Command { name, .. } => {
@@ -544,9 +554,7 @@ impl Tickets {
             TicketAction::Handover => {
                 Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Handover))
             }
-            TicketAction::AddNote => {
-                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Note))
-            }
+            TicketAction::AddNote => Handled::Reply(self.note_form(guild, &record)),
             TicketAction::AddMember | TicketAction::RemoveMember
                 if !is_staff && user.id != record.opener_id =>
             {

@@ -101,6 +101,7 @@ impl Tickets {
             tickets: self.clone(),
             key,
         };
+        let cooldown = guild.ticket_type(&type_id).and_then(|t| t.cooldown);
         let new = NewTicket {
             guild_id: guild.id,
             type_id,
@@ -108,6 +109,8 @@ impl Tickets {
             // Derived from the id and the link key when needed; never stored.
             transcript_token: String::new(),
             limit: guild.max_open_per_user,
+            guild_limit: guild.max_open_tickets,
+            cooldown,
         };
         // Answer at once (Discord allows 3 seconds) and do the database and Discord work after:
         // under load the reservation queue alone could take longer than that.
@@ -142,6 +145,22 @@ impl Tickets {
                     }
                     if let Err(error) = this.discord.edit_reply(&handle, &message).await {
                         tracing::warn!(%error, "could not tell the opener about the limit");
+                    }
+                    return;
+                }
+                Ok(Reservation::GuildFull) => {
+                    let message = OutMessage::text(texts.get("ticket-guild-full", &[]));
+                    if let Err(error) = this.discord.edit_reply(&handle, &message).await {
+                        tracing::warn!(%error, "could not tell the opener about the guild's cap");
+                    }
+                    return;
+                }
+                Ok(Reservation::CoolingDown(until)) => {
+                    let when = format!("<t:{}:R>", until.timestamp());
+                    let message =
+                        OutMessage::text(texts.get("ticket-cooldown", &[("when", &when)]));
+                    if let Err(error) = this.discord.edit_reply(&handle, &message).await {
+                        tracing::warn!(%error, "could not tell the opener about the cooldown");
                     }
                     return;
                 }

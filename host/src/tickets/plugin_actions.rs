@@ -120,8 +120,13 @@ impl Tickets {
         };
         let Some(plugin) = self.plugins.get(guild.id, &id.plugin) else {
             if self.plugins.is_disabled(guild.id, &id.plugin) {
+                // Users know the action by its name, not its id.
+                let name = self
+                    .plugins
+                    .configured(guild.id, &id.plugin)
+                    .map_or_else(|| id.plugin.clone(), |p| p.instance.manifest().name.clone());
                 return Handled::Reply(Reply::private(
-                    texts.get("plugin-disabled", &[("plugin", &id.plugin)]),
+                    texts.get("plugin-disabled", &[("plugin", &name)]),
                 ));
             }
             return refuse("unknown-action");

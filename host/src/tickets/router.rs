@@ -70,10 +70,17 @@ pub enum CustomId {
         /// The ticket's database id.
         ticket: i64,
     },
+    /// The staff note form of ticket `ticket`.
+    NoteForm {
+        /// The ticket's database id.
+        ticket: i64,
+    },
 }
 
 /// The text field of the close form.
 pub const REASON_FIELD: &str = "reason";
+/// The text field of the note form.
+pub const NOTE_FIELD: &str = "note";
 
 /// A custom_id the bot does not (or no longer) know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +112,7 @@ impl fmt::Display for CustomId {
             CustomId::ChooseType => write!(f, "{CORE}:type"),
             CustomId::Ticket { action, ticket } => write!(f, "{CORE}:{}:{ticket}", action.word()),
             CustomId::CloseForm { ticket } => write!(f, "{CORE}:closeform:{ticket}"),
+            CustomId::NoteForm { ticket } => write!(f, "{CORE}:noteform:{ticket}"),
         }
     }
 }
@@ -125,6 +133,9 @@ impl CustomId {
             [CORE, "type"] => Ok(CustomId::ChooseType),
             [CORE, "closeform", id] => ticket_id(id)
                 .map(|ticket| CustomId::CloseForm { ticket })
+                .ok_or_else(unknown),
+            [CORE, "noteform", id] => ticket_id(id)
+                .map(|ticket| CustomId::NoteForm { ticket })
                 .ok_or_else(unknown),
             [CORE, word, id] => {
                 let action = ACTIONS
@@ -151,6 +162,7 @@ mod tests {
             CustomId::OpenPanel,
             CustomId::ChooseType,
             CustomId::CloseForm { ticket: 7 },
+            CustomId::NoteForm { ticket: 8 },
         ];
         ids.extend(
             ACTIONS

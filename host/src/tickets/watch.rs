@@ -1,24 +1,21 @@
-//! Watching a user's next message in a ticket: add or remove members, hand over the claim,
-//! write a note. One watch per (channel, user): a new click replaces the old watch, and watches
+//! Watching a user's next message in a ticket: add or remove members, hand over the claim.
+//! (Notes are taken in a form, never in the channel: `notes.rs`.) One watch per (channel, user): a new click replaces the old watch, and watches
 //! of other users or tickets are never touched. Watches live in memory and end at shutdown.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::Tickets;
 use crate::config::GuildConfig;
 use crate::event::ChatMessage;
-use crate::store::{NoteRecord, TicketRecord};
+use crate::store::TicketRecord;
 use crate::ui::{permissions, OutMessage, Overwrite, OverwriteTarget, Reply};
 
 /// How long a mention is waited for (the original bot's 15 seconds).
 pub const MENTION_WINDOW: Duration = Duration::from_secs(15);
-/// How long a note is waited for.
-pub const NOTE_WINDOW: Duration = Duration::from_secs(120);
 
 /// What the next message is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,16 +26,11 @@ pub enum WatchKind {
     RemoveMembers,
     /// Its first mention takes over the claim.
     Handover,
-    /// It is stored as a staff note.
-    Note,
 }
 
 impl WatchKind {
     fn window(self) -> Duration {
-        match self {
-            WatchKind::Note => NOTE_WINDOW,
-            _ => MENTION_WINDOW,
-        }
+        MENTION_WINDOW
     }
 }
 
@@ -142,11 +134,7 @@ impl Tickets {
                 return;
             }
             let texts = this.texts(Some(guild_id));
-            let key = if kind == WatchKind::Note {
-                "watch-note-expired"
-            } else {
-                "watch-expired"
-            };
+            let key = "watch-expired";
             let text = texts.get(
                 key,
                 &[
@@ -164,7 +152,6 @@ impl Tickets {
             WatchKind::AddMembers => "watch-add-prompt",
             WatchKind::RemoveMembers => "watch-remove-prompt",
             WatchKind::Handover => "watch-handover-prompt",
-            WatchKind::Note => "watch-note-prompt",
         };
         Reply::private(texts.get(key, &[("seconds", &window.as_secs().to_string())]))
     }
@@ -186,7 +173,7 @@ impl Tickets {
         let Some(watch) = self
             .watches
             .take_if(message.channel_id, message.author.id, |w| {
-                w.ticket == ticket.id && (w.kind == WatchKind::Note || !mentioned.is_empty())
+                w.ticket == ticket.id && !mentioned.is_empty()
             })
         else {
             return false;
@@ -310,33 +297,6 @@ impl Tickets {
                     }
                 } else {
                     texts.get("handover-not-staff", &[("user", &format!("<@{to}>"))])
-                }
-            }
-            WatchKind::Note => {
-                let note = NoteRecord {
-                    author_id: message.author.id,
-                    body: message.content.clone(),
-                    created_at: Utc::now(),
-                };
-                match self.store.add_note(ticket.id, note).await {
-                    Ok(()) => {
-                        self.log_event(
-                            guild.id,
-                            Some(ticket.id),
-                            Some(message.author.id),
-                            "ticket.note",
-                            json!({}),
-                        )
-                        .await;
-                        texts.get(
-                            "note-saved",
-                            &[("staff", &format!("<@{}>", message.author.id))],
-                        )
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "saving a note failed");
-                        texts.get("discord-error", &[])
-                    }
                 }
             }
         };

@@ -601,21 +601,35 @@ async fn closing_stores_the_transcript_first_then_dms_and_logs() {
         .say_with_file(channel, "my inventory", "inv.png", b"\x89PNG fake")
         .unwrap();
 
-    // A note first.
-    h.emu
-        .user(h.world.staff)
+    // A note first: taken in a form, answered privately, never posted in the channel.
+    let staff = h.emu.user(h.world.staff);
+    let form = staff
         .click(id_of(&welcome), &button(&welcome, "note"))
+        .unwrap();
+    assert_eq!(form.response(WAIT).await.unwrap()["type"], 9, "a form");
+    let from = h.emu.log_position();
+    let saved = staff
+        .submit_modal(&form, &[("note", "player was rude, warned once")])
         .unwrap()
         .response(WAIT)
         .await
         .unwrap();
-    let from = h.emu.log_position();
-    h.emu
-        .user(h.world.staff)
-        .say(channel, "player was rude, warned once")
-        .unwrap();
-    h.message_where(from, channel, |m| says(m, "added a staff note"))
-        .await;
+    assert_eq!(saved["data"]["flags"], EPHEMERAL);
+    assert!(
+        saved["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("📝 Note saved. Only staff see it"),
+        "{saved}"
+    );
+    assert!(
+        h.emu
+            .messages_in(channel)
+            .iter()
+            .all(|m| !says(m, "rude")),
+        "the note is nowhere in the channel"
+    );
+    let _ = from;
     let ticket = ticket_of(&h, channel).await;
     let notes = h.bot().store().notes(ticket.id).await.unwrap();
     assert_eq!(notes.len(), 1);
@@ -838,6 +852,8 @@ async fn an_opening_cut_off_by_a_crash_is_undone_at_the_next_start() {
             opener_id: h.world.player,
             transcript_token: String::new(),
             limit: 1,
+            guild_limit: None,
+            cooldown: None,
         })
         .await
         .unwrap();
@@ -1102,5 +1118,39 @@ async fn every_ending_is_logged_exactly_once() {
     h.message_after(from, h.world.log_channel).await;
     assert_eq!(log_posts(&h, from), 1, "{}", h.requests_since(from));
     assert_eq!(events_of(&h, ticket, "ticket.orphaned").await, 1);
+    h.finish().await;
+}
+
+fn limits(config: &mut ticketbot::config::Config) {
+    let guild = &mut config.guilds[0];
+    guild.max_open_tickets = Some(2);
+    guild.ticket_types[0].cooldown = Some(std::time::Duration::from_secs(3600));
+}
+
+/// Limits against spam: one user waits between two tickets of a type with a cooldown, and the
+/// guild's cap of open tickets holds for everyone; each is answered with a clear message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_cooldown_and_the_guild_cap_refuse_clearly() {
+    let h = Harness::start_configured("en", |w| w.close_delay_seconds = 0, limits).await;
+    let first_type = h.config().guilds[0].ticket_types[0].id.clone();
+    let (channel, welcome) = h.open_ticket(h.world.player, &first_type).await;
+    h.close_by_staff(channel, &welcome, "done").await;
+    // Closed, but opened a moment ago: the same type waits an hour.
+    let answer = h.choose_type(h.world.player, &first_type).await;
+    let text = answer["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("You opened a ticket of this kind a moment ago; you can open another <t:"),
+        "{text}"
+    );
+    assert!(h.ticket_in(channel).await.is_some());
+    // Another type is fine; then the guild has 1 open, and a second user takes the last slot.
+    let other_type = h.config().guilds[0].ticket_types[1].id.clone();
+    h.open_ticket(h.world.player, &other_type).await;
+    h.open_ticket(h.world.moderator, &other_type).await;
+    let full = h.choose_type(h.world.approver, &other_type).await;
+    assert_eq!(
+        full["content"],
+        "The staff have as many tickets open as they can handle right now; please try again later."
+    );
     h.finish().await;
 }

@@ -579,7 +579,7 @@ async fn repeated_failures_disable_the_plugin_in_that_guild() {
     let off = press(&h, h.world.player, &welcome, "faulty", "ok").await;
     assert_eq!(
         content(&off),
-        "The faulty action is switched off for now after repeated failures."
+        "The Faulty action is switched off for now after repeated failures."
     );
     // Other plugins are not affected.
     let (poke, _) = press_for_answer(&h, h.world.staff, &welcome, "poke", "poke").await;

@@ -287,27 +287,39 @@ impl Actor {
         };
         let command =
             command.ok_or_else(|| refused(format!("no command /{name} is registered here")))?;
-        // Discord only sends options the command declares, with their declared type.
-        for given in options.as_array().map(Vec::as_slice).unwrap_or_default() {
-            let declared = command["options"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|o| o["name"] == given["name"]);
-            match declared {
-                Some(d) if d["type"] == given["type"] => {}
-                Some(_) => {
-                    return Err(refused(format!(
-                        "option {} has another type",
-                        given["name"]
-                    )))
-                }
-                None => return Err(refused(format!("/{name} has no option {}", given["name"]))),
-            }
-        }
+        // Discord only sends options the command declares, with their declared type (a
+        // subcommand's options checked against the subcommand's).
+        check_options(name, &command["options"], &options)?;
         let data = json!({
             "id": command["id"], "name": name, "type": 1, "options": options,
             "guild_id": command["guild_id"],
+        });
+        self.interact(2, channel, data, None)
+    }
+
+    /// Uses the context-menu command `name` (registered with type 2) on member `target` from
+    /// `channel`, as a right-click → *Apps* in Discord's client.
+    pub fn user_command(&self, channel: u64, name: &str, target: u64) -> Result<InteractionHandle> {
+        let (command, user) = {
+            let world = self.inner.world.lock().expect("world lock");
+            let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
+            let command = world
+                .commands
+                .get(&guild)
+                .into_iter()
+                .chain(world.commands.get(&None))
+                .flatten()
+                .find(|c| c["name"] == name && c["type"] == 2)
+                .cloned();
+            let user = world::user_json_by_id(&world, target);
+            (command, user)
+        };
+        let command = command
+            .ok_or_else(|| refused(format!("no user command {name:?} is registered here")))?;
+        let data = json!({
+            "id": command["id"], "name": name, "type": 2, "target_id": target.to_string(),
+            "guild_id": command["guild_id"],
+            "resolved": {"users": {target.to_string(): user}},
         });
         self.interact(2, channel, data, None)
     }
@@ -580,4 +592,35 @@ impl InteractionHandle {
             })
             .await
     }
+}
+
+/// Refuses options a command (or subcommand) does not declare, or of another type.
+fn check_options(command: &str, declared: &Value, given: &Value) -> Result<()> {
+    for option in given.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let found = declared
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|o| o["name"] == option["name"]);
+        match found {
+            Some(d) if d["type"] == option["type"] => {
+                if d["type"] == 1 {
+                    check_options(command, &d["options"], &option["options"])?;
+                }
+            }
+            Some(_) => {
+                return Err(refused(format!(
+                    "option {} has another type",
+                    option["name"]
+                )))
+            }
+            None => {
+                return Err(refused(format!(
+                    "/{command} has no option {}",
+                    option["name"]
+                )))
+            }
+        }
+    }
+    Ok(())
 }
