@@ -208,6 +208,8 @@ pub(super) async fn walk(
         "{staff_name} claims the ticket; bot {}",
         Walk::answer(&claim)
     ));
+    staff.say(channel, "Olá! Estou vendo o seu caso agora.")?;
+    say(&format!("{staff_name} answers in the ticket"));
 
     // Poke.
     let poke = staff.click(welcome_id, &Walk::button(&welcome, "pl:poke:")?)?;

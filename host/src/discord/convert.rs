@@ -360,8 +360,7 @@ pub fn interaction(i: &SInteraction) -> Option<Interaction> {
                 other => format!("{other:?}"),
             };
             // A subcommand's options are its own; a command's are at the top.
-            let (subcommand, options) = match c.data.options.first().map(|o| (&o.name, &o.value))
-            {
+            let (subcommand, options) = match c.data.options.first().map(|o| (&o.name, &o.value)) {
                 Some((name, CommandDataOptionValue::SubCommand(inner))) => (
                     Some(name.clone()),
                     inner

@@ -21,10 +21,7 @@ impl Tickets {
         let texts = self.texts(Some(guild.id));
         Reply::Modal {
             custom_id: CustomId::NoteForm { ticket: ticket.id }.to_string(),
-            title: texts.get(
-                "note-form-title",
-                &[("number", &ticket.number.to_string())],
-            ),
+            title: texts.get("note-form-title", &[("number", &ticket.number.to_string())]),
             inputs: vec![TextInput {
                 custom_id: NOTE_FIELD.into(),
                 label: texts.get("note-form-label", &[]),

@@ -623,10 +623,7 @@ async fn closing_stores_the_transcript_first_then_dms_and_logs() {
         "{saved}"
     );
     assert!(
-        h.emu
-            .messages_in(channel)
-            .iter()
-            .all(|m| !says(m, "rude")),
+        h.emu.messages_in(channel).iter().all(|m| !says(m, "rude")),
         "the note is nowhere in the channel"
     );
     let _ = from;

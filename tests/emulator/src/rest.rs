@@ -547,17 +547,33 @@ fn put_commands(world: &mut World, guild: Option<u64>, body: &Value) -> Result<O
     let mut stored = Vec::new();
     for command in list {
         let name = command["name"].as_str().unwrap_or_default();
-        let valid_name = !name.is_empty()
-            && name.len() <= 32
-            && name
-                .chars()
-                .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if !valid_name {
-            return Err(ApiError::invalid(format!("command name {name:?}")));
-        }
+        let kind = command["type"].as_u64().unwrap_or(1);
         let description = command["description"].as_str().unwrap_or_default();
-        if description.is_empty() || description.chars().count() > 100 {
-            return Err(ApiError::invalid(format!("description of {name}")));
+        if kind == 1 {
+            // A slash command: a lowercase name and a description.
+            let valid_name = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .chars()
+                    .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid_name {
+                return Err(ApiError::invalid(format!("command name {name:?}")));
+            }
+            if description.is_empty() || description.chars().count() > 100 {
+                return Err(ApiError::invalid(format!("description of {name}")));
+            }
+        } else {
+            // A context-menu command: any name of 1-32 characters, no description or options.
+            if name.is_empty() || name.chars().count() > 32 {
+                return Err(ApiError::invalid(format!("command name {name:?}")));
+            }
+            if !description.is_empty()
+                || command["options"].as_array().is_some_and(|o| !o.is_empty())
+            {
+                return Err(ApiError::invalid(format!(
+                    "{name}: context-menu commands take no description or options"
+                )));
+            }
         }
         let id = world.next_id();
         let mut value = command.clone();
