@@ -7,6 +7,7 @@
 //! cannot hold up the bot's queries, and a token that matches no transcript is answered from
 //! an in-memory index without touching DuckDB. The submodules add typed queries per table.
 
+mod blacklist;
 mod events;
 mod files;
 mod messages;
@@ -25,6 +26,7 @@ use std::sync::{mpsc, Arc};
 
 use tokio::sync::oneshot;
 
+pub use blacklist::{BlockEntry, BlockTarget};
 pub use events::EventRecord;
 pub use files::StoredFile;
 pub use messages::CapturedMessage;

@@ -152,6 +152,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (guild_id, user_id)
     );
     "#,
+    // 5: users and roles staff blocked from opening tickets.
+    r#"
+    CREATE TABLE blacklist (
+        guild_id  UBIGINT NOT NULL,
+        kind      VARCHAR NOT NULL,
+        target_id UBIGINT NOT NULL,
+        reason    VARCHAR,
+        by_id     UBIGINT NOT NULL,
+        blocked_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (guild_id, kind, target_id)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,10 +1,13 @@
 //! The slash commands: what is registered in each guild (`/setup-tickets`, `/transcript`,
-//! `/stats`, described in every language), and the staff commands' answers.
+//! `/stats`, `/blacklist`, described in every language), and the staff commands' answers.
+
+use serde_json::json;
 
 use super::Tickets;
 use crate::config::GuildConfig;
 use crate::event::Interaction;
 use crate::rest::{CommandSpec, OptionKind, OptionSpec};
+use crate::store::{BlockEntry, BlockTarget};
 use crate::ui::Reply;
 
 /// The text command of the original bot.
@@ -15,6 +18,8 @@ pub const SETUP_SLASH_COMMAND: &str = "setup-tickets";
 pub const TRANSCRIPT_COMMAND: &str = "transcript";
 /// The staff command that shows the guild's statistics.
 pub const STATS_COMMAND: &str = "stats";
+/// The staff command that blocks users and roles from opening tickets.
+pub const BLACKLIST_COMMAND: &str = "blacklist";
 
 impl Tickets {
     /// The slash commands to register in a configured guild.
@@ -73,6 +78,7 @@ impl Tickets {
                 localized_descriptions: localized_for("stats-command-description"),
                 options: Vec::new(),
             },
+            self.blacklist_spec(guild),
         ]
     }
 
@@ -156,6 +162,194 @@ impl Tickets {
             .collect();
         Reply::private(lines.join("\n"))
     }
+
+    /// `/blacklist add|remove|list`.
+    fn blacklist_spec(&self, guild: &GuildConfig) -> CommandSpec {
+        let texts = self.texts(Some(guild.id));
+        let target_options = |with_reason: bool| {
+            let mut options = vec![
+                OptionSpec::new(
+                    "user",
+                    texts.get("blacklist-option-user", &[]),
+                    OptionKind::User,
+                    false,
+                ),
+                OptionSpec::new(
+                    "role",
+                    texts.get("blacklist-option-role", &[]),
+                    OptionKind::Role,
+                    false,
+                ),
+            ];
+            if with_reason {
+                options.push(OptionSpec::new(
+                    "reason",
+                    texts.get("blacklist-option-reason", &[]),
+                    OptionKind::Text,
+                    false,
+                ));
+            }
+            options
+        };
+        let sub = |name: &str, key: &str, options: Vec<OptionSpec>| OptionSpec {
+            options,
+            ..OptionSpec::new(name, texts.get(key, &[]), OptionKind::SubCommand, false)
+        };
+        CommandSpec {
+            name: BLACKLIST_COMMAND.into(),
+            on_user: false,
+            description: texts.get("blacklist-command-description", &[]),
+            localized_descriptions: localized_for_key("blacklist-command-description"),
+            options: vec![
+                sub("add", "blacklist-add-description", target_options(true)),
+                sub(
+                    "remove",
+                    "blacklist-remove-description",
+                    target_options(false),
+                ),
+                sub("list", "blacklist-list-description", Vec::new()),
+            ],
+        }
+    }
+
+    /// `/blacklist`: staff block or unblock a user or a role, or list the blocks.
+    pub(super) async fn blacklist_command(
+        &self,
+        interaction: &Interaction,
+        subcommand: Option<&str>,
+        options: &[(String, String)],
+    ) -> Reply {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Reply::private(texts.get("guild-not-configured", &[]));
+        };
+        if !guild.is_staff(&interaction.user.roles) {
+            return Reply::private(texts.get("not-staff", &[]));
+        }
+        let option = |name: &str| {
+            options
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let id = |name: &str| option(name).and_then(|v| v.parse::<u64>().ok());
+        let target = match (id("user"), id("role")) {
+            (Some(user), None) => Some(BlockTarget::User(user)),
+            (None, Some(role)) => Some(BlockTarget::Role(role)),
+            _ => None,
+        };
+        let mention = |target: BlockTarget| match target {
+            BlockTarget::User(id) => format!("<@{id}>"),
+            BlockTarget::Role(id) => format!("<@&{id}>"),
+        };
+        let by = interaction.user.id;
+        match (subcommand, target) {
+            (Some("list"), _) => match self.store.blocks(guild.id).await {
+                Ok(entries) if entries.is_empty() => {
+                    Reply::private(texts.get("blacklist-empty", &[]))
+                }
+                Ok(entries) => {
+                    let lines: Vec<String> = entries
+                        .iter()
+                        .map(|e: &BlockEntry| {
+                            texts.get(
+                                "blacklist-line",
+                                &[
+                                    ("target", &mention(e.target)),
+                                    ("reason", e.reason.as_deref().unwrap_or("—")),
+                                    ("by", &format!("<@{}>", e.by)),
+                                    ("when", &format!("<t:{}:d>", e.at.timestamp())),
+                                ],
+                            )
+                        })
+                        .collect();
+                    Reply::private(lines.join("\n"))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reading the blacklist failed");
+                    Reply::private(texts.get("discord-error", &[]))
+                }
+            },
+            (Some("add"), Some(target)) => {
+                let reason = option("reason")
+                    .map(|r| r.trim().chars().take(300).collect::<String>())
+                    .filter(|r| !r.is_empty());
+                match self.store.block(guild.id, target, reason.clone(), by).await {
+                    Ok(_) => {
+                        self.log_event(
+                            guild.id,
+                            None,
+                            Some(by),
+                            "blacklist.added",
+                            json!({"target": mention(target), "reason": reason}),
+                        )
+                        .await;
+                        Reply::private(
+                            texts.get("blacklist-added", &[("target", &mention(target))]),
+                        )
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "blocking failed");
+                        Reply::private(texts.get("discord-error", &[]))
+                    }
+                }
+            }
+            (Some("remove"), Some(target)) => match self.store.unblock(guild.id, target).await {
+                Ok(true) => {
+                    self.log_event(
+                        guild.id,
+                        None,
+                        Some(by),
+                        "blacklist.removed",
+                        json!({"target": mention(target)}),
+                    )
+                    .await;
+                    Reply::private(texts.get("blacklist-removed", &[("target", &mention(target))]))
+                }
+                Ok(false) => Reply::private(
+                    texts.get("blacklist-not-found", &[("target", &mention(target))]),
+                ),
+                Err(error) => {
+                    tracing::error!(%error, "unblocking failed");
+                    Reply::private(texts.get("discord-error", &[]))
+                }
+            },
+            _ => Reply::private(texts.get("blacklist-one-target", &[])),
+        }
+    }
+
+    /// The refusal for a user the guild blocked from opening tickets, if they are.
+    pub(super) async fn blacklist_refusal(
+        &self,
+        guild: &GuildConfig,
+        user: &crate::event::Actor,
+    ) -> Option<String> {
+        match self.store.blocked(guild.id, user.id, &user.roles).await {
+            Ok(Some(entry)) => {
+                let texts = self.texts(Some(guild.id));
+                Some(match entry.reason {
+                    Some(reason) => texts.get("blacklisted-reason", &[("reason", &reason)]),
+                    None => texts.get("blacklisted", &[]),
+                })
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::error!(%error, "reading the blacklist failed");
+                None
+            }
+        }
+    }
+}
+
+/// A text key's description in every locale, by Discord's locale names.
+fn localized_for_key(key: &str) -> Vec<(String, String)> {
+    crate::locale::Locale::ALL
+        .into_iter()
+        .map(|locale| {
+            let catalogue = crate::locale::Catalogue::builtin(locale);
+            (discord_locale(locale).to_owned(), catalogue.get(key, &[]))
+        })
+        .collect()
 }
 
 /// Discord's name for a locale (Discord says `en-US`, not `en`).

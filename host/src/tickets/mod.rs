@@ -39,7 +39,9 @@ use crate::store::{EventRecord, Store, TicketRecord, TicketStatus};
 use crate::transcript::token::LinkKey;
 use crate::ui::Reply;
 
-pub use commands::{SETUP_SLASH_COMMAND, SETUP_TEXT_COMMAND, STATS_COMMAND, TRANSCRIPT_COMMAND};
+pub use commands::{
+    BLACKLIST_COMMAND, SETUP_SLASH_COMMAND, SETUP_TEXT_COMMAND, STATS_COMMAND, TRANSCRIPT_COMMAND,
+};
 pub use panel::SetupOutcome;
 use router::{CustomId, Route, TicketAction};
 use watch::WatchKind;
@@ -423,7 +425,7 @@ impl Tickets {
                     self.plugin_interaction(&interaction, id).await
                 }
                 Ok(Route::Core(CustomId::OpenPanel)) => {
-                    Handled::Reply(self.open_panel(&interaction))
+                    Handled::Reply(self.open_panel(&interaction).await)
                 }
                 Ok(Route::Core(CustomId::ChooseType)) => self.choose_type(&interaction).await,
                 Ok(Route::Core(CustomId::Ticket { action, ticket })) => {
@@ -453,6 +455,15 @@ impl Tickets {
                     Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
                 }
             },
+            InteractionKind::Command {
+                name,
+                subcommand,
+                options,
+                ..
+            } if name == BLACKLIST_COMMAND => Handled::Reply(
+                self.blacklist_command(&interaction, subcommand.as_deref(), options)
+                    .await,
+            ),
             InteractionKind::Command { name, .. } if name == STATS_COMMAND => {
                 Handled::Reply(self.show_stats(&interaction).await)
             }

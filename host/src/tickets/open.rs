@@ -93,6 +93,10 @@ impl Tickets {
         let Some(type_id) = chosen.filter(|id| guild.ticket_type(id).is_some()) else {
             return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
         };
+        // Checked again here: the menu may have been shown before the block.
+        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+            return Handled::Reply(Reply::private(refusal));
+        }
         let key = (guild.id, interaction.user.id);
         if !self.opening.lock().expect("opening lock").insert(key) {
             return Handled::Reply(Reply::private(texts.get("ticket-already-opening", &[])));

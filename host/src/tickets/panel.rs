@@ -171,11 +171,14 @@ impl Tickets {
     }
 
     /// *Open ticket*: an ephemeral select of the guild's ticket types.
-    pub(super) fn open_panel(&self, interaction: &Interaction) -> Reply {
+    pub(super) async fn open_panel(&self, interaction: &Interaction) -> Reply {
         let texts = self.texts(interaction.guild_id);
         let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
             return Reply::private(texts.get("guild-not-configured", &[]));
         };
+        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+            return Reply::private(refusal);
+        }
         let options = guild
             .ticket_types
             .iter()
