@@ -20,6 +20,8 @@ pub const TRANSCRIPT_COMMAND: &str = "transcript";
 pub const STATS_COMMAND: &str = "stats";
 /// The staff command that blocks users and roles from opening tickets.
 pub const BLACKLIST_COMMAND: &str = "blacklist";
+/// The staff command that opens a ticket for a player (`/ticket open`).
+pub const TICKET_COMMAND: &str = "ticket";
 
 impl Tickets {
     /// The slash commands to register in a configured guild.
@@ -79,6 +81,15 @@ impl Tickets {
                 options: Vec::new(),
             },
             self.blacklist_spec(guild),
+            self.ticket_spec(guild),
+            // Right-click a member → Apps → "Open ticket".
+            CommandSpec {
+                name: self.open_for_menu(guild.id),
+                on_user: true,
+                description: String::new(),
+                localized_descriptions: Vec::new(),
+                options: Vec::new(),
+            },
         ]
     }
 
@@ -161,6 +172,52 @@ impl Tickets {
             })
             .collect();
         Reply::private(lines.join("\n"))
+    }
+
+    /// The name of the member context-menu command that opens a ticket for them, in the guild's
+    /// language.
+    pub(super) fn open_for_menu(&self, guild: u64) -> String {
+        self.texts(Some(guild)).get("open-for-menu", &[])
+    }
+
+    /// `/ticket open user: type:`.
+    fn ticket_spec(&self, guild: &GuildConfig) -> CommandSpec {
+        let texts = self.texts(Some(guild.id));
+        let mut kind = OptionSpec::new(
+            "type",
+            texts.get("open-for-option-type", &[]),
+            OptionKind::Text,
+            false,
+        );
+        kind.choices = guild
+            .ticket_types
+            .iter()
+            .map(|t| (t.id.clone(), t.label.clone()))
+            .collect();
+        let open = OptionSpec {
+            options: vec![
+                OptionSpec::new(
+                    "user",
+                    texts.get("open-for-option-user", &[]),
+                    OptionKind::User,
+                    true,
+                ),
+                kind,
+            ],
+            ..OptionSpec::new(
+                "open",
+                texts.get("open-for-description", &[]),
+                OptionKind::SubCommand,
+                false,
+            )
+        };
+        CommandSpec {
+            name: TICKET_COMMAND.into(),
+            on_user: false,
+            description: texts.get("ticket-command-description", &[]),
+            localized_descriptions: localized_for_key("ticket-command-description"),
+            options: vec![open],
+        }
     }
 
     /// `/blacklist add|remove|list`.

@@ -40,7 +40,8 @@ use crate::transcript::token::LinkKey;
 use crate::ui::Reply;
 
 pub use commands::{
-    BLACKLIST_COMMAND, SETUP_SLASH_COMMAND, SETUP_TEXT_COMMAND, STATS_COMMAND, TRANSCRIPT_COMMAND,
+    BLACKLIST_COMMAND, SETUP_SLASH_COMMAND, SETUP_TEXT_COMMAND, STATS_COMMAND, TICKET_COMMAND,
+    TRANSCRIPT_COMMAND,
 };
 pub use panel::SetupOutcome;
 use router::{CustomId, Route, TicketAction};
@@ -464,6 +465,36 @@ impl Tickets {
                 self.blacklist_command(&interaction, subcommand.as_deref(), options)
                     .await,
             ),
+            InteractionKind::Command {
+                name,
+                subcommand,
+                options,
+                ..
+            } if name == TICKET_COMMAND && subcommand.as_deref() == Some("open") => {
+                let option = |key: &str| {
+                    options
+                        .iter()
+                        .find(|(n, _)| n == key)
+                        .map(|(_, v)| v.as_str())
+                };
+                match option("user").and_then(|u| u.parse::<u64>().ok()) {
+                    Some(player) => {
+                        self.open_for_player(&interaction, player, option("type"))
+                            .await
+                    }
+                    None => Handled::Reply(Reply::private(texts.get("unknown-action", &[]))),
+                }
+            }
+            InteractionKind::Command {
+                name,
+                target_user: Some(player),
+                ..
+            } if interaction
+                .guild_id
+                .is_some_and(|g| *name == self.open_for_menu(g)) =>
+            {
+                self.open_for_player(&interaction, *player, None).await
+            }
             InteractionKind::Command { name, .. } if name == STATS_COMMAND => {
                 Handled::Reply(self.show_stats(&interaction).await)
             }

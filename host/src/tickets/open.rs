@@ -106,6 +106,7 @@ impl Tickets {
             key,
         };
         let cooldown = guild.ticket_type(&type_id).and_then(|t| t.cooldown);
+        // (What follows runs in `reserve_and_open`.)
         let new = NewTicket {
             guild_id: guild.id,
             type_id,
@@ -118,11 +119,23 @@ impl Tickets {
         };
         // Answer at once (Discord allows 3 seconds) and do the database and Discord work after:
         // under load the reservation queue alone could take longer than that.
+        let after = self.reserve_and_open(new, interaction.handle.clone(), guard, None);
+        Handled::Then(Reply::Defer { ephemeral: true }, after)
+    }
+
+    /// Reserves `new` and creates its channel, then edits the deferred answer `handle` with the
+    /// link (or why not). `for_staff` is the staff member who opened it for the player.
+    fn reserve_and_open(
+        self: &Arc<Self>,
+        new: NewTicket,
+        handle: crate::event::InteractionRef,
+        guard: InFlight,
+        for_staff: Option<u64>,
+    ) -> After {
         let this = self.clone();
-        let handle = interaction.handle.clone();
-        let opener = interaction.user.id;
-        let guild_id = guild.id;
-        let after: After = Box::pin(async move {
+        let opener = new.opener_id;
+        let guild_id = new.guild_id;
+        Box::pin(async move {
             let _guard = guard;
             let Some(guild) = this.guild(guild_id) else {
                 return;
@@ -179,11 +192,20 @@ impl Tickets {
             };
             let answer = match this.create_ticket_channel(guild, &ticket).await {
                 Ok(channel) => {
-                    this.log_event(guild.id, Some(ticket.id), Some(opener), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id})).await;
-                    OutMessage::text(
-                        texts.get("ticket-created", &[("channel", &format!("<#{channel}>"))]),
-                    )
-                    .row(vec![Component::link(
+                    this.log_event(guild.id, Some(ticket.id), Some(for_staff.unwrap_or(opener)), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id, "opened_for": for_staff.map(|_| opener.to_string())})).await;
+                    let text = match for_staff {
+                        None => {
+                            texts.get("ticket-created", &[("channel", &format!("<#{channel}>"))])
+                        }
+                        Some(_) => texts.get(
+                            "ticket-opened-for",
+                            &[
+                                ("channel", &format!("<#{channel}>")),
+                                ("player", &format!("<@{opener}>")),
+                            ],
+                        ),
+                    };
+                    OutMessage::text(text).row(vec![Component::link(
                         texts.get("ticket-go-button", &[]),
                         channel_link(guild.id, channel),
                     )])
@@ -212,7 +234,69 @@ impl Tickets {
             if let Err(error) = this.discord.edit_reply(&handle, &answer).await {
                 tracing::warn!(%error, "could not tell the opener about their ticket");
             }
-        });
+        })
+    }
+
+    /// Staff open a ticket for `player` (from `/ticket open` or the member's context menu), of
+    /// `type_id` or the guild's first type: the player's own limit and cooldown do not apply
+    /// (the guild's cap does), and the welcome pings the player.
+    pub(super) async fn open_for_player(
+        self: &Arc<Self>,
+        interaction: &Interaction,
+        player: u64,
+        type_id: Option<&str>,
+    ) -> Handled {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        };
+        if !guild.is_staff(&interaction.user.roles) {
+            return Handled::Reply(Reply::private(texts.get("not-staff", &[])));
+        }
+        let kind = match type_id {
+            Some(id) => guild.ticket_type(id),
+            None => guild.ticket_types.first(),
+        };
+        let Some(kind) = kind else {
+            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
+        };
+        match self.discord.member_roles(guild.id, player).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Handled::Reply(Reply::private(texts.get(
+                    "open-for-not-member",
+                    &[("player", &format!("<@{player}>"))],
+                )))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "checking a member failed");
+                return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
+            }
+        }
+        let key = (guild.id, player);
+        if !self.opening.lock().expect("opening lock").insert(key) {
+            return Handled::Reply(Reply::private(texts.get("ticket-already-opening", &[])));
+        }
+        let guard = InFlight {
+            tickets: self.clone(),
+            key,
+        };
+        self.saw_staff(guild.id, interaction.user.id).await;
+        let new = NewTicket {
+            guild_id: guild.id,
+            type_id: kind.id.clone(),
+            opener_id: player,
+            transcript_token: String::new(),
+            limit: u32::MAX,
+            guild_limit: guild.max_open_tickets,
+            cooldown: None,
+        };
+        let after = self.reserve_and_open(
+            new,
+            interaction.handle.clone(),
+            guard,
+            Some(interaction.user.id),
+        );
         Handled::Then(Reply::Defer { ephemeral: true }, after)
     }
 

@@ -115,3 +115,75 @@ async fn staff_block_users_and_roles_from_opening_tickets() {
     );
     h.finish().await;
 }
+
+/// The channel a "ticket created" answer links to.
+fn linked_channel(answer: &Value) -> u64 {
+    let url = answer["components"][0]["components"][0]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no link in {answer}"));
+    url.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_open_a_ticket_for_a_player_by_command_or_context_menu() {
+    let h = Harness::start_in("pt-BR").await;
+    let staff = h.emu.user(h.world.staff);
+    // `/ticket open user: type:`.
+    let open = json!([{"name": "open", "type": 1, "options": [
+        {"name": "user", "type": 6, "value": h.world.player.to_string()},
+        {"name": "type", "type": 3, "value": "report"}]}]);
+    let command = staff.slash(h.world.log_channel, "ticket", open).unwrap();
+    assert_eq!(command.response(WAIT).await.unwrap()["type"], 5);
+    let answer = command.message(WAIT).await.unwrap();
+    let channel = linked_channel(&answer);
+    assert_eq!(
+        answer["content"],
+        format!(
+            "Ticket <#{channel}> aberto para <@{}>; ele foi mencionado lá.",
+            h.world.player
+        )
+    );
+    let ticket = h.ticket_in(channel).await.unwrap();
+    assert_eq!(
+        (ticket.opener_id, ticket.type_id.as_str()),
+        (h.world.player, "report")
+    );
+    // The player is in the channel and was pinged by its welcome.
+    assert!(h.emu.world(|w| w.can_view(channel, h.world.player)));
+    let welcome = ticketbot_e2e::eventually("the welcome", || {
+        h.emu
+            .messages_in(channel)
+            .into_iter()
+            .find(|m| !ticketbot_e2e::custom_ids(m).is_empty())
+    })
+    .await;
+    assert!(welcome["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["id"] == h.world.player.to_string()));
+
+    // The member's context menu, in the guild's language: the first type.
+    let menu = staff
+        .user_command(h.world.log_channel, "Abrir ticket", h.world.moderator)
+        .unwrap();
+    let channel = linked_channel(&menu.message(WAIT).await.unwrap());
+    let ticket = h.ticket_in(channel).await.unwrap();
+    assert_eq!(ticket.opener_id, h.world.moderator);
+    assert_eq!(ticket.type_id, h.config().guilds[0].ticket_types[0].id);
+
+    // Players may not.
+    let refused = h
+        .emu
+        .user(h.world.player)
+        .user_command(h.world.log_channel, "Abrir ticket", h.world.approver)
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        refused["data"]["content"],
+        "Apenas a equipe pode fazer isso."
+    );
+    h.finish().await;
+}
