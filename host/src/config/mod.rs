@@ -165,6 +165,10 @@ pub struct GuildConfig {
     pub max_open_per_user: u32,
     /// At most this many open tickets in the guild at once (none: no cap).
     pub max_open_tickets: Option<u32>,
+    /// How a claim changes a ticket's permissions (a type may say otherwise).
+    pub claim_mode: ClaimMode,
+    /// How long an opener has to answer a close request before the ticket closes.
+    pub close_request_after: std::time::Duration,
     /// Ticket channel name pattern; `{code}` is 6 random letters/digits, `{number}` the ticket's
     /// number, `{type}` the ticket type id.
     pub channel_name: String,
@@ -193,6 +197,22 @@ impl GuildConfig {
                 .is_some_and(|t| roles.iter().any(|r| t.staff_roles.contains(r)))
     }
 
+    /// How claiming a ticket of type `type_id` changes who may see and write in it.
+    pub fn claim_mode_for(&self, type_id: &str) -> ClaimMode {
+        self.ticket_type(type_id)
+            .and_then(|t| t.claim_mode)
+            .unwrap_or(self.claim_mode)
+    }
+
+    /// The staff roles of tickets of type `type_id`: the guild's and the type's own.
+    pub fn staff_roles_for(&self, type_id: &str) -> Vec<u64> {
+        let mut roles = self.staff_roles.clone();
+        if let Some(kind) = self.ticket_type(type_id) {
+            roles.extend(kind.staff_roles.iter().copied());
+        }
+        roles
+    }
+
     /// The ticket type `id`.
     pub fn ticket_type(&self, id: &str) -> Option<&TicketType> {
         self.ticket_types.iter().find(|t| t.id == id)
@@ -216,6 +236,32 @@ pub struct TicketType {
     pub staff_roles: Vec<u64>,
     /// The least time between two tickets of this type by one user.
     pub cooldown: Option<std::time::Duration>,
+    /// How a claim changes this type's tickets (else the guild's mode).
+    pub claim_mode: Option<ClaimMode>,
+}
+
+/// What claiming a ticket does beyond showing who has it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClaimMode {
+    /// Only the label: every staff member keeps writing (the original bot).
+    #[default]
+    Label,
+    /// The claimer and the opener write; other staff keep reading.
+    Exclusive,
+    /// Other staff no longer see the ticket at all.
+    Hidden,
+}
+
+impl ClaimMode {
+    /// The mode named `text` in the config.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "label" => Some(ClaimMode::Label),
+            "exclusive" => Some(ClaimMode::Exclusive),
+            "hidden" => Some(ClaimMode::Hidden),
+            _ => None,
+        }
+    }
 }
 
 /// Where a plugin's component comes from.

@@ -88,6 +88,8 @@ pub struct RawGuild {
     pub item_return_channel: Option<Snowflake>,
     pub max_open_per_user: Option<i64>,
     pub max_open_tickets: Option<i64>,
+    pub claim_mode: Option<String>,
+    pub close_request_hours: Option<f64>,
     pub channel_name: Option<String>,
     pub close_delay_seconds: Option<i64>,
     #[serde(default, rename = "ticket_type")]
@@ -108,6 +110,7 @@ pub struct RawTicketType {
     #[serde(default)]
     pub staff_roles: Vec<Snowflake>,
     pub cooldown_minutes: Option<f64>,
+    pub claim_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::{
-    Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType, TranscriptConfig,
-    WebConfig, WebLimits, BUILTIN_PLUGINS, CAPABILITIES,
+    ClaimMode, Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType,
+    TranscriptConfig, WebConfig, WebLimits, BUILTIN_PLUGINS, CAPABILITIES,
 };
 use crate::locale::{Catalogue, Locale};
 
@@ -294,6 +294,18 @@ fn check_guild(
             None
         }
     });
+    let claim_mode = raw
+        .claim_mode
+        .as_deref()
+        .and_then(|m| parse_claim_mode(checker, &path.key("claim_mode"), m))
+        .unwrap_or_default();
+    let close_request_hours = raw.close_request_hours.unwrap_or(24.0);
+    if !(0.0001..=720.0).contains(&close_request_hours) {
+        checker.report(
+            &path.key("close_request_hours"),
+            "between 0.0001 and 720 (30 days)",
+        );
+    }
     let close_delay = raw.close_delay_seconds.unwrap_or(10);
     if !(0..=300).contains(&close_delay) {
         checker.report(
@@ -374,6 +386,10 @@ fn check_guild(
                 None
             }
         });
+        let claim_mode = t
+            .claim_mode
+            .as_deref()
+            .and_then(|m| parse_claim_mode(checker, &tpath.key("claim_mode"), m));
         ticket_types.push(TicketType {
             id: t.id.clone(),
             label: t.label.clone(),
@@ -382,6 +398,7 @@ fn check_guild(
             category: t.category.map(|c| c.0),
             staff_roles: ids(&t.staff_roles),
             cooldown,
+            claim_mode,
         });
     }
     let plugins = check_plugins(checker, path, &raw.plugins, base, trust_native);
@@ -413,12 +430,27 @@ fn check_guild(
         item_return_channel: raw.item_return_channel.map(|c| c.0),
         max_open_per_user: max_open.clamp(1, 50) as u32,
         max_open_tickets,
+        claim_mode,
+        close_request_after: std::time::Duration::from_secs_f64(
+            close_request_hours.clamp(0.0001, 720.0) * 3600.0,
+        ),
         channel_name,
         close_delay: std::time::Duration::from_secs(close_delay.clamp(0, 300) as u64),
         ticket_types,
         plugins,
         texts: raw.texts.clone(),
     }
+}
+
+fn parse_claim_mode(checker: &mut Checker<'_>, path: &KeyPath, text: &str) -> Option<ClaimMode> {
+    let mode = ClaimMode::parse(text);
+    if mode.is_none() {
+        checker.report(
+            path,
+            format!("{text:?} is not a claim mode: \"label\", \"exclusive\" or \"hidden\""),
+        );
+    }
+    mode
 }
 
 fn check_channel_name(checker: &mut Checker<'_>, path: &KeyPath, pattern: &str) {

@@ -8,6 +8,7 @@
 //! an in-memory index without touching DuckDB. The submodules add typed queries per table.
 
 mod blacklist;
+mod close_requests;
 mod events;
 mod files;
 mod messages;
@@ -27,6 +28,7 @@ use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
 pub use blacklist::{BlockEntry, BlockTarget};
+pub use close_requests::CloseRequest;
 pub use events::EventRecord;
 pub use files::StoredFile;
 pub use messages::CapturedMessage;

@@ -164,6 +164,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (guild_id, kind, target_id)
     );
     "#,
+    // 6: staff asking the opener whether a ticket may be closed.
+    r#"
+    CREATE TABLE close_requests (
+        ticket_id  BIGINT PRIMARY KEY,
+        by_id      UBIGINT NOT NULL,
+        due_at     TIMESTAMP NOT NULL,
+        channel_id UBIGINT NOT NULL,
+        message_id UBIGINT NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

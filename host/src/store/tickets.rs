@@ -265,6 +265,25 @@ impl Store {
         .await
     }
 
+    /// The last ticket that had `channel`, whatever its state (ended ones too).
+    pub async fn ticket_of_channel(
+        &self,
+        channel: u64,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            Ok(db
+                .query_row(
+                    &format!(
+                        "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? ORDER BY id DESC LIMIT 1"
+                    ),
+                    params![channel],
+                    ticket,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
     /// The active ticket whose channel is `channel`.
     pub async fn ticket_in_channel(
         &self,

@@ -87,10 +87,24 @@ impl Tickets {
                 .filter(|v| !v.is_empty()),
             _ => None,
         };
+        self.start_close(guild, &ticket, interaction.user.id, reason)
+            .await
+    }
+
+    /// Starts the close of `ticket` by `by` with `reason`: recorded as closing, announced in the
+    /// channel (the answer), and finished after the guild's delay.
+    pub(super) async fn start_close(
+        self: &Arc<Self>,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        by: u64,
+        reason: Option<String>,
+    ) -> Handled {
+        let texts = self.texts(Some(guild.id));
         let due = Utc::now() + guild.close_delay;
         match self
             .store
-            .begin_close(ticket.id, interaction.user.id, reason.clone(), due)
+            .begin_close(ticket.id, by, reason.clone(), due)
             .await
         {
             Ok(true) => {}
@@ -100,30 +114,35 @@ impl Tickets {
                 return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
             }
         }
-        let staff = format!("<@{}>", interaction.user.id);
+        let closer = format!("<@{by}>");
         let seconds = guild.close_delay.as_secs().to_string();
         let announcement = match &reason {
             Some(reason) => texts.get(
                 "close-announcement-reason",
-                &[("staff", &staff), ("reason", reason), ("seconds", &seconds)],
+                &[
+                    ("staff", &closer),
+                    ("reason", reason),
+                    ("seconds", &seconds),
+                ],
             ),
             None => texts.get(
                 "close-announcement",
-                &[("staff", &staff), ("seconds", &seconds)],
+                &[("staff", &closer), ("seconds", &seconds)],
             ),
         };
         self.log_event(
             guild.id,
             Some(ticket.id),
-            Some(interaction.user.id),
+            Some(by),
             "ticket.closing",
             json!({"reason": reason}),
         )
         .await;
         let this = self.clone();
         let delay = guild.close_delay;
+        let id = ticket.id;
         let after: After = Box::pin(async move {
-            this.schedule_close(ticket.id, delay);
+            this.schedule_close(id, delay);
         });
         Handled::Then(Reply::public(announcement), after)
     }
@@ -213,7 +232,8 @@ impl Tickets {
     }
 
     async fn channel_deleted(&self, channel: u64) {
-        let ticket = match self.store.ticket_in_channel(channel).await {
+        // Any ticket the channel had: the event may arrive after a close or cancel finished.
+        let ticket = match self.store.ticket_of_channel(channel).await {
             Ok(Some(ticket)) if ticket.status == TicketStatus::Open => ticket,
             Ok(Some(ticket)) => {
                 // Ours: a close or cancel deleting the channel (the ticket left `open` before
@@ -395,6 +415,8 @@ impl Tickets {
     ) -> Result<(), EndFailure> {
         let now = Utc::now();
         let archived = self.archive(guild, ticket, now).await?;
+        // A close request still pending ends with the ticket.
+        let _ = self.store.take_close_request(ticket.id).await;
         if ending != Ending::Orphaned {
             if let Some(channel) = ticket.channel_id {
                 if let Err(error) = self.discord.delete_channel(channel).await {

@@ -8,6 +8,7 @@
 
 mod capture;
 mod close;
+mod close_request;
 mod commands;
 mod farewell;
 mod notes;
@@ -583,6 +584,13 @@ impl Tickets {
             TicketAction::Cancel => self.cancel(guild, record, user.id).await,
             TicketAction::Close if !is_staff => refuse("not-staff"),
             TicketAction::Close => Handled::Reply(self.close_form(guild, &record)),
+            TicketAction::RequestClose if !is_staff => refuse("not-staff"),
+            TicketAction::RequestClose => self.request_close(guild, &record, user.id).await,
+            TicketAction::ConfirmClose | TicketAction::KeepOpen if user.id != record.opener_id => {
+                refuse("only-opener")
+            }
+            TicketAction::ConfirmClose => self.confirm_close(guild, &record).await,
+            TicketAction::KeepOpen => self.keep_open(guild, &record).await,
             TicketAction::Claim
             | TicketAction::Unclaim
             | TicketAction::Handover

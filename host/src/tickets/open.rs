@@ -332,7 +332,14 @@ impl Tickets {
         }
 
         let overwrites = self
-            .ticket_overwrites(guild, &ticket.type_id, ticket.opener_id, &[], category)
+            .ticket_overwrites(
+                guild,
+                &ticket.type_id,
+                ticket.opener_id,
+                &[],
+                category,
+                None,
+            )
             .await?;
         let topic = channel_topic(ticket);
         let channel = self
@@ -355,7 +362,8 @@ impl Tickets {
     }
     /// A ticket channel's overwrites in `category`: the category's, with @everyone denied, the
     /// opener and `members` as participants, the staff roles (of the guild and the ticket's
-    /// type) and the bot. Used at open and when a ticket moves to another category.
+    /// type) as the claim mode says for `claimed_by`, and the bot. Used at open and when a
+    /// ticket moves to another category.
     pub(super) async fn ticket_overwrites(
         &self,
         guild: &GuildConfig,
@@ -363,6 +371,7 @@ impl Tickets {
         opener: u64,
         members: &[u64],
         category: u64,
+        claimed_by: Option<u64>,
     ) -> Result<Vec<Overwrite>, DiscordError> {
         let mut overwrites = self.discord.overwrites(category).await?;
         // Private whatever the category says: @everyone (the role with the guild's id) is denied.
@@ -387,18 +396,14 @@ impl Tickets {
                 permissions::PARTICIPANT,
             );
         }
-        let staff = guild.staff_roles.iter().chain(
-            guild
-                .ticket_type(type_id)
-                .into_iter()
-                .flat_map(|t| t.staff_roles.iter()),
-        );
-        for role in staff {
-            grant(
-                &mut overwrites,
-                OverwriteTarget::Role(*role),
-                permissions::PARTICIPANT,
-            );
+        for claim in claim_overwrites(guild, type_id, claimed_by) {
+            match overwrites.iter_mut().find(|o| o.target == claim.target) {
+                Some(existing) => {
+                    existing.allow = (existing.allow & !claim.deny) | claim.allow;
+                    existing.deny = (existing.deny & !claim.allow) | claim.deny;
+                }
+                None => overwrites.push(claim),
+            }
         }
         if let Some(bot) = self.bot_user.get().copied() {
             grant(
@@ -409,6 +414,44 @@ impl Tickets {
         }
         Ok(overwrites)
     }
+}
+
+/// The overwrites of a ticket's staff roles and claimer for the guild's claim mode: staff
+/// participate while it is unclaimed (and always in the `label` mode); once claimed, in the
+/// `exclusive` mode other staff read without writing, in the `hidden` mode they do not see it,
+/// and the claimer participates through an overwrite of their own.
+pub(super) fn claim_overwrites(
+    guild: &GuildConfig,
+    type_id: &str,
+    claimed_by: Option<u64>,
+) -> Vec<Overwrite> {
+    use crate::config::ClaimMode;
+    let mode = guild.claim_mode_for(type_id);
+    let (allow, deny) = match (mode, claimed_by) {
+        (ClaimMode::Exclusive, Some(_)) => (
+            permissions::VIEW_CHANNEL | permissions::READ_MESSAGE_HISTORY,
+            permissions::SEND_MESSAGES | permissions::ATTACH_FILES,
+        ),
+        (ClaimMode::Hidden, Some(_)) => (0, permissions::VIEW_CHANNEL),
+        _ => (permissions::PARTICIPANT, 0),
+    };
+    let mut overwrites: Vec<Overwrite> = guild
+        .staff_roles_for(type_id)
+        .into_iter()
+        .map(|role| Overwrite {
+            target: OverwriteTarget::Role(role),
+            allow,
+            deny,
+        })
+        .collect();
+    if let (Some(claimer), false) = (claimed_by, mode == ClaimMode::Label) {
+        overwrites.push(Overwrite {
+            target: OverwriteTarget::Member(claimer),
+            allow: permissions::PARTICIPANT,
+            deny: 0,
+        });
+    }
+    overwrites
 }
 
 /// The topic of `ticket`'s channel: it names the ticket, so a channel whose opening never

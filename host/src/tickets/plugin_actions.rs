@@ -637,6 +637,7 @@ impl Tickets {
                                 ticket.opener_id,
                                 &members,
                                 category,
+                                ticket.claimed_by,
                             )
                             .await
                             .map_err(|e| e.to_string())?;
@@ -1188,7 +1189,7 @@ fn audience_allows(
     }
     Err(match audience {
         c::Audience::Staff => "not-staff",
-        c::Audience::Opener => "not-opener",
+        c::Audience::Opener => "only-opener",
         _ => "not-participant",
     })
 }

@@ -26,6 +26,7 @@ impl Tickets {
                 return;
             }
         };
+        self.resume_close_requests(guilds).await;
         for ticket in active.into_iter().filter(|t| guilds.contains(&t.guild_id)) {
             let Some(guild) = self.guild(ticket.guild_id) else {
                 continue;

@@ -24,10 +24,16 @@ pub enum TicketAction {
     AddMember,
     /// Users mentioned next are removed.
     RemoveMember,
-    /// The next message is kept as a staff note.
+    /// A staff note (a form opens).
     AddNote,
     /// Staff close the ticket (a reason form opens).
     Close,
+    /// Staff ask the opener whether the ticket may be closed.
+    RequestClose,
+    /// The opener agrees to a close request.
+    ConfirmClose,
+    /// The opener keeps the ticket open.
+    KeepOpen,
 }
 
 const ACTIONS: &[(TicketAction, &str)] = &[
@@ -39,6 +45,9 @@ const ACTIONS: &[(TicketAction, &str)] = &[
     (TicketAction::RemoveMember, "remove"),
     (TicketAction::AddNote, "note"),
     (TicketAction::Close, "close"),
+    (TicketAction::RequestClose, "closereq"),
+    (TicketAction::ConfirmClose, "closeyes"),
+    (TicketAction::KeepOpen, "closeno"),
 ];
 
 impl TicketAction {

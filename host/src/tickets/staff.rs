@@ -27,6 +27,7 @@ impl Tickets {
             return Reply::private(texts.get("discord-error", &[]));
         }
         ticket.claimed_by = Some(staff);
+        self.apply_claim(guild, &ticket, None).await;
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -58,7 +59,8 @@ impl Tickets {
             tracing::error!(%error, "saving an unclaim failed");
             return Reply::private(texts.get("discord-error", &[]));
         }
-        ticket.claimed_by = None;
+        let before = ticket.claimed_by.take();
+        self.apply_claim(guild, &ticket, before).await;
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -88,6 +90,7 @@ impl Tickets {
             .map_err(|error| tracing::error!(%error, "saving a claim failed"))?;
         let mut updated = ticket.clone();
         updated.claimed_by = staff;
+        self.apply_claim(guild, &updated, ticket.claimed_by).await;
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -106,6 +109,31 @@ impl Tickets {
             }
         }
         Ok(())
+    }
+
+    /// Brings the channel's permissions in line with the claim of `ticket` (its claimer now;
+    /// `before`, the one it had): staff roles as the claim mode says, the claimer's own
+    /// overwrite, and the former claimer's removed unless they are one of the ticket's people.
+    async fn apply_claim(&self, guild: &GuildConfig, ticket: &TicketRecord, before: Option<u64>) {
+        let Some(channel) = ticket.channel_id else {
+            return;
+        };
+        if guild.claim_mode_for(&ticket.type_id) == crate::config::ClaimMode::Label {
+            return;
+        }
+        for overwrite in super::open::claim_overwrites(guild, &ticket.type_id, ticket.claimed_by) {
+            if let Err(error) = self.discord.set_overwrite(channel, overwrite).await {
+                tracing::warn!(%error, channel, "could not apply a claim's permissions");
+            }
+        }
+        if let Some(former) = before.filter(|b| Some(*b) != ticket.claimed_by) {
+            let members = self.store.members(ticket.id).await.unwrap_or_default();
+            if former != ticket.opener_id && !members.contains(&former) {
+                if let Err(error) = self.discord.remove_member_overwrite(channel, former).await {
+                    tracing::warn!(%error, channel, "could not remove a former claimer's permissions");
+                }
+            }
+        }
     }
 
     /// Posts `text` in the ticket's channel without waiting for it.

@@ -43,11 +43,14 @@ impl Tickets {
                 style,
             )
         };
-        let mut buttons = vec![button(
-            TicketAction::Close,
-            "button-close",
-            ButtonStyle::Danger,
-        )];
+        let mut buttons = vec![
+            button(TicketAction::Close, "button-close", ButtonStyle::Danger),
+            button(
+                TicketAction::RequestClose,
+                "button-request-close",
+                ButtonStyle::Secondary,
+            ),
+        ];
         if ticket.claimed_by.is_some() {
             buttons.push(button(
                 TicketAction::Unclaim,

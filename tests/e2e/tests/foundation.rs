@@ -39,7 +39,17 @@ async fn the_bot_reaches_ready_caches_the_guild_and_registers_its_command() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["setup-tickets", "transcript", "stats"]);
+    assert_eq!(
+        names,
+        [
+            "setup-tickets",
+            "transcript",
+            "stats",
+            "blacklist",
+            "ticket",
+            "Abrir ticket"
+        ]
+    );
     let options: Vec<(&str, u64)> = commands[1]["options"]
         .as_array()
         .unwrap()

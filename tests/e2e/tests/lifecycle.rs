@@ -100,17 +100,20 @@ async fn opening_creates_a_private_channel_with_a_welcome() {
     let rows = custom_ids(&welcome);
     assert!(rows.iter().all(|r| r.len() <= 5), "{rows:?}");
     let ids = rows.concat();
-    let words: Vec<&str> = ids[..6]
+    let words: Vec<&str> = ids[..7]
         .iter()
         .map(|id| id.split(':').nth(1).unwrap())
         .collect();
-    assert_eq!(words, ["close", "claim", "cancel", "add", "remove", "note"]);
+    assert_eq!(
+        words,
+        ["close", "closereq", "claim", "cancel", "add", "remove", "note"]
+    );
 
     let ticket = ticket_of(&h, channel).await;
     // Then the buttons of the guild's plugins, in config order, namespaced by plugin and ticket.
     let t = ticket.id;
     assert_eq!(
-        ids[6..],
+        ids[7..],
         [
             format!("pl:poke:{t}:b:poke"),
             format!("pl:item-return:{t}:b:item-return"),

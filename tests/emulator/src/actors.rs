@@ -116,6 +116,12 @@ impl Actor {
                     self.user
                 )));
             }
+            if is_guild && !world.can_send(channel, self.user) {
+                return Err(refused(format!(
+                    "user {} may not send messages in channel {channel}",
+                    self.user
+                )));
+            }
             for a in &mut attachments {
                 a.id = world.next_id();
             }

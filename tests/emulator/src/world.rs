@@ -300,24 +300,27 @@ impl World {
         Some(member.roles.clone())
     }
 
-    /// Whether `user_id` can see channel `channel_id` (admin, overwrites, @everyone).
-    pub fn can_view(&self, channel_id: u64, user_id: u64) -> bool {
-        const VIEW: u64 = 1 << 10;
+    /// The permission bits `user_id` has in `channel_id`, by Discord's order: @everyone's role,
+    /// the member's roles, then the channel's overwrites for @everyone, the member's roles and
+    /// the member (administrators and the owner have all).
+    pub fn permissions(&self, channel_id: u64, user_id: u64) -> u64 {
+        const ALL: u64 = u64::MAX;
         const ADMIN: u64 = 1 << 3;
         let Some(channel) = self.channels.get(&channel_id) else {
-            return false;
+            return 0;
         };
         let Some(guild_id) = channel.guild_id else {
-            return channel.recipient == Some(user_id) || user_id == self.bot_id;
+            let in_dm = channel.recipient == Some(user_id) || user_id == self.bot_id;
+            return if in_dm { ALL } else { 0 };
         };
         let Some(guild) = self.guilds.get(&guild_id) else {
-            return false;
+            return 0;
         };
         if guild.owner_id == user_id {
-            return true;
+            return ALL;
         }
         let Some(member) = guild.members.get(&user_id) else {
-            return false;
+            return 0;
         };
         let mut base = guild
             .roles
@@ -328,7 +331,7 @@ impl World {
             base |= role.permissions;
         }
         if base & ADMIN != 0 {
-            return true;
+            return ALL;
         }
         let apply = |perms: u64, ow: &Overwrite| (perms & !ow.deny) | ow.allow;
         let mut perms = base;
@@ -356,7 +359,19 @@ impl World {
         {
             perms = apply(perms, ow);
         }
-        perms & VIEW != 0
+        perms
+    }
+
+    /// Whether `user_id` can see `channel_id`.
+    pub fn can_view(&self, channel_id: u64, user_id: u64) -> bool {
+        const VIEW: u64 = 1 << 10;
+        self.permissions(channel_id, user_id) & VIEW != 0
+    }
+
+    /// Whether `user_id` can post in `channel_id` (see it and send messages).
+    pub fn can_send(&self, channel_id: u64, user_id: u64) -> bool {
+        const VIEW_AND_SEND: u64 = (1 << 10) | (1 << 11);
+        self.permissions(channel_id, user_id) & VIEW_AND_SEND == VIEW_AND_SEND
     }
 }
 
