@@ -55,7 +55,7 @@ fn main() {
             let body = ticketbot::transcript::compress(&html);
             raw += html.len();
             stored += body.len();
-            store.save_transcript(i as i64 + 1, &token(i), StoredTranscript { encoding: "gzip".into(), body }).await.unwrap();
+            store.save_transcript(i as i64 + 1, &token(i), StoredTranscript { encoding: "gzip".into(), body, legacy: false }).await.unwrap();
         }
         println!(
             "{PAGES} stored transcripts, {:.0} KB each ({:.1} KB gzip as stored)",

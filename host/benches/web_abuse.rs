@@ -99,6 +99,7 @@ fn main() {
                 StoredTranscript {
                     encoding: "gzip".into(),
                     body,
+                    legacy: false,
                 },
             )
             .await

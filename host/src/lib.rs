@@ -22,6 +22,7 @@ pub mod config;
 pub mod demo;
 pub mod discord;
 pub mod event;
+pub mod legacy;
 pub mod locale;
 pub mod metrics;
 pub mod plugins;

@@ -59,6 +59,20 @@ enum Command {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Imports the original bot's transcripts (its DuckDB file) and panel message (its JSON
+    /// file) for one guild, so old links and the old panel keep working. Run it with the bot
+    /// stopped; running it again imports nothing twice.
+    ImportLegacy {
+        /// The original bot's DuckDB file (`tickets.duckdb`); read only, never changed.
+        #[arg(long)]
+        duckdb: PathBuf,
+        /// The original bot's JSON file holding its panel message id.
+        #[arg(long)]
+        panel_json: Option<PathBuf>,
+        /// The guild (as configured) the transcripts and panel belong to.
+        #[arg(long)]
+        guild: u64,
+    },
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -249,6 +263,44 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             serve_until_stopped(config, Mode::Full(settings)).await
         }
         Command::Serve => serve_until_stopped(load(config_path)?, Mode::WebOnly).await,
+        Command::ImportLegacy {
+            duckdb,
+            panel_json,
+            guild,
+        } => {
+            let config = load(config_path)?;
+            let guild = config.guild(guild).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "guild {guild} is not in {}; add it first",
+                    config_path.display()
+                )
+            })?;
+            let store = ticketbot::store::Store::open(&config.database)
+                .await
+                .context("opening the database (is the bot running? stop it first)")?;
+            let job = ticketbot::legacy::LegacyImport {
+                duckdb: &duckdb,
+                panel_json: panel_json.as_deref(),
+                guild,
+            };
+            let result = ticketbot::legacy::import(&store, &job).await;
+            store.close().await;
+            let report = result?;
+            println!(
+                "{} transcript(s) in {}: {} imported, {} already here",
+                report.found,
+                duckdb.display(),
+                report.imported,
+                report.already
+            );
+            if let Some(panel) = report.panel {
+                println!(
+                    "the panel message {panel} now opens tickets for guild {}",
+                    guild.id
+                );
+            }
+            Ok(())
+        }
         Command::Stats { guild, csv } => {
             let config = load(config_path)?;
             let store = ticketbot::store::Store::open(&config.database)

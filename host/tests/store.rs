@@ -39,6 +39,7 @@ async fn a_new_file_is_migrated_and_keeps_data_across_reopen() {
             StoredTranscript {
                 encoding: "identity".into(),
                 body: b"<html>".to_vec(),
+                legacy: false,
             },
         )
         .await

@@ -20,7 +20,7 @@ mod stats;
 mod tickets;
 mod transcripts;
 
-pub use transcripts::token_hash;
+pub use transcripts::{read_legacy_transcripts, token_hash};
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
@@ -84,6 +84,9 @@ pub enum StoreError {
     /// A write would pass a bound (a plugin's storage or timers).
     #[error("{0}")]
     Full(String),
+    /// A file that should be the original bot's database is not.
+    #[error("{0} is not the original bot's database: it has no table ticket_html(token, html_content); nothing was imported and the file was not changed")]
+    NotLegacy(PathBuf),
 }
 
 // By hand rather than `#[from]`, which would also make DuckDB's error the source and print it

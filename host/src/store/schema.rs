@@ -174,6 +174,10 @@ const MIGRATIONS: &[&str] = &[
         message_id UBIGINT NOT NULL
     );
     "#,
+    // 7: transcripts imported from the original bot (untrusted HTML, served without script).
+    r#"
+    ALTER TABLE transcripts ADD COLUMN legacy BOOLEAN DEFAULT false;
+    "#,
 ];
 
 /// The newest schema version this build knows.

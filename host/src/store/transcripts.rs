@@ -57,6 +57,9 @@ pub struct StoredTranscript {
     pub encoding: String,
     /// The page bytes in that encoding.
     pub body: Vec<u8>,
+    /// A page imported from the original bot: its HTML is untrusted and served under a
+    /// stricter policy (no script at all).
+    pub legacy: bool,
 }
 
 /// The hash under which a transcript token is stored.
@@ -79,12 +82,13 @@ impl Store {
         self.read(move |db| {
             let found = db
                 .query_row(
-                    "SELECT encoding, body FROM transcripts WHERE token_hash = ?",
+                    "SELECT encoding, body, legacy FROM transcripts WHERE token_hash = ?",
                     params![hash],
                     |row| {
                         Ok(StoredTranscript {
                             encoding: row.get(0)?,
                             body: row.get(1)?,
+                            legacy: row.get::<_, Option<bool>>(2)?.unwrap_or(false),
                         })
                     },
                 )
@@ -106,17 +110,80 @@ impl Store {
         self.call(move |db| {
             tokens.insert(&hash);
             db.execute(
-                "INSERT OR REPLACE INTO transcripts VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
                 params![
                     hash,
                     ticket_id,
                     page.encoding,
                     page.body,
-                    chrono::Utc::now()
+                    chrono::Utc::now(),
+                    page.legacy
                 ],
             )?;
             Ok(())
         })
         .await
     }
+}
+
+impl Store {
+    /// Stores an imported page of the original bot under its own token, unless a page with that
+    /// token is already there; returns whether it was new. (Imports are idempotent.)
+    pub async fn import_legacy_transcript(
+        &self,
+        token: &str,
+        gzipped: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        let hash = token_hash(token);
+        let tokens = self.tokens.clone();
+        self.call(move |db| {
+            let inserted = db.execute(
+                "INSERT OR IGNORE INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
+                 VALUES (?, 0, 'gzip', ?, ?, true)",
+                params![hash, gzipped, chrono::Utc::now()],
+            )?;
+            tokens.insert(&hash);
+            Ok(inserted == 1)
+        })
+        .await
+    }
+}
+
+/// The pages of the original bot's database (`ticket_html(token, html_content)`), read through
+/// a read-only connection so the file is never changed. A file that is not a DuckDB database,
+/// or has no such table, is an error naming what was expected.
+pub fn read_legacy_transcripts(
+    path: &std::path::Path,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .map_err(StoreError::Query)?;
+    let db =
+        duckdb::Connection::open_with_flags(path, config).map_err(|reason| StoreError::Open {
+            path: path.to_owned(),
+            reason,
+        })?;
+    let has_table: i64 = db.query_row(
+        "SELECT count(*) FROM information_schema.columns \
+         WHERE table_name = 'ticket_html' AND column_name IN ('token', 'html_content')",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_table != 2 {
+        return Err(StoreError::NotLegacy(path.to_owned()));
+    }
+    let mut statement = db
+        .prepare("SELECT CAST(token AS VARCHAR), CAST(html_content AS VARCHAR) FROM ticket_html")?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        ))
+    })?;
+    let pages = rows.collect::<duckdb::Result<Vec<_>>>()?;
+    Ok(pages
+        .into_iter()
+        .filter(|(token, _)| !token.is_empty())
+        .collect())
 }

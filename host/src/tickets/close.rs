@@ -391,6 +391,7 @@ impl Tickets {
         let stored = StoredTranscript {
             encoding: "gzip".into(),
             body: transcript::compress(&rendered.html),
+            legacy: false,
         };
         if let Err(error) = self.store.save_transcript(ticket.id, &token, stored).await {
             tracing::error!(%error, ticket = ticket.id, "storing a transcript failed; the channel is kept");

@@ -453,8 +453,14 @@ impl Tickets {
                     }
                 }
                 Err(unknown) => {
-                    tracing::info!(custom_id = %unknown.0, "unknown component");
-                    Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
+                    // The guild's panel opens tickets whatever its button says: an imported
+                    // panel of the original bot has the original's custom_id.
+                    if self.is_guild_panel(&interaction).await {
+                        Handled::Reply(self.open_panel(&interaction).await)
+                    } else {
+                        tracing::info!(custom_id = %unknown.0, "unknown component");
+                        Handled::Reply(Reply::private(texts.get("unknown-action", &[])))
+                    }
                 }
             },
             InteractionKind::Command {
@@ -523,6 +529,15 @@ impl Tickets {
                 tracing::warn!(%error, interaction = interaction.handle.id, "could not answer an interaction");
             }
         }
+    }
+
+    /// Whether `interaction` is a button of its guild's panel message.
+    async fn is_guild_panel(&self, interaction: &Interaction) -> bool {
+        let (Some(guild), Some(message)) = (interaction.guild_id, interaction.message_id) else {
+            return false;
+        };
+        matches!(interaction.kind, InteractionKind::Button { .. })
+            && matches!(self.store.panel(guild).await, Ok(Some(p)) if p.message_id == message)
     }
 
     /// The ticket a button or form belongs to, if it is active and the interaction comes from

@@ -17,16 +17,19 @@ pub struct CachedPage {
     pub body: Bytes,
     /// Strong validator.
     pub etag: String,
+    /// Imported from the original bot: served without any script.
+    pub legacy: bool,
 }
 
 impl CachedPage {
     /// A page from its stored form.
-    pub fn new(encoding: String, body: Vec<u8>) -> Self {
+    pub fn new(encoding: String, body: Vec<u8>, legacy: bool) -> Self {
         let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
         Self {
             encoding,
             body: Bytes::from(body),
             etag,
+            legacy,
         }
     }
 }
@@ -93,16 +96,16 @@ mod tests {
     #[test]
     fn bounded_by_bytes_oldest_out_first() {
         let cache = PageCache::new(10);
-        cache.put("a", CachedPage::new("gzip".into(), vec![0; 4]));
-        cache.put("b", CachedPage::new("gzip".into(), vec![0; 4]));
-        cache.put("c", CachedPage::new("gzip".into(), vec![0; 4]));
+        cache.put("a", CachedPage::new("gzip".into(), vec![0; 4], false));
+        cache.put("b", CachedPage::new("gzip".into(), vec![0; 4], false));
+        cache.put("c", CachedPage::new("gzip".into(), vec![0; 4], false));
         assert!(cache.get("a").is_none());
         assert!(cache.get("b").is_some() && cache.get("c").is_some());
-        cache.put("huge", CachedPage::new("gzip".into(), vec![0; 11]));
+        cache.put("huge", CachedPage::new("gzip".into(), vec![0; 11], false));
         assert!(cache.get("huge").is_none());
         assert_eq!(
             cache.get("b").unwrap().etag,
-            CachedPage::new("gzip".into(), vec![0; 4]).etag
+            CachedPage::new("gzip".into(), vec![0; 4], false).etag
         );
     }
 }

@@ -13,10 +13,19 @@ use axum::response::{IntoResponse, Response};
 use super::cache::CachedPage;
 use super::AppState;
 
-/// Tokens are 32 letters and digits.
+/// Tokens are 32 letters and digits; the original bot's (imported) are commonly UUIDs: up to
+/// 128 letters, digits, `-` and `_`.
 fn well_formed_token(token: &str) -> bool {
-    token.len() == 32 && token.bytes().all(|b| b.is_ascii_alphanumeric())
+    (1..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+/// The policy for a page imported from the original bot: its HTML is untrusted, so no script
+/// runs at all (sandboxed without scripts), nothing loads from elsewhere, and only its inline
+/// styles apply.
+pub(super) const LEGACY_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox";
 
 /// The same answer for every miss, so a guess learns nothing.
 pub(super) fn not_found() -> Response {
@@ -67,7 +76,7 @@ pub(super) async fn transcript(
             }
             store.transcript(&token).await.map(|found| {
                 found.map(|stored| {
-                    let page = CachedPage::new(stored.encoding, stored.body);
+                    let page = CachedPage::new(stored.encoding, stored.body, stored.legacy);
                     pages.put(&token, page.clone());
                     page
                 })
@@ -105,10 +114,12 @@ pub(super) async fn transcript(
         header::HeaderName::from_static("x-robots-tag"),
         "noindex, nofollow",
     );
-    set(
-        header::CONTENT_SECURITY_POLICY,
-        &crate::transcript::page::CSP,
-    );
+    let policy: &str = if page.legacy {
+        LEGACY_CSP
+    } else {
+        &crate::transcript::page::CSP
+    };
+    set(header::CONTENT_SECURITY_POLICY, policy);
     set(header::ETAG, &etag);
     set(header::VARY, "Accept-Encoding");
     let matches = headers
