@@ -183,26 +183,49 @@ impl Running {
 /// The longest a stop waits for work in flight.
 pub const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Resolves on Ctrl-C, or on SIGTERM (what systemd and Docker send to stop a service).
-pub async fn stop_requested() {
+/// Ctrl-C, or SIGTERM (what systemd and Docker send to stop a service), listened for from the
+/// moment it is made: make it before starting anything, so a signal that arrives while the bot
+/// starts is a graceful stop too, never the default action (an abrupt end).
+pub struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    /// Starts listening (needs the tokio runtime).
+    pub fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(interrupt), Ok(terminate)) => Self {
+                    signals: Some((interrupt, terminate)),
+                },
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the bot");
+                    Self { signals: None }
                 }
             }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the bot");
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Resolves when a stop was asked for (also one that came before this call).
+    pub async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.signals {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -364,9 +364,10 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
 }
 
 async fn serve_until_stopped(config: Arc<Config>, mode: Mode) -> anyhow::Result<()> {
+    let stop = app::StopSignal::listen();
     let running = app::start(config, mode).await?;
     tracing::info!(web = %running.web_addr(), "running; press Ctrl-C to stop");
-    app::stop_requested().await;
+    stop.wait().await;
     tracing::info!("stopping");
     running.stop().await;
     Ok(())

@@ -2,7 +2,6 @@
 //! where it is installed), and the real binary stops cleanly on SIGTERM, as systemd and Docker
 //! stop services.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,16 +38,16 @@ fn the_systemd_unit_verifies() {
     assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
 }
 
+/// Starts `ticketbot serve` on a fresh database; returns it and its stderr lines as they come.
 #[cfg(unix)]
-#[test]
-fn sigterm_stops_the_binary_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+fn serve(dir: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>, u16) {
+    use std::io::BufRead;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let config = dir.path().join("config.toml");
+    let config = dir.join("config.toml");
     std::fs::write(
         &config,
         format!("database = \"t.duckdb\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
@@ -58,14 +57,26 @@ fn sigterm_stops_the_binary_cleanly() {
         .args(["serve", "--config"])
         .arg(&config)
         .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, lines, port)
+}
+
+/// Sends SIGTERM and waits for the exit; returns the status and the rest of the log.
+#[cfg(unix)]
+fn terminate(
+    mut child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+) -> (std::process::ExitStatus, String) {
     // SAFETY: kill with a pid we spawned and a valid signal number.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -76,13 +87,37 @@ fn sigterm_stops_the_binary_cleanly() {
         assert!(Instant::now() < deadline, "still running after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log: Vec<String> = lines.iter().collect();
+    (status, log.join("\n"))
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_binary_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lines, port) = serve(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, log) = terminate(child, lines);
     assert!(status.success(), "{status:?}\n{log}");
     assert!(log.contains("stopped"), "{log}");
+}
+
+/// A SIGTERM while the bot is still starting (here: as soon as it logs its first line, while
+/// it migrates the database) is a graceful stop too, not the default action that ends the
+/// process on the spot.
+#[cfg(unix)]
+#[test]
+fn sigterm_during_start_up_stops_the_binary_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lines, _) = serve(dir.path());
+    let first = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a first log line");
+    let (status, log) = terminate(child, lines);
+    assert!(status.success(), "{status:?}\n{first}\n{log}");
+    assert!(log.contains("stopped"), "{first}\n{log}");
 }

@@ -107,6 +107,7 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     let text = world.config_toml(&database, listen, &options.locale);
     let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
+    let stop = app::StopSignal::listen();
     let running = app::start(Arc::new(config), Mode::Full(settings(&emulator))).await?;
     let base = format!("http://{}", running.web_addr());
     say(&format!(
@@ -127,7 +128,7 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         say(&format!("the transcript: {link}"));
         if options.stay {
             say("open it in a browser; the server keeps running until Ctrl-C");
-            crate::app::stop_requested().await;
+            stop.wait().await;
         }
     }
     running.stop().await;
