@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ticketbot::capability::Capability;
 use ticketbot::config::{PluginConfig, PluginSource};
 use ticketbot::plugins::contract::{Context, Event, Ticket, User};
 use ticketbot::plugins::{
@@ -28,13 +29,25 @@ impl HostServices for NoStorage {
         std::thread::sleep(self.delay);
         Ok(Some(Vec::new()))
     }
+    fn http(
+        &self,
+        _: u64,
+        _: &str,
+        _: &ticketbot::plugins::contract::HttpRequest,
+    ) -> Result<ticketbot::plugins::contract::HttpResponse, String> {
+        Err("no network here".into())
+    }
 }
 
 fn plugin(id: &str, source: PluginSource, capabilities: &[&str]) -> PluginConfig {
     PluginConfig {
         id: id.into(),
         source,
-        capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
+        capabilities: capabilities
+            .iter()
+            .map(|c| Capability::parse(c).expect("a known capability"))
+            .collect(),
+        http_allow: Vec::new(),
         settings: toml::Table::new(),
     }
 }
@@ -66,6 +79,8 @@ fn context(settings: &str) -> Context {
             opener: 100,
             claimer: None,
             members: vec![],
+            status_label: None,
+            opened_at_ms: 1_700_000_000_000,
         }),
         user: Some(User {
             id: 200,
@@ -117,7 +132,7 @@ fn main() {
     });
     let scope = CallScope {
         guild: 1,
-        granted: Arc::from(vec!["dm".to_owned(), "storage".to_owned()]),
+        granted: Arc::from(vec![Capability::Dm, Capability::Storage]),
         services: Some(services),
     };
     let cache = ComponentCache::new(Some(dir.path().join("cache")));
@@ -174,7 +189,7 @@ fn main() {
     // time, so it is never stopped for it.
     let slow = CallScope {
         guild: 1,
-        granted: Arc::from(vec!["read-members".to_owned()]),
+        granted: Arc::from(vec![Capability::ReadMembers]),
         services: Some(Arc::new(NoStorage {
             delay: Duration::from_millis(300),
         })),

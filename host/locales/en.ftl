@@ -162,3 +162,6 @@ close-request-confirmed-reason = the opener confirmed the close
 close-request-kept = 👍 The opener kept the ticket open.
 close-request-expired = ⏰ No answer: the ticket closes.
 close-request-expired-reason = no answer to the close request
+plugin-form-too-late = This action wanted to open a form after it had already answered; please press its button again.
+opening-form-title = { $type }: a few questions
+welcome-field-status = Status

@@ -163,3 +163,6 @@ close-request-confirmed-reason = quem abriu confirmou o fechamento
 close-request-kept = 👍 Quem abriu manteve o ticket aberto.
 close-request-expired = ⏰ Sem resposta: o ticket será fechado.
 close-request-expired-reason = sem resposta ao pedido de fechamento
+plugin-form-too-late = Esta ação quis abrir um formulário depois de já ter respondido; aperte o botão dela de novo.
+opening-form-title = { $type }: algumas perguntas
+welcome-field-status = Status

@@ -98,14 +98,9 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
                 }
             };
             let lifecycle_store = store.clone();
-            let started = Bot::start(&settings, move |discord| {
-                Arc::new(Tickets::new(
-                    config,
-                    lifecycle_store,
-                    discord,
-                    plugins,
-                    link_key,
-                ))
+            let members = plugins.wants_members_left();
+            let started = Bot::start(&settings, members, move |discord| {
+                Tickets::new(config, lifecycle_store, discord, plugins, link_key)
             })
             .await;
             match started {

@@ -165,6 +165,14 @@ pub enum Inbound {
     },
     /// A button, select, form or command.
     Interaction(Interaction),
+    /// A member left (or was removed from) a guild. Only with the privileged GUILD_MEMBERS
+    /// intent, which the bot asks for when a plugin subscribes to it.
+    MemberLeft {
+        /// Guild.
+        guild: u64,
+        /// Who left.
+        user: u64,
+    },
 }
 
 /// What the Discord edge calls: the lifecycle's interface, implemented by `tickets::Tickets`.

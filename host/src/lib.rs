@@ -17,6 +17,7 @@
 //! See `ARCHITECTURE.md` at the repository root for the full map.
 
 pub mod app;
+pub mod capability;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -73,6 +73,15 @@ enum Command {
         #[arg(long)]
         guild: u64,
     },
+    /// Describes plugins from their manifests (buttons, capabilities, events, settings) as
+    /// Markdown: the built-in ones, and each component given.
+    Plugins {
+        /// More plugin components (.wasm) to describe.
+        paths: Vec<PathBuf>,
+        /// The language of the description: pt-BR or en.
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -181,6 +190,16 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check { path } => check(path.as_deref().unwrap_or(&cli.config)),
+        Command::Plugins { paths, locale } => match describe_plugins(&paths, &locale) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Transcript { action } => match render_transcript(action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -196,6 +215,43 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// The built-in plugins and the components at `paths`, described from their manifests.
+fn describe_plugins(paths: &[PathBuf], locale: &str) -> anyhow::Result<String> {
+    use ticketbot::config::{PluginConfig, PluginSource};
+    use ticketbot::plugins::{describe, load_one, ComponentCache, PluginError};
+    let engine = ticketbot::plugins::engine::build()?;
+    let cache = ComponentCache::new(None);
+    let sources = ticketbot::plugins::builtin::ids()
+        .map(|id| (id.to_owned(), PluginSource::Builtin(id.to_owned())))
+        .chain(
+            paths
+                .iter()
+                .map(|p| (String::new(), PluginSource::Path(p.clone()))),
+        );
+    let mut out = String::new();
+    for (id, source) in sources {
+        let config = |id: String| PluginConfig {
+            id,
+            source: source.clone(),
+            capabilities: Vec::new(),
+            http_allow: Vec::new(),
+            settings: Default::default(),
+        };
+        // A component names its own id; the first attempt learns it.
+        let loaded = match load_one(&engine, &cache, &config(id)) {
+            Err(PluginError::WrongId { found, .. }) => load_one(&engine, &cache, &config(found)),
+            other => other,
+        };
+        let (instance, _) = loaded?;
+        out.push_str(&describe::markdown(
+            instance.manifest(),
+            instance.version(),
+            locale,
+        ));
+    }
+    Ok(out)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -357,7 +413,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             };
             ticketbot::demo::run(&dir, &options).await
         }
-        Command::Check { .. } | Command::Transcript { .. } => {
+        Command::Check { .. } | Command::Transcript { .. } | Command::Plugins { .. } => {
             unreachable!("handled without a runtime")
         }
     }

@@ -157,6 +157,8 @@ pub struct TextInput {
     pub required: bool,
     /// Longest value accepted.
     pub max_length: u16,
+    /// A hint shown while the field is empty.
+    pub placeholder: Option<String>,
 }
 
 /// Who a permission overwrite applies to.
@@ -274,6 +276,9 @@ pub enum Reply {
         /// The later answer is visible only to the user.
         ephemeral: bool,
     },
+    /// Acknowledge a component or a form from one without showing anything; the answer comes
+    /// later as a follow-up, or as an edit of the component's message.
+    Acknowledge,
 }
 
 impl Component {

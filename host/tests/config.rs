@@ -201,6 +201,9 @@ cooldown_seconds = 600
     let config = Config::parse(Path::new("/srv/bot/config.toml"), text).expect("valid");
     let plugin = &config.guilds[0].plugins[0];
     assert_eq!(plugin.source, PluginSource::Builtin("poke".into()));
-    assert_eq!(plugin.capabilities, vec!["dm".to_owned()]);
+    assert_eq!(
+        plugin.capabilities,
+        vec![ticketbot::capability::Capability::Dm]
+    );
     assert_eq!(plugin.settings["cooldown_seconds"].as_integer(), Some(600));
 }

@@ -21,6 +21,14 @@ impl HostServices for Empty {
     fn member_roles(&self, _: u64, _: u64, _: Duration) -> Result<Option<Vec<u64>>, String> {
         Ok(None)
     }
+    fn http(
+        &self,
+        _: u64,
+        _: &str,
+        _: &ticketbot::plugins::contract::HttpRequest,
+    ) -> Result<ticketbot::plugins::contract::HttpResponse, String> {
+        Err("no network here".into())
+    }
 }
 
 fn faulty() -> PluginInstance {
@@ -29,6 +37,7 @@ fn faulty() -> PluginInstance {
         id: "faulty".into(),
         source: PluginSource::Path(ticketbot_test_guests::path("faulty")),
         capabilities: vec![],
+        http_allow: vec![],
         settings: toml::Table::new(),
     };
     load_one(&engine, &ComponentCache::new(None), &config)

@@ -244,6 +244,8 @@ fn kept_images_and_videos_show_inline_from_the_server() {
         close_due_at: None,
         welcome_message_id: None,
         transcript_token: String::new(),
+        status_label: None,
+        answers: Vec::new(),
     };
     let files = [
         ("https://cdn.example/crash.mp4", "v1"),

@@ -6,7 +6,7 @@ mod build_guests;
 
 use std::path::PathBuf;
 
-const GUESTS: &[&str] = &["faulty", "other-contract", "example-greeter"];
+const GUESTS: &[&str] = &["faulty", "other-contract", "example-greeter", "tour"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));

@@ -3,6 +3,7 @@
 //! [`Config::load`] reads the file and returns either a checked [`Config`] or every [`Problem`]
 //! it found, each with file, line and key. Unknown keys are problems, not silently ignored.
 
+mod allow;
 mod file;
 mod raw;
 mod validate;
@@ -12,6 +13,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use allow::{AllowedHost, HostName};
 pub use file::{KeyPath, Problem, Segment};
 
 use crate::locale::Locale;
@@ -283,8 +285,10 @@ pub struct PluginConfig {
     /// Where its component comes from.
     pub source: PluginSource,
     /// Capabilities granted to it in this guild.
-    pub capabilities: Vec<String>,
-    /// Its settings, checked by the plugin itself.
+    pub capabilities: Vec<crate::capability::Capability>,
+    /// The hosts its HTTP requests may go to.
+    pub http_allow: Vec<AllowedHost>,
+    /// Its settings, checked against the plugin's schema when it loads.
     pub settings: toml::Table,
 }
 
@@ -337,28 +341,3 @@ impl Config {
         self.guilds.iter().find(|g| g.id == id)
     }
 }
-
-/// The ids of the plugins built into the binary.
-pub const BUILTIN_PLUGINS: &[&str] = &["poke", "item-return", "voice-call", "ticket-actions"];
-
-/// Capabilities a guild can grant to a plugin.
-pub const CAPABILITIES: &[(&str, &str)] = &[
-    ("dm", "send direct messages to the ticket's participants"),
-    (
-        "post-messages",
-        "post messages in the channels named in its settings",
-    ),
-    ("rename-channel", "rename the ticket channel"),
-    (
-        "move-channel",
-        "move the ticket channel to another configured category",
-    ),
-    (
-        "voice-channels",
-        "create and delete a voice channel tied to the ticket",
-    ),
-    ("notes", "add staff notes to the ticket"),
-    ("timers", "schedule timers that survive restarts"),
-    ("storage", "keep its own key-value data"),
-    ("read-members", "read members' roles"),
-];

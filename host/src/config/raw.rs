@@ -121,7 +121,9 @@ pub struct RawPlugin {
     pub native: Option<String>,
     #[serde(default)]
     pub capabilities: Vec<String>,
-    // Settings are free-form: each plugin declares and checks its own.
+    #[serde(default)]
+    pub http_allow: Vec<String>,
+    // Settings are checked against the plugin's own schema when it loads.
     #[serde(default)]
     pub settings: toml::Table,
 }

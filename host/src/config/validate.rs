@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
+use super::AllowedHost;
 use super::{
     ClaimMode, Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType,
-    TranscriptConfig, WebConfig, WebLimits, BUILTIN_PLUGINS, CAPABILITIES,
+    TranscriptConfig, WebConfig, WebLimits,
 };
+use crate::capability::Capability;
 use crate::locale::{Catalogue, Locale};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -526,12 +528,14 @@ fn check_plugins(
         } else {
             match (&p.builtin, &p.path) {
                 (Some(name), None) => {
-                    if !BUILTIN_PLUGINS.contains(&name.as_str()) {
+                    if !crate::plugins::builtin::ids().any(|id| id == name) {
                         checker.report(
                             &ppath.key("builtin"),
                             format!(
                                 "no built-in plugin {name:?}; built in: {}",
-                                BUILTIN_PLUGINS.join(", ")
+                                crate::plugins::builtin::ids()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         );
                     }
@@ -560,25 +564,34 @@ fn check_plugins(
                 }
             }
         };
-        let mut granted = HashSet::new();
-        for (j, capability) in p.capabilities.iter().enumerate() {
-            if !CAPABILITIES.iter().any(|(name, _)| name == capability) {
-                let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
-                checker.report(
+        let mut granted = Vec::new();
+        for (j, name) in p.capabilities.iter().enumerate() {
+            match Capability::parse(name) {
+                None => checker.report(
                     &ppath.key("capabilities").index(j),
                     format!(
-                        "unknown capability {capability:?}; known: {}",
-                        known.join(", ")
+                        "unknown capability {name:?}; known: {}",
+                        Capability::known()
                     ),
-                );
-            } else if !granted.insert(capability) {
-                checker.report(&ppath.key("capabilities").index(j), "granted twice");
+                ),
+                Some(c) if granted.contains(&c) => {
+                    checker.report(&ppath.key("capabilities").index(j), "granted twice")
+                }
+                Some(c) => granted.push(c),
+            }
+        }
+        let mut http_allow = Vec::new();
+        for (j, entry) in p.http_allow.iter().enumerate() {
+            match AllowedHost::parse(entry) {
+                Ok(host) => http_allow.push(host),
+                Err(why) => checker.report(&ppath.key("http_allow").index(j), why),
             }
         }
         out.push(PluginConfig {
             id: p.id.clone(),
             source,
-            capabilities: p.capabilities.clone(),
+            capabilities: granted,
+            http_allow,
             settings: p.settings.clone(),
         });
     }

@@ -39,6 +39,7 @@ fn describe_plugin(path: &Path) -> anyhow::Result<crate::plugins::Manifest> {
         id: String::new(),
         source: crate::config::PluginSource::Path(path.to_owned()),
         capabilities: Vec::new(),
+        http_allow: Vec::new(),
         settings: toml::Table::new(),
     };
     match crate::plugins::load_one(&engine, &crate::plugins::ComponentCache::new(None), &config) {
@@ -90,7 +91,7 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         say(&format!(
             "enabling plugin {} ({}) from {}, granted: {}",
             manifest.id,
-            manifest.name,
+            crate::plugins::contract::pick(&manifest.name, "en"),
             path.display(),
             if grants.is_empty() {
                 "nothing".into()

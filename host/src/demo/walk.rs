@@ -338,7 +338,7 @@ pub(super) async fn walk(
             let response = staff.click(welcome_id, &id)?.response(STEP).await?;
             say(&format!(
                 "{staff_name} presses {} ({}); bot {}",
-                button.label,
+                crate::plugins::contract::pick(&button.label, "en"),
                 manifest.id,
                 Walk::answer(&response)
             ));

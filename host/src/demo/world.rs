@@ -55,7 +55,8 @@ pub struct DemoWorld {
     pub trust_native_plugins: bool,
 }
 
-/// The built-in plugins as the demo enables them.
+/// The built-in plugins as the demo enables them (`{item_return_channel}` stands for the
+/// world's channel of that name).
 pub const DEMO_PLUGINS: &[&str] = &[
     r#"[[guild.plugin]]
 id = "poke"
@@ -67,12 +68,13 @@ settings = { cooldown_seconds = 60 }
 id = "item-return"
 builtin = "item-return"
 capabilities = ["post-messages", "storage", "notes"]
+settings = { channel = "{item_return_channel}" }
 "#,
     r#"[[guild.plugin]]
 id = "voice-call"
 builtin = "voice-call"
 capabilities = ["voice-channels", "timers", "storage"]
-settings = { empty_minutes = 5 }
+settings = { empty_after = "5m" }
 "#,
 ];
 
@@ -117,7 +119,7 @@ impl DemoWorld {
             approver,
             plugins: DEMO_PLUGINS
                 .iter()
-                .map(|p| (*p).to_owned())
+                .map(|p| p.replace("{item_return_channel}", &item_return_channel.to_string()))
                 .chain([format!(
                     "[[guild.plugin]]\nid = \"ticket-actions\"\nbuiltin = \"ticket-actions\"\n\
                      capabilities = [\"rename-channel\", \"move-channel\"]\n\

@@ -14,7 +14,7 @@ use serenity::all::{
 use crate::event::{
     Actor, AttachmentRef, ChatMessage, Interaction, InteractionKind, InteractionRef,
 };
-use crate::ui::limits::{cut, MODAL_TITLE};
+use crate::ui::limits::{cut, INPUT_PLACEHOLDER, MODAL_TITLE};
 use crate::ui::{
     ButtonStyle, Component, Embed, OutMessage, Overwrite, OverwriteTarget, Pings, Reply,
 };
@@ -215,15 +215,17 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
                     } else {
                         InputTextStyle::Short
                     };
-                    CreateActionRow::InputText(
-                        CreateInputText::new(
-                            style,
-                            cut(&input.label, MODAL_TITLE),
-                            &input.custom_id,
-                        )
-                        .required(input.required)
-                        .max_length(input.max_length),
+                    let mut field = CreateInputText::new(
+                        style,
+                        cut(&input.label, MODAL_TITLE),
+                        &input.custom_id,
                     )
+                    .required(input.required)
+                    .max_length(input.max_length);
+                    if let Some(placeholder) = &input.placeholder {
+                        field = field.placeholder(cut(placeholder, INPUT_PLACEHOLDER));
+                    }
+                    CreateActionRow::InputText(field)
                 })
                 .collect();
             CreateInteractionResponse::Modal(
@@ -233,6 +235,7 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
         Reply::Defer { ephemeral } => CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(*ephemeral),
         ),
+        Reply::Acknowledge => CreateInteractionResponse::Acknowledge,
     }
 }
 

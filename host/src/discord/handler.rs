@@ -134,6 +134,20 @@ impl EventHandler for Handler {
         .await;
     }
 
+    async fn guild_member_removal(
+        &self,
+        _ctx: Context,
+        guild: serenity::model::id::GuildId,
+        user: serenity::model::user::User,
+        _member: Option<serenity::model::guild::Member>,
+    ) {
+        self.pass(Inbound::MemberLeft {
+            guild: guild.get(),
+            user: user.id.get(),
+        })
+        .await;
+    }
+
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
         if let Some(interaction) = convert::interaction(&interaction) {
             self.pass(Inbound::Interaction(interaction)).await;

@@ -64,14 +64,21 @@ impl DiscordSettings {
 }
 
 /// The gateway intents the bot needs: guilds and channels, messages with their content (for
-/// `!setup_tickets` and the add-member/note flows), voice states (voice calls) and DMs.
-pub fn intents() -> GatewayIntents {
-    GatewayIntents::GUILDS
+/// `!setup_tickets` and the add-member/note flows), voice states (voice calls) and DMs; with
+/// `members`, also members leaving (GUILD_MEMBERS, a privileged intent the bot's owner must
+/// switch on in Discord's developer portal, so it is asked for only when a plugin needs it).
+pub fn intents(members: bool) -> GatewayIntents {
+    let intents = GatewayIntents::GUILDS
         | GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT
         | GatewayIntents::GUILD_VOICE_STATES
         | GatewayIntents::GUILD_MESSAGE_REACTIONS
-        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES;
+    if members {
+        intents | GatewayIntents::GUILD_MEMBERS
+    } else {
+        intents
+    }
 }
 
 /// Why the bot could not start.
@@ -90,9 +97,10 @@ pub struct Bot {
 
 impl Bot {
     /// Builds the client, lets `lifecycle` build the lifecycle around its REST handle, and
-    /// starts the gateway in the background.
+    /// starts the gateway in the background; `members` asks for members leaving too.
     pub async fn start<L: Lifecycle>(
         settings: &DiscordSettings,
+        members: bool,
         lifecycle: impl FnOnce(Arc<dyn DiscordApi>) -> Arc<L>,
     ) -> Result<(Self, Arc<L>), StartError> {
         let mut http = HttpBuilder::new(&settings.token);
@@ -109,7 +117,7 @@ impl Bot {
             lifecycle: slot.clone(),
             ready: ready_tx,
         };
-        let mut client: Client = ClientBuilder::new_with_http(http.build(), intents())
+        let mut client: Client = ClientBuilder::new_with_http(http.build(), intents(members))
             .event_handler(handler)
             .await?;
         let discord = DiscordClient::new(client.http.clone(), settings.api_base.as_deref());

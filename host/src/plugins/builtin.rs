@@ -1,28 +1,22 @@
 //! The built-in plugins, compiled from `plugins/` by `host/build.rs` and embedded in the binary.
+//! Which ones they are is said once, in `builtin_list.rs`.
 
-/// (id, component bytes) of every built-in plugin.
-const BUILTIN: &[(&str, &[u8])] = &[
-    (
-        "poke",
-        include_bytes!(concat!(env!("OUT_DIR"), "/poke.wasm")),
-    ),
-    (
-        "item-return",
-        include_bytes!(concat!(env!("OUT_DIR"), "/item_return.wasm")),
-    ),
-    (
-        "voice-call",
-        include_bytes!(concat!(env!("OUT_DIR"), "/voice_call.wasm")),
-    ),
-    (
-        "ticket-actions",
-        include_bytes!(concat!(env!("OUT_DIR"), "/ticket_actions.wasm")),
-    ),
-];
+#[path = "builtin_list.rs"]
+mod list;
+
+pub use list::BUILTIN_PLUGINS;
+
+// `COMPONENTS: &[(&str, &[u8])]`: (plugin id, component bytes), written by `host/build.rs`.
+include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
+
+/// The ids of the built-in plugins.
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    BUILTIN_PLUGINS.iter().map(|(id, _)| *id)
+}
 
 /// The component of built-in plugin `id`.
 pub fn bytes(id: &str) -> Option<&'static [u8]> {
-    BUILTIN
+    COMPONENTS
         .iter()
         .find(|(name, _)| *name == id)
         .map(|(_, bytes)| *bytes)

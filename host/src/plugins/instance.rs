@@ -10,11 +10,13 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 use super::contract::{
-    self, ActionPre, Context, Event, HostError, LogLevel, Manifest, Outcome, SettingProblem,
+    self, upgrade, v0_1, v0_2, Context, Event, HostError, HttpRequest, HttpResponse, LogLevel,
+    Manifest, Outcome, SettingProblem, Version,
 };
 use super::cpu_clock::thread_cpu_time;
 use super::engine::{EVENT_BUDGET, HOST_TIME_LIMIT, LOAD_BUDGET, MEMORY_LIMIT};
 use super::PluginError;
+use crate::capability::Capability;
 
 /// What a plugin may read from the host while it runs; implemented by the lifecycle. Each read
 /// gets the time it may take (`within`) and answers an error when it would take longer.
@@ -34,6 +36,11 @@ pub trait HostServices: Send + Sync {
         user: u64,
         within: Duration,
     ) -> Result<Option<Vec<u64>>, String>;
+    /// One HTTP request for the plugin, checked against the guild's allow-list for it. An
+    /// error is the answer the plugin gets (a refused address, a timeout, a response too
+    /// large); none of them is the host's failure.
+    fn http(&self, guild: u64, plugin: &str, request: &HttpRequest)
+        -> Result<HttpResponse, String>;
 }
 
 /// Who a call runs for: the guild, what it granted, and where reads go.
@@ -42,9 +49,20 @@ pub struct CallScope {
     /// The guild the event belongs to (0 at load).
     pub guild: u64,
     /// Capabilities the guild granted this plugin.
-    pub granted: Arc<[String]>,
+    pub granted: Arc<[Capability]>,
     /// Reads from the host.
     pub services: Option<Arc<dyn HostServices>>,
+}
+
+impl CallScope {
+    /// Loading: no guild, nothing granted, no reads.
+    pub fn at_load() -> Self {
+        Self {
+            guild: 0,
+            granted: Arc::from(Vec::new()),
+            services: None,
+        }
+    }
 }
 
 /// A line the plugin logged during a call.
@@ -63,7 +81,7 @@ struct HostState {
     scope: CallScope,
     logs: Vec<PluginLog>,
     /// Capabilities the plugin asked for without the grant, for the failure report.
-    refused: Vec<String>,
+    refused: Vec<Capability>,
     /// The plugin's own time: processor time of this call minus the host's share.
     clock: CallClock,
     /// Why a host read failed on the host's side (slow or unavailable), if one did: a call
@@ -71,6 +89,8 @@ struct HostState {
     host_failure: Option<String>,
     /// Log lines past [`MAX_LOG_LINES`], counted instead of written.
     logs_dropped: u32,
+    /// HTTP requests made so far.
+    http_calls: u32,
 }
 
 /// Log lines one call may write.
@@ -132,21 +152,19 @@ impl HostState {
         })
     }
 
-    fn require(&mut self, capability: &str) -> Result<(), HostError> {
-        if self.scope.granted.iter().any(|c| c == capability) {
+    fn require(&mut self, capability: Capability) -> Result<(), HostError> {
+        if self.scope.granted.contains(&capability) {
             Ok(())
         } else {
-            tracing::warn!(plugin = %self.plugin, guild = self.scope.guild, capability, "plugin used a capability it was not granted");
-            self.refused.push(capability.to_owned());
-            Err(HostError::NotGranted(capability.to_owned()))
+            tracing::warn!(plugin = %self.plugin, guild = self.scope.guild, %capability, "plugin used a capability it was not granted");
+            self.refused.push(capability);
+            Err(HostError::NotGranted(capability.name().to_owned()))
         }
     }
 }
 
-impl contract::ticketbot::plugin::types::Host for HostState {}
-
-impl contract::Host for HostState {
-    fn log(&mut self, level: LogLevel, message: String) {
+impl HostState {
+    fn log_line(&mut self, level: LogLevel, message: String) {
         // A plugin cannot flood the host's log: the first lines of a call are written, the
         // rest only counted (and reported once when the call ends).
         if self.logs.len() >= MAX_LOG_LINES {
@@ -171,23 +189,188 @@ impl contract::Host for HostState {
         self.logs.push(PluginLog { level, message });
     }
 
-    fn get(&mut self, key: String) -> Result<Option<String>, HostError> {
-        self.require("storage")?;
+    fn storage_get(&mut self, key: String) -> Result<Option<String>, HostError> {
+        self.require(Capability::Storage)?;
         let (guild, plugin) = (self.scope.guild, self.plugin.clone());
         self.host_read(|services, within| services.get(guild, &plugin, &key, within))
     }
 
-    fn member_roles(&mut self, user: u64) -> Result<Option<Vec<u64>>, HostError> {
-        self.require("read-members")?;
+    fn roles_of(&mut self, user: u64) -> Result<Option<Vec<u64>>, HostError> {
+        self.require(Capability::ReadMembers)?;
         let guild = self.scope.guild;
         self.host_read(|services, within| services.member_roles(guild, user, within))
+    }
+
+    /// An HTTP request: its time is the host's (off the plugin's clock), and neither it nor
+    /// its failure counts against the read time of [`HOST_TIME_LIMIT`], which bounds reads
+    /// that hold an unacknowledged interaction; a plugin with `http` is acknowledged first.
+    fn http_request(&mut self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        self.require(Capability::Http)?;
+        let Some(services) = self.scope.services.clone() else {
+            return Err(HostError::Failed("no HTTP while loading".into()));
+        };
+        if self.http_calls >= MAX_HTTP_CALLS {
+            return Err(HostError::Failed(format!(
+                "at most {MAX_HTTP_CALLS} HTTP requests per event"
+            )));
+        }
+        self.http_calls += 1;
+        let cpu = thread_cpu_time();
+        let answer = services.http(self.scope.guild, &self.plugin, &request);
+        self.clock.host_cpu += thread_cpu_time().saturating_sub(cpu);
+        answer.map_err(HostError::Failed)
+    }
+}
+
+/// HTTP requests one event may make.
+pub const MAX_HTTP_CALLS: u32 = 4;
+
+impl v0_2::ticketbot::plugin::types::Host for HostState {}
+
+impl v0_2::ticketbot::plugin::host::Host for HostState {
+    fn log(&mut self, level: LogLevel, message: String) {
+        self.log_line(level, message);
+    }
+
+    fn get(&mut self, key: String) -> Result<Option<String>, HostError> {
+        self.storage_get(key)
+    }
+
+    fn member_roles(&mut self, user: u64) -> Result<Option<Vec<u64>>, HostError> {
+        self.roles_of(user)
+    }
+
+    fn http(&mut self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        self.http_request(request)
+    }
+}
+
+impl v0_1::ticketbot::plugin::types::Host for HostState {}
+
+impl v0_1::ticketbot::plugin::host::Host for HostState {
+    fn log(&mut self, level: v0_1::LogLevel, message: String) {
+        self.log_line(upgrade::level_up(level), message);
+    }
+
+    fn get(&mut self, key: String) -> Result<Option<String>, v0_1::HostError> {
+        self.storage_get(key).map_err(upgrade::host_error_down)
+    }
+
+    fn member_roles(&mut self, user: u64) -> Result<Option<Vec<u64>>, v0_1::HostError> {
+        self.roles_of(user).map_err(upgrade::host_error_down)
+    }
+}
+
+/// A component linked against the binding of the contract version it was built for.
+enum Pre {
+    V0_1(v0_1::ActionPre<HostState>),
+    V0_2(v0_2::ActionPre<HostState>),
+}
+
+/// An instance of a [`Pre`], for one call.
+enum Bound {
+    V0_1(v0_1::Action),
+    V0_2(v0_2::Action),
+}
+
+impl Pre {
+    fn link(
+        engine: &Engine,
+        component: &Component,
+        version: Version,
+        name: &str,
+    ) -> Result<Self, PluginError> {
+        let link_error = |e: wasmtime::Error| PluginError::Link {
+            plugin: name.into(),
+            message: format!("{e:#}"),
+        };
+        let mut linker = Linker::<HostState>::new(engine);
+        match version {
+            Version::V0_1 => {
+                v0_1::Action::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            }
+            Version::V0_2 => {
+                v0_2::Action::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            }
+        }
+        .map_err(link_error)?;
+        // A std guest imports WASI even when it does no I/O; those calls trap instead.
+        linker
+            .define_unknown_imports_as_traps(component)
+            .map_err(link_error)?;
+        let pre = linker.instantiate_pre(component).map_err(link_error)?;
+        Ok(match version {
+            Version::V0_1 => Pre::V0_1(v0_1::ActionPre::new(pre).map_err(link_error)?),
+            Version::V0_2 => Pre::V0_2(v0_2::ActionPre::new(pre).map_err(link_error)?),
+        })
+    }
+
+    fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Bound> {
+        Ok(match self {
+            Pre::V0_1(pre) => Bound::V0_1(pre.instantiate(&mut *store)?),
+            Pre::V0_2(pre) => Bound::V0_2(pre.instantiate(&mut *store)?),
+        })
+    }
+}
+
+impl Bound {
+    fn describe(&self, store: &mut Store<HostState>) -> wasmtime::Result<Manifest> {
+        Ok(match self {
+            Bound::V0_1(b) => {
+                upgrade::manifest_up(b.ticketbot_plugin_plugin().call_describe(store)?)
+            }
+            Bound::V0_2(b) => b.ticketbot_plugin_plugin().call_describe(store)?,
+        })
+    }
+
+    fn check_settings(
+        &self,
+        store: &mut Store<HostState>,
+        settings: &str,
+    ) -> wasmtime::Result<Vec<SettingProblem>> {
+        Ok(match self {
+            Bound::V0_1(b) => b
+                .ticketbot_plugin_plugin()
+                .call_check_settings(store, settings)?
+                .into_iter()
+                .map(upgrade::problem_up)
+                .collect(),
+            Bound::V0_2(b) => b
+                .ticketbot_plugin_plugin()
+                .call_check_settings(store, settings)?,
+        })
+    }
+
+    fn handle(
+        &self,
+        store: &mut Store<HostState>,
+        context: &Context,
+        event: &Event,
+    ) -> wasmtime::Result<Result<Outcome, String>> {
+        Ok(match self {
+            Bound::V0_1(b) => match upgrade::event_down(event) {
+                Some(old) => b
+                    .ticketbot_plugin_plugin()
+                    .call_handle(store, &upgrade::context_down(context), &old)?
+                    .map(upgrade::outcome_up),
+                // Nothing a 0.1 plugin could have asked for.
+                None => Ok(Outcome {
+                    reply: None,
+                    effects: Vec::new(),
+                }),
+            },
+            Bound::V0_2(b) => b
+                .ticketbot_plugin_plugin()
+                .call_handle(store, context, event)?,
+        })
     }
 }
 
 /// A WebAssembly plugin ready to run: compiled, linked, described.
 pub struct WasmPlugin {
     engine: Arc<Engine>,
-    pre: ActionPre<HostState>,
+    pre: Pre,
+    version: Version,
     manifest: Manifest,
 }
 
@@ -199,12 +382,26 @@ pub struct CallResult<T> {
     /// The plugin's log lines.
     pub logs: Vec<PluginLog>,
     /// Capabilities it was refused.
-    pub refused: Vec<String>,
+    pub refused: Vec<Capability>,
     /// A host read that failed on the host's side during the call.
     pub host_failure: Option<String>,
 }
 
 impl CallResult<Result<Outcome, String>> {
+    /// No answer and no effect: what a plugin built against an older contract returns for an
+    /// event that contract does not have.
+    pub fn nothing() -> Self {
+        CallResult {
+            value: Ok(Outcome {
+                reply: None,
+                effects: Vec::new(),
+            }),
+            logs: Vec::new(),
+            refused: Vec::new(),
+            host_failure: None,
+        }
+    }
+
     /// The outcome, or the plugin's own error as a failure (its message capped); an error
     /// after a host read failed on the host's side is the host's failure.
     pub fn into_outcome(self, plugin: &str) -> Result<CallResult<Outcome>, PluginError> {
@@ -239,48 +436,27 @@ impl WasmPlugin {
         component: &Component,
         name: &str,
     ) -> Result<Self, PluginError> {
-        check_contract_version(&engine, component, name)?;
-        let mut linker = Linker::<HostState>::new(&engine);
-        contract::Action::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(
-            |e| PluginError::Link {
-                plugin: name.into(),
-                message: format!("{e:#}"),
-            },
-        )?;
-        // A std guest imports WASI even when it does no I/O; those calls trap instead.
-        linker
-            .define_unknown_imports_as_traps(component)
-            .map_err(|e| PluginError::Link {
-                plugin: name.into(),
-                message: format!("{e:#}"),
-            })?;
-        let pre = linker
-            .instantiate_pre(component)
-            .and_then(ActionPre::new)
-            .map_err(|e| PluginError::Link {
-                plugin: name.into(),
-                message: format!("{e:#}"),
-            })?;
+        let version = contract_version(&engine, component, name)?;
+        let pre = Pre::link(&engine, component, version, name)?;
         let mut instance = Self {
             engine,
             pre,
+            version,
             manifest: Manifest {
                 id: name.into(),
-                name: name.into(),
+                name: contract::untranslated(name),
                 version: String::new(),
                 buttons: Vec::new(),
                 capabilities: Vec::new(),
                 subscriptions: Vec::new(),
+                settings: Vec::new(),
+                questions: Vec::new(),
             },
         };
-        let scope = CallScope {
-            guild: 0,
-            granted: Arc::from(Vec::new()),
-            services: None,
-        };
+        let scope = CallScope::at_load();
         let manifest = instance
-            .call(name, &scope, LOAD_BUDGET, |bindings, store| {
-                bindings.ticketbot_plugin_plugin().call_describe(store)
+            .call(name, &scope, LOAD_BUDGET, |bound, store| {
+                bound.describe(store)
             })
             .map_err(|e| PluginError::Describe {
                 plugin: name.into(),
@@ -290,23 +466,22 @@ impl WasmPlugin {
         Ok(instance)
     }
 
-    /// The plugin's manifest.
+    /// The plugin's manifest (in the newest contract's terms).
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The contract version the plugin was built against.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     /// Runs the plugin's own check of a guild's settings (JSON).
     pub fn check_settings(&self, settings: &str) -> Result<Vec<SettingProblem>, PluginError> {
-        let scope = CallScope {
-            guild: 0,
-            granted: Arc::from(Vec::new()),
-            services: None,
-        };
+        let scope = CallScope::at_load();
         let settings = settings.to_owned();
-        self.call(&self.manifest.id, &scope, LOAD_BUDGET, |bindings, store| {
-            bindings
-                .ticketbot_plugin_plugin()
-                .call_check_settings(store, &settings)
+        self.call(&self.manifest.id, &scope, LOAD_BUDGET, |bound, store| {
+            bound.check_settings(store, &settings)
         })
         .map(|r| r.value)
     }
@@ -319,10 +494,8 @@ impl WasmPlugin {
         context: &Context,
         event: &Event,
     ) -> Result<CallResult<Outcome>, PluginError> {
-        let result = self.call(&self.manifest.id, scope, EVENT_BUDGET, |bindings, store| {
-            bindings
-                .ticketbot_plugin_plugin()
-                .call_handle(store, context, event)
+        let result = self.call(&self.manifest.id, scope, EVENT_BUDGET, |bound, store| {
+            bound.handle(store, context, event)
         })?;
         result.into_outcome(&self.manifest.id)
     }
@@ -332,7 +505,7 @@ impl WasmPlugin {
         name: &str,
         scope: &CallScope,
         budget: Duration,
-        run: impl FnOnce(&contract::Action, &mut Store<HostState>) -> wasmtime::Result<T>,
+        run: impl FnOnce(&Bound, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<CallResult<T>, PluginError> {
         let state = HostState {
             limits: StoreLimitsBuilder::new()
@@ -346,6 +519,7 @@ impl WasmPlugin {
             clock: CallClock::start(budget),
             host_failure: None,
             logs_dropped: 0,
+            http_calls: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
@@ -364,7 +538,7 @@ impl WasmPlugin {
         let outcome = self
             .pre
             .instantiate(&mut store)
-            .and_then(|bindings| run(&bindings, &mut store));
+            .and_then(|bound| run(&bound, &mut store));
         let state = store.into_data();
         if state.logs_dropped > 0 {
             tracing::warn!(
@@ -390,13 +564,13 @@ impl WasmPlugin {
     }
 }
 
-/// Refuses a component built against another major version of the contract (for 0.x, another
-/// minor version), naming both versions.
-fn check_contract_version(
+/// The contract version `component` was built against, or why it cannot be loaded: it is no
+/// plugin, or built against a version this host does not know (a newer one).
+fn contract_version(
     engine: &Engine,
     component: &Component,
     name: &str,
-) -> Result<(), PluginError> {
+) -> Result<Version, PluginError> {
     let ty = component.component_type();
     let exported: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
     let Some(found) = exported
@@ -408,49 +582,13 @@ fn check_contract_version(
             exports: exported.join(", "),
         });
     };
-    if !compatible(found, contract::CONTRACT_VERSION) {
-        return Err(PluginError::ContractVersion {
-            plugin: name.into(),
-            found: found.to_owned(),
-            supported: contract::CONTRACT_VERSION.into(),
-        });
-    }
-    Ok(())
-}
-
-/// Semver compatibility of a guest's contract version with the host's: same major, or for
-/// 0.x the same minor; a guest may be older (its patch or minor lower) but not newer.
-pub fn compatible(guest: &str, host: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64, u64)> {
-        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
-        Some((parts.next()??, parts.next()??, parts.next()??))
-    };
-    match (parse(guest), parse(host)) {
-        (Some((gm, gn, gp)), Some((hm, hn, hp))) => {
-            if hm == 0 {
-                gm == 0 && gn == hn && gp <= hp
-            } else {
-                gm == hm && (gn, gp) <= (hn, hp)
-            }
-        }
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compatible;
-
-    #[test]
-    fn contract_versions() {
-        assert!(compatible("0.1.0", "0.1.0"));
-        assert!(compatible("0.1.0", "0.1.3"));
-        assert!(!compatible("0.1.4", "0.1.3"));
-        assert!(!compatible("0.2.0", "0.1.0"));
-        assert!(!compatible("1.0.0", "0.1.0"));
-        assert!(compatible("1.0.0", "1.2.0"));
-        assert!(!compatible("1.3.0", "1.2.0"));
-        assert!(!compatible("2.0.0", "1.2.0"));
-        assert!(!compatible("x", "1.2.0"));
-    }
+    Version::of_guest(found).ok_or_else(|| PluginError::ContractVersion {
+        plugin: name.into(),
+        found: found.to_owned(),
+        supported: Version::ALL
+            .iter()
+            .map(|v| v.tag())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }

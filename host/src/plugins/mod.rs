@@ -1,10 +1,15 @@
 //! The plugin host: WebAssembly components that add action buttons to tickets.
 //!
-//! - `contract`: the WIT world as Rust types; the lifecycle speaks these.
+//! - `contract`: the WIT worlds (one per released version) as Rust types; the lifecycle speaks
+//!   the newest.
 //! - `engine`: the one wasmtime engine (pooling allocator, epoch ticker).
 //! - `cache`: compiled components on disk, keyed by content and engine.
 //! - `instance`: one loaded plugin, called in a fresh store per event with limits.
+//! - `manifest`: the rules a manifest must follow.
+//! - `settings`: a guild's settings checked against the manifest's schema.
+//! - `http`: outbound HTTP for plugins, within the guild's allow-list.
 //! - `builtin`: the built-in plugins embedded in the binary.
+//! - `describe`: a plugin's manifest as Markdown (`ticketbot plugins`).
 //!
 //! [`PluginHost`] loads every plugin the config enables (each component once, shared by all
 //! guilds), checks each guild's settings with the plugin itself, and counts failures so a plugin
@@ -15,9 +20,13 @@ pub mod builtin;
 pub mod cache;
 pub mod contract;
 mod cpu_clock;
+pub mod describe;
 pub mod engine;
+pub mod http;
 pub mod instance;
+pub mod manifest;
 pub mod native;
+pub mod settings;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -25,7 +34,8 @@ use std::sync::{Arc, Mutex};
 
 use wasmtime::Engine;
 
-use crate::config::{Config, PluginConfig, PluginSource, CAPABILITIES};
+use crate::capability::Capability;
+use crate::config::{Config, PluginConfig, PluginSource};
 pub use cache::{ComponentCache, Loaded};
 pub use contract::Manifest;
 pub use instance::{CallResult, CallScope, HostServices, PluginLog, WasmPlugin};
@@ -63,14 +73,14 @@ pub enum PluginError {
         /// What it exports instead.
         exports: String,
     },
-    /// Built against a contract version this host does not speak.
-    #[error("plugin {plugin} was built against ticketbot:plugin@{found}, but this host speaks ticketbot:plugin@{supported}; rebuild it with a matching ticketbot-plugin-sdk")]
+    /// Built against a contract version this host does not know (a newer one).
+    #[error("plugin {plugin} was built against ticketbot:plugin@{found}, which this ticketbot does not know (it links {supported}); update ticketbot, or build the plugin with an SDK of one of those versions")]
     ContractVersion {
         /// Plugin id.
         plugin: String,
         /// The guest's version.
         found: String,
-        /// The host's version.
+        /// The versions the host links.
         supported: String,
     },
     /// Linking failed (imports the host does not provide).
@@ -88,6 +98,14 @@ pub enum PluginError {
         plugin: String,
         /// Why.
         message: String,
+    },
+    /// The manifest breaks the contract's rules.
+    #[error("plugin {plugin} describes itself wrongly: {}", problems.join("; "))]
+    BadManifest {
+        /// Plugin id.
+        plugin: String,
+        /// Every rule it breaks.
+        problems: Vec<String>,
     },
     /// The manifest's id differs from the id the config enables it under.
     #[error(
@@ -133,15 +151,15 @@ pub enum PluginError {
         /// Its message.
         message: String,
         /// Capabilities it was refused on the way (often the cause).
-        refused: Vec<String>,
+        refused: Vec<Capability>,
     },
     /// The plugin asked for effects the guild did not grant; none of them was performed.
-    #[error("plugin {plugin} needs the capability {capability:?}, which this guild did not grant")]
+    #[error("plugin {plugin} needs the capability {:?}, which this guild did not grant", capability.name())]
     NotGranted {
         /// Plugin id.
         plugin: String,
         /// The missing capability.
-        capability: String,
+        capability: Capability,
     },
     /// The host failed the plugin (a read from the database or Discord was too slow or
     /// failed); not counted against the plugin.
@@ -216,6 +234,7 @@ impl PluginError {
             | PluginError::ContractVersion { plugin, .. }
             | PluginError::Link { plugin, .. }
             | PluginError::Describe { plugin, .. }
+            | PluginError::BadManifest { plugin, .. }
             | PluginError::Trapped { plugin, .. }
             | PluginError::TimedOut { plugin, .. }
             | PluginError::OutOfMemory { plugin, .. }
@@ -242,6 +261,14 @@ impl PluginInstance {
         match self {
             PluginInstance::Wasm(p) => p.manifest(),
             PluginInstance::Native(p) => p.manifest(),
+        }
+    }
+
+    /// The contract version the plugin was built against.
+    pub fn version(&self) -> contract::Version {
+        match self {
+            PluginInstance::Wasm(p) => p.version(),
+            PluginInstance::Native(p) => p.version(),
         }
     }
 
@@ -278,16 +305,57 @@ type Turn = Arc<tokio::sync::Mutex<()>>;
 pub struct GuildPlugin {
     /// The shared, loaded component.
     pub instance: Arc<PluginInstance>,
-    /// The guild's settings for it, as JSON.
+    /// The guild's settings for it, checked and completed, as JSON.
     pub settings: Arc<str>,
     /// Capabilities the guild granted (and the plugin declared).
-    pub granted: Arc<[String]>,
+    pub granted: Arc<[Capability]>,
+    /// The guild's language tag.
+    pub locale: Arc<str>,
+    /// The guild's own labels for the plugin's buttons, by button id.
+    pub labels: Arc<HashMap<String, String>>,
+    /// Where its HTTP requests may go in this guild.
+    pub http_allow: Arc<[crate::config::AllowedHost]>,
 }
 
 impl GuildPlugin {
     /// The plugin's id.
     pub fn id(&self) -> &str {
         &self.instance.manifest().id
+    }
+
+    /// The plugin's name in the guild's language.
+    pub fn name(&self) -> &str {
+        contract::pick(&self.instance.manifest().name, &self.locale)
+    }
+
+    /// Whether the guild granted `capability`.
+    pub fn has(&self, capability: Capability) -> bool {
+        self.granted.contains(&capability)
+    }
+
+    /// The label of ticket button `button` here: the guild's own, or the plugin's in the
+    /// guild's language.
+    pub fn label(&self, button: &contract::TicketButton) -> String {
+        self.labels
+            .get(&button.id)
+            .cloned()
+            .unwrap_or_else(|| contract::pick(&button.label, &self.locale).to_owned())
+    }
+
+    /// The channel setting `key` names, if the manifest declares it as one channel.
+    pub fn setting_channel(&self, key: &str) -> Option<u64> {
+        let declared = self.instance.manifest().settings.iter().any(|s| {
+            s.key == key
+                && matches!(
+                    s.kind,
+                    contract::SettingKind::Single(contract::ValueKind::Channel)
+                )
+        });
+        if !declared {
+            return None;
+        }
+        let settings: serde_json::Value = serde_json::from_str(&self.settings).ok()?;
+        settings.get(key)?.as_u64()
     }
 }
 
@@ -378,7 +446,7 @@ impl PluginHost {
                         continue;
                     }
                 };
-                match enable(instance, plugin) {
+                match enable(instance, plugin, guild.locale.tag()) {
                     Ok(enabled_plugin) => enabled.push(enabled_plugin),
                     Err(mut found) => {
                         for p in &mut found {
@@ -388,6 +456,44 @@ impl PluginHost {
                     }
                 }
             }
+            // A Discord form holds five questions: per ticket type, the plugins' questions
+            // together must fit; a plugin that would overflow one is left out.
+            let mut asked: HashMap<&str, usize> = HashMap::new();
+            enabled.retain(|plugin| {
+                let per_type: Vec<(&str, usize)> = guild
+                    .ticket_types
+                    .iter()
+                    .map(|t| {
+                        let n = plugin
+                            .instance
+                            .manifest()
+                            .questions
+                            .iter()
+                            .filter(|q| q.ticket_types.is_empty() || q.ticket_types.contains(&t.id))
+                            .map(|q| q.questions.len())
+                            .sum::<usize>();
+                        (t.id.as_str(), n)
+                    })
+                    .collect();
+                let overflow = per_type.iter().find(|(t, n)| {
+                    *n > 0 && asked.get(t).copied().unwrap_or(0) + n > manifest::MAX_QUESTIONS
+                });
+                if let Some((t, _)) = overflow {
+                    problems.push(LoadProblem {
+                        guild: guild.id,
+                        plugin: plugin.id().to_owned(),
+                        message: format!(
+                            "its opening questions would make more than {} for ticket type {t:?} (a Discord form holds {0}); it is left out",
+                            manifest::MAX_QUESTIONS
+                        ),
+                    });
+                    return false;
+                }
+                for (t, n) in per_type {
+                    *asked.entry(t).or_default() += n;
+                }
+                true
+            });
             host.guilds.insert(guild.id, enabled);
         }
         Ok((host, problems))
@@ -403,6 +509,17 @@ impl PluginHost {
             .filter(|p| !disabled.contains(&(guild, p.id().to_owned())))
             .cloned()
             .collect()
+    }
+
+    /// Whether a plugin enabled anywhere subscribes to members leaving (the bot then asks
+    /// Discord for the privileged GUILD_MEMBERS intent).
+    pub fn wants_members_left(&self) -> bool {
+        self.guilds.values().flatten().any(|p| {
+            p.instance
+                .manifest()
+                .subscriptions
+                .contains(&contract::Subscription::MembersLeft)
+        })
     }
 
     /// Plugin `id` in `guild`, if enabled and not disabled.
@@ -518,6 +635,7 @@ pub fn load_one(
         PluginSource::Native(path) => {
             let instance = PluginInstance::Native(NativePlugin::load(path, &plugin.id)?);
             check_id(&instance, &path.display().to_string(), plugin)?;
+            check_manifest(&instance)?;
             tracing::warn!(plugin = %plugin.id, path = %path.display(), "native plugin loaded: trusted, not sandboxed");
             return Ok((instance, Loaded::Native));
         }
@@ -530,8 +648,22 @@ pub fn load_one(
         })?;
     let instance = PluginInstance::Wasm(WasmPlugin::new(engine.clone(), &component, &plugin.id)?);
     check_id(&instance, &source_name, plugin)?;
+    check_manifest(&instance)?;
     tracing::info!(plugin = %plugin.id, source = %source_name, loaded = ?how, "plugin loaded");
     Ok((instance, how))
+}
+
+/// The manifest must follow the contract's rules.
+fn check_manifest(instance: &PluginInstance) -> Result<(), PluginError> {
+    let problems = manifest::problems(instance.manifest());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PluginError::BadManifest {
+            plugin: instance.manifest().id.clone(),
+            problems,
+        })
+    }
 }
 
 /// The manifest's id must be the one the config enables it under.
@@ -550,10 +682,12 @@ fn check_id(
     Ok(())
 }
 
-/// Checks one guild's use of a loaded plugin: capabilities and settings.
+/// Checks one guild's use of a loaded plugin: capabilities, settings against the manifest's
+/// schema, then the plugin's own check of them.
 fn enable(
     instance: Arc<PluginInstance>,
     plugin: &PluginConfig,
+    locale: &str,
 ) -> Result<GuildPlugin, Vec<LoadProblem>> {
     let mut problems = Vec::new();
     let problem = |message: String| LoadProblem {
@@ -561,18 +695,13 @@ fn enable(
         plugin: plugin.id.clone(),
         message,
     };
-    let declared = &instance.manifest().capabilities;
-    for capability in declared {
-        if !CAPABILITIES.iter().any(|(c, _)| c == capability) {
-            problems.push(problem(format!(
-                "declares an unknown capability {capability:?}"
-            )));
-        }
-    }
+    let manifest = instance.manifest();
+    let declared = &manifest.capabilities;
     for capability in &plugin.capabilities {
-        if !declared.contains(capability) {
+        if !declared.iter().any(|d| d == capability.name()) {
             problems.push(problem(format!(
-                "is granted {capability:?} but does not ask for it (it asks for: {})",
+                "is granted {:?} but does not ask for it (it asks for: {})",
+                capability.name(),
                 if declared.is_empty() {
                     "nothing".to_owned()
                 } else {
@@ -581,7 +710,30 @@ fn enable(
             )));
         }
     }
-    let settings = serde_json::to_string(&plugin.settings).expect("TOML tables are JSON");
+    if !plugin.http_allow.is_empty() && !plugin.capabilities.contains(&Capability::Http) {
+        problems.push(problem(
+            "http_allow is set, but the capability \"http\" is not granted".to_owned(),
+        ));
+    }
+    let strict = instance.version() >= contract::Version::V0_2;
+    let checked = match settings::check(
+        &manifest.settings,
+        &manifest.buttons,
+        &plugin.settings,
+        locale,
+        strict,
+    ) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|e| problem(format!("settings.{}: {}", e.key, e.message))),
+            );
+            return Err(problems);
+        }
+    };
+    let settings = checked.json.to_string();
     match instance.check_settings(&settings) {
         Ok(found) => problems.extend(found.into_iter().map(|p| {
             problem(if p.key.is_empty() {
@@ -599,5 +751,8 @@ fn enable(
         instance,
         settings: settings.into(),
         granted: plugin.capabilities.clone().into(),
+        locale: locale.into(),
+        labels: Arc::new(checked.labels),
+        http_allow: plugin.http_allow.clone().into(),
     })
 }

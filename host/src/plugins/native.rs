@@ -9,30 +9,35 @@
 //! The library exports:
 //!
 //! ```c
-//! uint32_t ticketbot_native_abi(void);          // must return NATIVE_ABI (1)
+//! uint32_t ticketbot_native_abi(void);          // 2 (contract 0.2), or 1 (contract 0.1)
 //! uint8_t *ticketbot_native_call(const uint8_t *request, size_t len, size_t *out_len,
 //!                                const TicketbotHost *host);
 //! void ticketbot_native_free(uint8_t *response, size_t len);
 //! ```
 //!
 //! `request` is `{"describe":null}`, `{"check_settings":"<json>"}` or
-//! `{"handle":{"context":…,"event":…}}`; the response is the manifest, the list of problems, or
-//! `{"Ok":outcome}` / `{"Err":"message"}`. During a call the plugin may call
-//! `host->call(host->context, request, len, &out_len)` with `{"get":"key"}`,
-//! `{"member_roles":user}` or `{"log":["Info","text"]}`, and must release the answer with
-//! `host->free(answer, out_len)`.
+//! `{"handle":{"context":…,"event":…}}`, in the types of the contract version the ABI names
+//! (ABI 1 is contract 0.1, converted like a 0.1 component); the response is the manifest, the
+//! list of problems, or `{"Ok":outcome}` / `{"Err":"message"}`. During a call the plugin may
+//! call `host->call(host->context, request, len, &out_len)` with `{"get":"key"}`,
+//! `{"member_roles":user}`, `{"log":["Info","text"]}` or (ABI 2) `{"http":request}`, and must
+//! release the answer with `host->free(answer, out_len)`.
 
 use std::ffi::c_void;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::contract::{Context, Event, HostError, LogLevel, Manifest, Outcome, SettingProblem};
+use super::contract::{
+    self, upgrade, v0_1, Context, Event, HostError, HttpRequest, LogLevel, Manifest, Outcome,
+    SettingProblem, Version,
+};
 use super::instance::{CallResult, CallScope, PluginLog};
 use super::PluginError;
+use crate::capability::Capability;
 
-/// The ABI version this host speaks.
-pub const NATIVE_ABI: u32 = 1;
+/// The ABI versions this host speaks: 1 (contract 0.1) and 2 (contract 0.2).
+pub const NATIVE_ABIS: [u32; 2] = [1, 2];
 
 /// What the host offers a native plugin during a call.
 #[repr(C)]
@@ -51,14 +56,14 @@ type FreeFn = unsafe extern "C" fn(*mut u8, usize);
 
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
-enum Request<'a> {
+enum Request<'a, C: Serialize, E: Serialize> {
     Describe(()),
     CheckSettings(&'a str),
-    Handle {
-        context: &'a Context,
-        event: &'a Event,
-    },
+    Handle { context: &'a C, event: &'a E },
 }
+
+/// A request without an event (describe, check-settings).
+type Plain<'a> = Request<'a, (), ()>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +71,7 @@ enum HostRequest {
     Get(String),
     MemberRoles(u64),
     Log((LogLevel, String)),
+    Http(HttpRequest),
 }
 
 /// The state behind one call's host callbacks.
@@ -73,7 +79,7 @@ struct CallState<'a> {
     plugin: &'a str,
     scope: &'a CallScope,
     logs: Vec<PluginLog>,
-    refused: Vec<String>,
+    refused: Vec<Capability>,
     /// Wall time the host has spent answering this call's reads.
     host_wall: std::time::Duration,
     host_failure: Option<String>,
@@ -103,26 +109,38 @@ impl CallState<'_> {
     }
 
     fn answer(&mut self, request: HostRequest) -> serde_json::Value {
-        let require = |state: &mut Self, capability: &str| -> Result<(), HostError> {
-            if state.scope.granted.iter().any(|c| c == capability) {
+        let require = |state: &mut Self, capability: Capability| -> Result<(), HostError> {
+            if state.scope.granted.contains(&capability) {
                 Ok(())
             } else {
-                state.refused.push(capability.to_owned());
-                Err(HostError::NotGranted(capability.to_owned()))
+                state.refused.push(capability);
+                Err(HostError::NotGranted(capability.name().to_owned()))
             }
         };
         match request {
             HostRequest::Get(key) => {
                 let (guild, plugin) = (self.scope.guild, self.plugin);
-                let result = require(self, "storage").and_then(|()| {
+                let result = require(self, Capability::Storage).and_then(|()| {
                     self.host_read(|services, within| services.get(guild, plugin, &key, within))
                 });
                 serde_json::to_value(result)
             }
             HostRequest::MemberRoles(user) => {
                 let guild = self.scope.guild;
-                let result = require(self, "read-members").and_then(|()| {
+                let result = require(self, Capability::ReadMembers).and_then(|()| {
                     self.host_read(|services, within| services.member_roles(guild, user, within))
+                });
+                serde_json::to_value(result)
+            }
+            HostRequest::Http(request) => {
+                let (guild, plugin) = (self.scope.guild, self.plugin);
+                let result = require(self, Capability::Http).and_then(|()| {
+                    match self.scope.services.clone() {
+                        Some(services) => services
+                            .http(guild, plugin, &request)
+                            .map_err(HostError::Failed),
+                        None => Err(HostError::Failed("not available at load".into())),
+                    }
                 });
                 serde_json::to_value(result)
             }
@@ -183,6 +201,7 @@ extern "C" fn host_free(answer: *mut u8, len: usize) {
 pub struct NativePlugin {
     call: CallFn,
     free: FreeFn,
+    version: Version,
     manifest: Manifest,
 }
 
@@ -212,38 +231,47 @@ impl NativePlugin {
             (abi, call, free)
         };
         // SAFETY: as declared.
-        let version = unsafe { abi() };
-        if version != NATIVE_ABI {
-            return Err(PluginError::ContractVersion {
-                plugin: name.into(),
-                found: format!("native ABI {version}"),
-                supported: format!("native ABI {NATIVE_ABI}"),
-            });
-        }
+        let abi = unsafe { abi() };
+        let version = match abi {
+            1 => Version::V0_1,
+            2 => Version::V0_2,
+            _ => {
+                return Err(PluginError::ContractVersion {
+                    plugin: name.into(),
+                    found: format!("native ABI {abi}"),
+                    supported: format!("native ABI {NATIVE_ABIS:?}"),
+                })
+            }
+        };
         let mut plugin = Self {
             call,
             free,
+            version,
             manifest: Manifest {
                 id: name.into(),
-                name: name.into(),
+                name: contract::untranslated(name),
                 version: String::new(),
                 buttons: Vec::new(),
                 capabilities: Vec::new(),
                 subscriptions: Vec::new(),
+                settings: Vec::new(),
+                questions: Vec::new(),
             },
         };
-        let scope = CallScope {
-            guild: 0,
-            granted: std::sync::Arc::from(Vec::new()),
-            services: None,
+        let scope = CallScope::at_load();
+        let describe = Plain::Describe(());
+        let manifest = match version {
+            Version::V0_1 => plugin
+                .exchange::<v0_1::Manifest, _>(name, &scope, &describe)
+                .map(|r| upgrade::manifest_up(r.value)),
+            Version::V0_2 => plugin
+                .exchange::<Manifest, _>(name, &scope, &describe)
+                .map(|r| r.value),
         };
-        plugin.manifest = plugin
-            .exchange::<Manifest>(name, &scope, &Request::Describe(()))
-            .map_err(|e| PluginError::Describe {
-                plugin: name.into(),
-                message: e.to_string(),
-            })?
-            .value;
+        plugin.manifest = manifest.map_err(|e| PluginError::Describe {
+            plugin: name.into(),
+            message: e.to_string(),
+        })?;
         Ok(plugin)
     }
 
@@ -252,15 +280,23 @@ impl NativePlugin {
         &self.manifest
     }
 
+    /// The contract version its ABI stands for.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     /// The plugin's check of a guild's settings.
     pub fn check_settings(&self, settings: &str) -> Result<Vec<SettingProblem>, PluginError> {
-        let scope = CallScope {
-            guild: 0,
-            granted: std::sync::Arc::from(Vec::new()),
-            services: None,
-        };
-        self.exchange(&self.manifest.id, &scope, &Request::CheckSettings(settings))
-            .map(|r| r.value)
+        let scope = CallScope::at_load();
+        let request = Plain::CheckSettings(settings);
+        match self.version {
+            Version::V0_1 => self
+                .exchange::<Vec<v0_1::SettingProblem>, _>(&self.manifest.id, &scope, &request)
+                .map(|r| r.value.into_iter().map(upgrade::problem_up).collect()),
+            Version::V0_2 => self
+                .exchange(&self.manifest.id, &scope, &request)
+                .map(|r| r.value),
+        }
     }
 
     /// Handles one event.
@@ -270,19 +306,39 @@ impl NativePlugin {
         context: &Context,
         event: &Event,
     ) -> Result<CallResult<Outcome>, PluginError> {
-        let result = self.exchange::<Result<Outcome, String>>(
-            &self.manifest.id,
-            scope,
-            &Request::Handle { context, event },
-        )?;
-        result.into_outcome(&self.manifest.id)
+        let id = &self.manifest.id;
+        let result = match self.version {
+            Version::V0_1 => {
+                let Some(event) = upgrade::event_down(event) else {
+                    return CallResult::nothing().into_outcome(id);
+                };
+                let context = upgrade::context_down(context);
+                let request = Request::Handle {
+                    context: &context,
+                    event: &event,
+                };
+                let result =
+                    self.exchange::<Result<v0_1::Outcome, String>, _>(id, scope, &request)?;
+                CallResult {
+                    value: result.value.map(upgrade::outcome_up),
+                    logs: result.logs,
+                    refused: result.refused,
+                    host_failure: result.host_failure,
+                }
+            }
+            Version::V0_2 => {
+                let request = Request::Handle { context, event };
+                self.exchange::<Result<Outcome, String>, _>(id, scope, &request)?
+            }
+        };
+        result.into_outcome(id)
     }
 
-    fn exchange<T: serde::de::DeserializeOwned>(
+    fn exchange<T: serde::de::DeserializeOwned, R: Serialize>(
         &self,
         name: &str,
         scope: &CallScope,
-        request: &Request<'_>,
+        request: &R,
     ) -> Result<CallResult<T>, PluginError> {
         let bytes = serde_json::to_vec(request).expect("requests serialise");
         let mut state = CallState {

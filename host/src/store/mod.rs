@@ -36,7 +36,7 @@ pub use notes::NoteRecord;
 pub use panels::PanelRecord;
 pub use plugins::{PluginChannel, PluginTimer};
 pub use stats::{GuildStats, StaffStats, TypeStats};
-pub use tickets::{NewTicket, Reservation, TicketRecord, TicketStatus};
+pub use tickets::{Answer, NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
 
 use duckdb::Connection;

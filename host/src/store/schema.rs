@@ -178,6 +178,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE transcripts ADD COLUMN legacy BOOLEAN DEFAULT false;
     "#,
+    // 8: a status label plugins set, and the answers to the opening questions (JSON).
+    r#"
+    ALTER TABLE tickets ADD COLUMN status_label VARCHAR;
+    ALTER TABLE tickets ADD COLUMN answers VARCHAR;
+    "#,
 ];
 
 /// The newest schema version this build knows.

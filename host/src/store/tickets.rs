@@ -91,6 +91,23 @@ pub struct TicketRecord {
     pub welcome_message_id: Option<u64>,
     /// The secret token of its transcript page.
     pub transcript_token: String,
+    /// The short label a plugin set (shown on the welcome message and the transcript).
+    pub status_label: Option<String>,
+    /// The answers to the questions asked when it was opened.
+    pub answers: Vec<Answer>,
+}
+
+/// The answer to one question asked when a ticket was opened.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    /// The plugin that asked.
+    pub plugin: String,
+    /// The question's id within the plugin.
+    pub question: String,
+    /// The question as it was asked (in the guild's language).
+    pub label: String,
+    /// What the opener answered.
+    pub value: String,
 }
 
 /// A new ticket to reserve.
@@ -110,13 +127,15 @@ pub struct NewTicket {
     pub guild_limit: Option<u32>,
     /// The least time since the opener's last ticket of this type (none: no wait).
     pub cooldown: Option<std::time::Duration>,
+    /// The answers to the opening questions.
+    pub answers: Vec<Answer>,
 }
 
 /// What [`Store::reserve_ticket`] decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reservation {
     /// A ticket was reserved (status `opening`).
-    Reserved(TicketRecord),
+    Reserved(Box<TicketRecord>),
     /// The opener is at the limit; these are their active tickets.
     AtLimit(Vec<TicketRecord>),
     /// The guild has its maximum of open tickets.
@@ -127,7 +146,8 @@ pub enum Reservation {
 
 const COLUMNS: &str =
     "id, guild_id, number, type_id, channel_id, opener_id, status, claimed_by, opened_at, \
-     closed_at, closed_by, close_reason, close_due_at, welcome_message_id, transcript_token";
+     closed_at, closed_by, close_reason, close_due_at, welcome_message_id, transcript_token, \
+     status_label, answers";
 
 fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
     let status: String = row.get(6)?;
@@ -147,6 +167,11 @@ fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
         close_due_at: row.get(12)?,
         welcome_message_id: row.get(13)?,
         transcript_token: row.get(14)?,
+        status_label: row.get(15)?,
+        answers: row
+            .get::<_, Option<String>>(16)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -164,6 +189,36 @@ fn active(
 }
 
 impl Store {
+    /// Sets (or clears) a ticket's status label.
+    pub async fn set_status_label(&self, id: i64, label: Option<String>) -> Result<(), StoreError> {
+        self.call(move |db| {
+            db.execute(
+                "UPDATE tickets SET status_label = ? WHERE id = ?",
+                params![label, id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The open tickets of `guild` that `user` opened or was added to.
+    pub async fn open_tickets_of_person(
+        &self,
+        guild: u64,
+        user: u64,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare(&format!(
+                "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND status = 'open' \
+                 AND (opener_id = ? OR id IN (SELECT ticket_id FROM ticket_members WHERE user_id = ?)) \
+                 ORDER BY id"
+            ))?;
+            let rows = statement.query_map(params![guild, user, user], ticket)?;
+            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     /// Reserves a ticket unless the opener is at the limit; the check and the insert are one
     /// transaction on the database thread, so concurrent clicks cannot both pass.
     pub async fn reserve_ticket(&self, new: NewTicket) -> Result<Reservation, StoreError> {
@@ -202,10 +257,19 @@ impl Store {
             )?;
             let record = tx.query_row(
                 &format!(
-                    "INSERT INTO tickets (guild_id, number, type_id, opener_id, status, opened_at, transcript_token) \
-                     VALUES (?, ?, ?, ?, 'opening', ?, ?) RETURNING {COLUMNS}"
+                    "INSERT INTO tickets (guild_id, number, type_id, opener_id, status, opened_at, transcript_token, answers) \
+                     VALUES (?, ?, ?, ?, 'opening', ?, ?, ?) RETURNING {COLUMNS}"
                 ),
-                params![new.guild_id, number, new.type_id, new.opener_id, Utc::now(), new.transcript_token],
+                params![
+                    new.guild_id,
+                    number,
+                    new.type_id,
+                    new.opener_id,
+                    Utc::now(),
+                    new.transcript_token,
+                    (!new.answers.is_empty())
+                        .then(|| serde_json::to_string(&new.answers).expect("answers serialise"))
+                ],
                 ticket,
             )?;
             tx.execute(
@@ -213,7 +277,7 @@ impl Store {
                 params![record.id, new.opener_id, record.opened_at],
             )?;
             tx.commit()?;
-            Ok(Reservation::Reserved(record))
+            Ok(Reservation::Reserved(Box::new(record)))
         })
         .await
     }

@@ -63,6 +63,7 @@ impl Tickets {
                 paragraph: true,
                 required: false,
                 max_length: 500,
+                placeholder: None,
             }],
         }
     }
@@ -100,6 +101,30 @@ impl Tickets {
         by: u64,
         reason: Option<String>,
     ) -> Handled {
+        match self.begin_close(guild, ticket, by, reason).await {
+            Ok(announcement) => {
+                let this = self.clone();
+                let delay = guild.close_delay;
+                let id = ticket.id;
+                let after: After = Box::pin(async move {
+                    this.schedule_close(id, delay);
+                });
+                Handled::Then(Reply::public(announcement), after)
+            }
+            Err(key) => Handled::Reply(Reply::private(self.texts(Some(guild.id)).get(key, &[]))),
+        }
+    }
+
+    /// Records `ticket` as closing by `by` and logs it; the announcement to post, or the text
+    /// key of why it cannot close (already closing, or the database failed). The caller posts
+    /// the announcement and schedules the end with [`Tickets::schedule_close`].
+    pub(super) async fn begin_close(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        by: u64,
+        reason: Option<String>,
+    ) -> Result<String, &'static str> {
         let texts = self.texts(Some(guild.id));
         let due = Utc::now() + guild.close_delay;
         match self
@@ -108,10 +133,10 @@ impl Tickets {
             .await
         {
             Ok(true) => {}
-            Ok(false) => return Handled::Reply(Reply::private(texts.get("ticket-closing", &[]))),
+            Ok(false) => return Err("ticket-closing"),
             Err(error) => {
                 tracing::error!(%error, "starting a close failed");
-                return Handled::Reply(Reply::private(texts.get("discord-error", &[])));
+                return Err("discord-error");
             }
         }
         let closer = format!("<@{by}>");
@@ -138,13 +163,7 @@ impl Tickets {
             json!({"reason": reason}),
         )
         .await;
-        let this = self.clone();
-        let delay = guild.close_delay;
-        let id = ticket.id;
-        let after: After = Box::pin(async move {
-            this.schedule_close(id, delay);
-        });
-        Handled::Then(Reply::public(announcement), after)
+        Ok(announcement)
     }
 
     /// Finishes the close of `ticket` after `delay`, once per ticket per process.

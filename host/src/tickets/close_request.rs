@@ -21,17 +21,31 @@ impl Tickets {
         ticket: &TicketRecord,
         by: u64,
     ) -> Handled {
+        let key = match self.post_close_request(guild, ticket, by).await {
+            Ok(()) => "close-request-sent",
+            Err(key) => key,
+        };
+        Handled::Reply(Reply::private(self.texts(Some(guild.id)).get(key, &[])))
+    }
+
+    /// Posts, stores and times a close request for `ticket` by `by` (staff, or a plugin acting
+    /// for the bot); the text key of why not, if it could not.
+    pub(super) async fn post_close_request(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        by: u64,
+    ) -> Result<(), &'static str> {
         let texts = self.texts(Some(guild.id));
-        let refuse = |key: &str| Handled::Reply(Reply::private(texts.get(key, &[])));
         let Some(channel) = ticket.channel_id else {
-            return refuse("unknown-action");
+            return Err("unknown-action");
         };
         match self.store.close_request(ticket.id).await {
             Ok(None) => {}
-            Ok(Some(_)) => return refuse("close-request-pending"),
+            Ok(Some(_)) => return Err("close-request-pending"),
             Err(error) => {
                 tracing::error!(%error, "reading a close request failed");
-                return refuse("discord-error");
+                return Err("discord-error");
             }
         }
         let due_at =
@@ -68,7 +82,7 @@ impl Tickets {
             Ok(id) => id,
             Err(error) => {
                 tracing::warn!(%error, "could not post a close request");
-                return refuse("discord-error");
+                return Err("discord-error");
             }
         };
         let request = CloseRequest {
@@ -80,7 +94,7 @@ impl Tickets {
         };
         if let Err(error) = self.store.set_close_request(request.clone()).await {
             tracing::error!(%error, "storing a close request failed");
-            return refuse("discord-error");
+            return Err("discord-error");
         }
         self.log_event(
             guild.id,
@@ -90,8 +104,10 @@ impl Tickets {
             json!({"due_at": due_at.to_rfc3339()}),
         )
         .await;
-        self.time_close_request(request);
-        refuse("close-request-sent")
+        if let Some(this) = self.shared() {
+            this.time_close_request(request);
+        }
+        Ok(())
     }
 
     /// Waits for `request` to fall due (at shutdown the wait ends; it is resumed at start).

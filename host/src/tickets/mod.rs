@@ -11,6 +11,7 @@ mod close;
 mod close_request;
 mod commands;
 mod farewell;
+mod members;
 mod notes;
 mod open;
 mod panel;
@@ -92,6 +93,9 @@ pub struct Tickets {
     staff_seen: Mutex<HashSet<(u64, u64)>>,
     /// Guilds whose file budget ran out (said once per run in the log).
     file_budget_warned: Arc<Mutex<HashSet<u64>>>,
+    /// This lifecycle itself, for work that outlives the call that starts it (a close a
+    /// plugin asks for, plugins told after an answer).
+    me: std::sync::Weak<Tickets>,
 }
 
 /// Failures a test can ask for, to prove that a fallback works through the real lifecycle.
@@ -137,6 +141,7 @@ impl Lifecycle for Tickets {
                     user,
                     channel,
                 } => self.on_voice_state(guild, user, channel).await,
+                Inbound::MemberLeft { guild, user } => self.on_member_left(guild, user).await,
                 Inbound::Interaction(interaction) => self.on_interaction(interaction).await,
             }
         })
@@ -151,14 +156,14 @@ impl Tickets {
         discord: Arc<dyn DiscordApi>,
         plugins: Arc<PluginHost>,
         link_key: LinkKey,
-    ) -> Self {
+    ) -> Arc<Self> {
         let texts = config
             .guilds
             .iter()
             .map(|g| (g.id, texts_for(g.locale, &g.texts)))
             .collect();
         let fallback_texts = texts_for(config.locale, &Default::default());
-        Self {
+        Arc::new_cyclic(|me| Self {
             config,
             store,
             discord,
@@ -182,7 +187,13 @@ impl Tickets {
             in_flight: tokio_util::task::TaskTracker::new(),
             file_budget_warned: Arc::default(),
             staff_seen: Mutex::default(),
-        }
+            me: me.clone(),
+        })
+    }
+
+    /// This lifecycle as shared (none only while it is being dropped).
+    fn shared(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
     }
 
     /// Makes the next `count` transcript renders panic, so a test can prove that a close
@@ -386,7 +397,11 @@ impl Tickets {
             return;
         }
         if let Some(ticket) = ticket {
-            if self.on_watched_message(&ticket, &message).await {
+            let consumed = self.on_watched_message(&ticket, &message).await;
+            if let Some(guild) = self.guild(ticket.guild_id) {
+                self.plugins_after_message(guild, &ticket, &message).await;
+            }
+            if consumed {
                 return;
             }
         }
@@ -430,6 +445,9 @@ impl Tickets {
                     Handled::Reply(self.open_panel(&interaction).await)
                 }
                 Ok(Route::Core(CustomId::ChooseType)) => self.choose_type(&interaction).await,
+                Ok(Route::Core(CustomId::Questions { type_id })) => {
+                    self.questions_answered(&interaction, &type_id).await
+                }
                 Ok(Route::Core(CustomId::Ticket { action, ticket })) => {
                     tracing::Span::current().record("ticket", ticket);
                     self.ticket_action(&interaction, action, ticket).await

@@ -28,6 +28,7 @@ impl Tickets {
                 paragraph: true,
                 required: true,
                 max_length: NOTE_MAX,
+                placeholder: None,
             }],
         }
     }

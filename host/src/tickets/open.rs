@@ -5,12 +5,27 @@ use std::sync::Arc;
 use rand::Rng;
 use serde_json::json;
 
+use super::router::CustomId;
 use super::{After, Handled, Tickets};
 use crate::config::GuildConfig;
 use crate::event::{Interaction, InteractionKind};
+use crate::plugins::contract::pick;
 use crate::rest::DiscordError;
-use crate::store::{NewTicket, Reservation, StoreError, TicketRecord};
-use crate::ui::{permissions, Component, OutMessage, Overwrite, OverwriteTarget, Reply};
+use crate::store::{Answer, NewTicket, Reservation, StoreError, TicketRecord};
+use crate::ui::{permissions, Component, OutMessage, Overwrite, OverwriteTarget, Reply, TextInput};
+
+/// One question of the opening form: which plugin asked it, and how it is shown.
+struct OpeningQuestion {
+    /// The form field's id: `<plugin>/<question>`.
+    field: String,
+    plugin: String,
+    question: String,
+    label: String,
+    paragraph: bool,
+    required: bool,
+    max_length: u16,
+    placeholder: Option<String>,
+}
 
 /// Discord's limit of channels in one category.
 pub const CATEGORY_LIMIT: usize = 50;
@@ -97,6 +112,80 @@ impl Tickets {
         if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
             return Handled::Reply(Reply::private(refusal));
         }
+        // Plugins' questions for this type come first, in a form; the channel after it.
+        let questions = self.opening_questions(guild, &type_id);
+        if !questions.is_empty() {
+            let title = guild
+                .ticket_type(&type_id)
+                .map_or(type_id.as_str(), |t| t.label.as_str());
+            return Handled::Reply(Reply::Modal {
+                custom_id: CustomId::Questions {
+                    type_id: type_id.clone(),
+                }
+                .to_string(),
+                title: texts.get("opening-form-title", &[("type", title)]),
+                inputs: questions
+                    .into_iter()
+                    .map(|q| TextInput {
+                        custom_id: q.field,
+                        label: q.label,
+                        paragraph: q.paragraph,
+                        required: q.required,
+                        max_length: q.max_length,
+                        placeholder: q.placeholder,
+                    })
+                    .collect(),
+            });
+        }
+        self.begin_open(interaction, guild, type_id, Vec::new())
+    }
+
+    /// The opening questions of `type_id` were answered: the ticket opens with the answers.
+    pub(super) async fn questions_answered(
+        self: &Arc<Self>,
+        interaction: &Interaction,
+        type_id: &str,
+    ) -> Handled {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        };
+        if guild.ticket_type(type_id).is_none() {
+            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
+        }
+        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+            return Handled::Reply(Reply::private(refusal));
+        }
+        let InteractionKind::Modal { fields, .. } = &interaction.kind else {
+            return Handled::Reply(Reply::private(texts.get("unknown-action", &[])));
+        };
+        // Only the questions asked now are kept, whatever else the form carried.
+        let answers = self
+            .opening_questions(guild, type_id)
+            .into_iter()
+            .filter_map(|q| {
+                let value = fields.iter().find(|(id, _)| *id == q.field)?.1.trim();
+                (!value.is_empty()).then(|| Answer {
+                    plugin: q.plugin,
+                    question: q.question,
+                    label: q.label,
+                    value: value.chars().take(usize::from(q.max_length)).collect(),
+                })
+            })
+            .collect();
+        self.begin_open(interaction, guild, type_id.to_owned(), answers)
+    }
+
+    /// Starts opening a ticket of `type_id` for the user of `interaction`: answers at once,
+    /// and reserves and creates the channel afterwards.
+    fn begin_open(
+        self: &Arc<Self>,
+        interaction: &Interaction,
+        guild: &GuildConfig,
+        type_id: String,
+        answers: Vec<Answer>,
+    ) -> Handled {
+        let texts = self.texts(Some(guild.id));
         let key = (guild.id, interaction.user.id);
         if !self.opening.lock().expect("opening lock").insert(key) {
             return Handled::Reply(Reply::private(texts.get("ticket-already-opening", &[])));
@@ -106,7 +195,6 @@ impl Tickets {
             key,
         };
         let cooldown = guild.ticket_type(&type_id).and_then(|t| t.cooldown);
-        // (What follows runs in `reserve_and_open`.)
         let new = NewTicket {
             guild_id: guild.id,
             type_id,
@@ -116,11 +204,44 @@ impl Tickets {
             limit: guild.max_open_per_user,
             guild_limit: guild.max_open_tickets,
             cooldown,
+            answers,
         };
         // Answer at once (Discord allows 3 seconds) and do the database and Discord work after:
         // under load the reservation queue alone could take longer than that.
         let after = self.reserve_and_open(new, interaction.handle.clone(), guard, None);
         Handled::Then(Reply::Defer { ephemeral: true }, after)
+    }
+
+    /// The questions the guild's plugins ask when a ticket of `type_id` opens, in plugin order
+    /// (at most five: checked when the plugins load).
+    fn opening_questions(&self, guild: &GuildConfig, type_id: &str) -> Vec<OpeningQuestion> {
+        let mut out = Vec::new();
+        for plugin in self.plugins.enabled(guild.id) {
+            for form in &plugin.instance.manifest().questions {
+                if !form.ticket_types.is_empty() && !form.ticket_types.iter().any(|t| t == type_id)
+                {
+                    continue;
+                }
+                for q in &form.questions {
+                    out.push(OpeningQuestion {
+                        field: format!("{}/{}", plugin.id(), q.id),
+                        plugin: plugin.id().to_owned(),
+                        question: q.id.clone(),
+                        label: pick(&q.label, guild.locale.tag())
+                            .chars()
+                            .take(45)
+                            .collect(),
+                        paragraph: q.paragraph,
+                        required: q.required,
+                        max_length: q.max_length.clamp(1, 4000),
+                        placeholder: Some(pick(&q.placeholder, guild.locale.tag()).to_owned())
+                            .filter(|p| !p.trim().is_empty()),
+                    });
+                }
+            }
+        }
+        out.truncate(crate::plugins::manifest::MAX_QUESTIONS);
+        out
     }
 
     /// Reserves `new` and creates its channel, then edits the deferred answer `handle` with the
@@ -142,7 +263,7 @@ impl Tickets {
             };
             let texts = this.texts(Some(guild_id));
             let ticket = match this.store.reserve_ticket(new).await {
-                Ok(Reservation::Reserved(ticket)) => ticket,
+                Ok(Reservation::Reserved(ticket)) => *ticket,
                 Ok(Reservation::AtLimit(open)) => {
                     let channels: Vec<String> = open
                         .iter()
@@ -190,8 +311,10 @@ impl Tickets {
                     return;
                 }
             };
+            let mut opened = false;
             let answer = match this.create_ticket_channel(guild, &ticket).await {
                 Ok(channel) => {
+                    opened = true;
                     this.log_event(guild.id, Some(ticket.id), Some(for_staff.unwrap_or(opener)), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id, "opened_for": for_staff.map(|_| opener.to_string())})).await;
                     let text = match for_staff {
                         None => {
@@ -233,6 +356,12 @@ impl Tickets {
             };
             if let Err(error) = this.discord.edit_reply(&handle, &answer).await {
                 tracing::warn!(%error, "could not tell the opener about their ticket");
+            }
+            if opened {
+                // Plugins hear of it once the opener has their link.
+                if let Ok(Some(ticket)) = this.store.ticket(ticket.id).await {
+                    this.plugins_after_open(guild, &ticket).await;
+                }
             }
         })
     }
@@ -290,6 +419,7 @@ impl Tickets {
             limit: u32::MAX,
             guild_limit: guild.max_open_tickets,
             cooldown: None,
+            answers: Vec::new(),
         };
         let after = self.reserve_and_open(
             new,

@@ -84,6 +84,11 @@ pub enum CustomId {
         /// The ticket's database id.
         ticket: i64,
     },
+    /// The opening questions of a ticket type, answered before its channel is created.
+    Questions {
+        /// The ticket type's id.
+        type_id: String,
+    },
 }
 
 /// The text field of the close form.
@@ -122,6 +127,7 @@ impl fmt::Display for CustomId {
             CustomId::Ticket { action, ticket } => write!(f, "{CORE}:{}:{ticket}", action.word()),
             CustomId::CloseForm { ticket } => write!(f, "{CORE}:closeform:{ticket}"),
             CustomId::NoteForm { ticket } => write!(f, "{CORE}:noteform:{ticket}"),
+            CustomId::Questions { type_id } => write!(f, "{CORE}:ask:{type_id}"),
         }
     }
 }
@@ -146,6 +152,9 @@ impl CustomId {
             [CORE, "noteform", id] => ticket_id(id)
                 .map(|ticket| CustomId::NoteForm { ticket })
                 .ok_or_else(unknown),
+            [CORE, "ask", type_id] if !type_id.is_empty() => Ok(CustomId::Questions {
+                type_id: (*type_id).to_owned(),
+            }),
             [CORE, word, id] => {
                 let action = ACTIONS
                     .iter()
@@ -172,6 +181,9 @@ mod tests {
             CustomId::ChooseType,
             CustomId::CloseForm { ticket: 7 },
             CustomId::NoteForm { ticket: 8 },
+            CustomId::Questions {
+                type_id: "report".into(),
+            },
         ];
         ids.extend(
             ACTIONS
@@ -196,6 +208,7 @@ mod tests {
             "tb:claim:-3",
             "tb:fly:3",
             "tb:closeform:",
+            "tb:ask:",
         ] {
             assert_eq!(
                 CustomId::parse(text),

@@ -28,6 +28,7 @@ impl Tickets {
         }
         ticket.claimed_by = Some(staff);
         self.apply_claim(guild, &ticket, None).await;
+        self.tell_plugins_of_claim(guild, &ticket, None, staff);
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -61,6 +62,7 @@ impl Tickets {
         }
         let before = ticket.claimed_by.take();
         self.apply_claim(guild, &ticket, before).await;
+        self.tell_plugins_of_claim(guild, &ticket, before, staff);
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -77,12 +79,14 @@ impl Tickets {
         Reply::Update(self.welcome_message(guild, &ticket))
     }
 
-    /// Sets the claimer outside an interaction answer (a handover) and edits the welcome.
+    /// Sets the claimer outside an interaction answer (a handover by `by`) and edits the
+    /// welcome.
     pub(super) async fn set_claim(
         &self,
         guild: &GuildConfig,
         ticket: &TicketRecord,
         staff: Option<u64>,
+        by: u64,
     ) -> Result<(), ()> {
         self.store
             .set_claim(ticket.id, staff)
@@ -91,6 +95,7 @@ impl Tickets {
         let mut updated = ticket.clone();
         updated.claimed_by = staff;
         self.apply_claim(guild, &updated, ticket.claimed_by).await;
+        self.tell_plugins_of_claim(guild, &updated, ticket.claimed_by, by);
         self.log_event(
             guild.id,
             Some(ticket.id),
@@ -134,6 +139,26 @@ impl Tickets {
                 }
             }
         }
+    }
+
+    /// Tells subscribed plugins that `ticket`'s claimer changed from `before` (by `by`), after
+    /// the answer: a plugin never delays the claim itself.
+    fn tell_plugins_of_claim(
+        &self,
+        guild: &GuildConfig,
+        ticket: &TicketRecord,
+        before: Option<u64>,
+        by: u64,
+    ) {
+        let Some(this) = self.shared() else {
+            return;
+        };
+        let (guild, ticket) = (guild.id, ticket.clone());
+        self.spawn_tracked(async move {
+            if let Some(guild) = this.guild(guild) {
+                this.plugins_after_claim(guild, &ticket, before, by).await;
+            }
+        });
     }
 
     /// Posts `text` in the ticket's channel without waiting for it.

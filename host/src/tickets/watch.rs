@@ -1,6 +1,7 @@
 //! Watching a user's next message in a ticket: add or remove members, hand over the claim.
-//! (Notes are taken in a form, never in the channel: `notes.rs`.) One watch per (channel, user): a new click replaces the old watch, and watches
-//! of other users or tickets are never touched. Watches live in memory and end at shutdown.
+//! (Notes are taken in a form, never in the channel: `notes.rs`; membership itself is
+//! `members.rs`.) One watch per (channel, user): a new click replaces the old watch, and
+//! watches of other users or tickets are never touched. Watches live in memory and end at shutdown.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use super::Tickets;
 use crate::config::GuildConfig;
 use crate::event::ChatMessage;
 use crate::store::TicketRecord;
-use crate::ui::{permissions, OutMessage, Overwrite, OverwriteTarget, Reply};
+use crate::ui::{OutMessage, Reply};
 
 /// How long a mention is waited for (the original bot's 15 seconds).
 pub const MENTION_WINDOW: Duration = Duration::from_secs(15);
@@ -100,7 +101,7 @@ impl Watches {
     }
 }
 
-fn mentions(users: &[u64]) -> String {
+pub(super) fn mentions(users: &[u64]) -> String {
     users
         .iter()
         .map(|u| format!("<@{u}>"))
@@ -189,22 +190,11 @@ impl Tickets {
             WatchKind::AddMembers => {
                 let mut added = Vec::new();
                 for user in &mentioned {
-                    let overwrite = Overwrite {
-                        target: OverwriteTarget::Member(*user),
-                        allow: permissions::PARTICIPANT,
-                        deny: 0,
-                    };
-                    match self.discord.set_overwrite(channel, overwrite).await {
-                        Ok(()) => {
-                            if let Err(error) = self
-                                .store
-                                .add_member(ticket.id, *user, message.author.id)
-                                .await
-                            {
-                                tracing::error!(%error, "recording a member failed");
-                            }
-                            added.push(*user);
-                        }
+                    match self
+                        .add_ticket_member(guild, ticket, *user, message.author.id, false)
+                        .await
+                    {
+                        Ok(()) => added.push(*user),
                         Err(error) => tracing::warn!(%error, user, "could not add a member"),
                     }
                 }
@@ -221,33 +211,13 @@ impl Tickets {
                 texts.get("members-added", &[("users", &mentions(&added))])
             }
             WatchKind::RemoveMembers => {
-                let members = self.store.members(ticket.id).await.unwrap_or_default();
                 let mut removed = Vec::new();
                 let mut refused = Vec::new();
                 for user in &mentioned {
-                    let roles = self
-                        .discord
-                        .member_roles(guild.id, *user)
-                        .await
-                        .ok()
-                        .flatten()
-                        .unwrap_or_default();
-                    let removable = members.contains(user)
-                        && *user != ticket.opener_id
-                        && !guild.is_staff_for(&ticket.type_id, &roles);
-                    if !removable {
-                        refused.push(*user);
-                        continue;
-                    }
-                    match self.discord.remove_member_overwrite(channel, *user).await {
-                        Ok(()) => {
-                            if let Err(error) = self.store.remove_member(ticket.id, *user).await {
-                                tracing::error!(%error, "recording a removal failed");
-                            }
-                            removed.push(*user);
-                        }
+                    match self.remove_ticket_member(guild, ticket, *user).await {
+                        Ok(()) => removed.push(*user),
                         Err(error) => {
-                            tracing::warn!(%error, user, "could not remove a member");
+                            tracing::info!(%error, user, "a member was not removed");
                             refused.push(*user);
                         }
                     }
@@ -281,7 +251,10 @@ impl Tickets {
                     .flatten()
                     .unwrap_or_default();
                 if guild.is_staff_for(&ticket.type_id, &roles) {
-                    match self.set_claim(guild, ticket, Some(to)).await {
+                    match self
+                        .set_claim(guild, ticket, Some(to), message.author.id)
+                        .await
+                    {
                         Ok(()) => {
                             // The new holder is told by a ping.
                             pinged = vec![to];

@@ -35,6 +35,16 @@ impl Tickets {
         .field(texts.get("welcome-field-opener", &[]), opener.clone(), true)
         .field(texts.get("welcome-field-type", &[]), type_label, true)
         .field(texts.get("welcome-field-claimed", &[]), claimed, true);
+        let mut embed = embed;
+        if let Some(label) = &ticket.status_label {
+            embed = embed.field(texts.get("welcome-field-status", &[]), label.clone(), true);
+        }
+        // The answers to the opening questions, as the opener gave them (never a ping:
+        // the message's mentions are set below).
+        for answer in ticket.answers.iter().take(5) {
+            let value: String = answer.value.chars().take(1024).collect();
+            embed = embed.field(answer.label.clone(), value, false);
+        }
 
         let button = |action, key: &str, style| {
             Component::button(

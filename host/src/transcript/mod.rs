@@ -254,6 +254,18 @@ pub fn prepare(input: &TranscriptInput<'_>) -> Page {
             value: reason.clone(),
         });
     }
+    if let Some(label) = &ticket.status_label {
+        facts.push(Fact {
+            label: t.get("welcome-field-status", &[]),
+            value: label.clone(),
+        });
+    }
+    for answer in &ticket.answers {
+        facts.push(Fact {
+            label: answer.label.clone(),
+            value: answer.value.clone(),
+        });
+    }
     let notes = input
         .notes
         .iter()
@@ -386,6 +398,13 @@ mod tests {
             close_due_at: None,
             welcome_message_id: None,
             transcript_token: "t".into(),
+            status_label: Some("<i>waiting</i>".into()),
+            answers: vec![crate::store::Answer {
+                plugin: "p".into(),
+                question: "q".into(),
+                label: "<u>Your id</u>".into(),
+                value: "<script>x</script>".into(),
+            }],
         };
         let messages = vec![CapturedMessage {
             message_id: 1,
@@ -416,6 +435,14 @@ mod tests {
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(!page.contains("<img"), "{page}");
         assert!(!page.contains("<b>done"), "{page}");
+        assert!(
+            !page.contains("<i>waiting") && page.contains("&lt;i&gt;waiting"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("<u>Your id") && !page.contains("<script>x"),
+            "{page}"
+        );
         assert!(!page.contains("javascript:"), "{page}");
         assert!(page.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;"));
         assert!(page.contains("Ticket #3 · Support"));

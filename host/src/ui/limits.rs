@@ -38,6 +38,8 @@ pub const OPTION_TEXT: usize = 100;
 pub const PLACEHOLDER: usize = 150;
 /// Characters of a modal's title and of a text input's label.
 pub const MODAL_TITLE: usize = 45;
+/// Characters of a text input's placeholder.
+pub const INPUT_PLACEHOLDER: usize = 100;
 
 /// `text` cut to `max` characters, ending with "…" when cut.
 pub fn cut(text: &str, max: usize) -> String {

@@ -8,9 +8,9 @@
 use serde::Deserialize;
 use ticketbot_plugin_sdk::*;
 
-/// The settings a guild gives in `[guild.plugin.settings]`.
+/// The settings a guild gives in `[guild.plugin.settings]`, as the host passes them: checked
+/// against the schema in the manifest, with the default filled in.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Settings {
     /// The greeting; `{opener}` becomes a mention of the ticket's opener.
     greeting: String,
@@ -18,47 +18,47 @@ struct Settings {
 
 struct Greeter;
 
-impl Guest for Greeter {
-    fn describe() -> Manifest {
-        Manifest {
-            id: "example-greeter".into(),
-            name: "Greeter (example)".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            buttons: vec![ticket_button(
+impl Plugin for Greeter {
+    fn manifest() -> Manifest {
+        manifest(
+            "example-greeter",
+            tr("Greeter (example)", "Saudação (exemplo)"),
+        )
+        .version(env!("CARGO_PKG_VERSION"))
+        .button(
+            ticket_button(
                 "greet",
-                "Greet",
-                Some("🙂"),
+                tr("Greet", "Saudar"),
                 ButtonStyle::Secondary,
                 Audience::Staff,
-            )],
-            // Posting in the ticket's own channel needs no capability; remembering that the
-            // ticket was greeted needs `storage`.
-            capabilities: vec!["storage".into()],
-            subscriptions: vec![],
-        }
+            )
+            .emoji("🙂"),
+        )
+        // Posting in the ticket's own channel needs no capability; remembering that the
+        // ticket was greeted needs `storage`.
+        .capabilities(&["storage"])
+        .setting(
+            setting(
+                "greeting",
+                text_setting(1, 1500),
+                tr("Greeting", "Saudação"),
+                tr(
+                    "Posted in the ticket; {opener} mentions its opener.",
+                    "Postada no ticket; {opener} menciona quem o abriu.",
+                ),
+            )
+            .default_localized(tr(
+                "\"Welcome, {opener}! Staff will be with you shortly.\"",
+                "\"Bem-vindo, {opener}! A equipe já vai te atender.\"",
+            )),
+        )
     }
 
-    fn check_settings(settings: String) -> Vec<SettingProblem> {
-        check_settings_with(&settings, |s: &Settings| {
-            let mut problems = Vec::new();
-            if s.greeting.trim().is_empty() {
-                problems.push(SettingProblem::new("greeting", "must not be empty"));
-            } else if s.greeting.len() > 1500 {
-                problems.push(SettingProblem::new("greeting", "at most 1500 characters"));
-            }
-            problems
-        })
-    }
-
-    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
-        install_panic_hook();
-        let Event::Button(_) = event else {
-            return Ok(Outcome::nothing());
-        };
+    fn on_button(ctx: &Context, _button: &str) -> Result<Outcome, String> {
         let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
-        let ticket = ctx.ticket.ok_or("needs a ticket")?;
+        let ticket = ctx.ticket.as_ref().ok_or("needs a ticket")?;
         let key = format!("greeted:{}", ticket.id);
-        if host::get(&key).map_err(|e| format!("{e:?}"))?.is_some() {
+        if stored(&key)?.is_some() {
             return Ok(Outcome::private(text(
                 &ctx.locale,
                 "This ticket was already greeted.",
@@ -70,10 +70,10 @@ impl Guest for Greeter {
             .replace("{opener}", &format!("<@{}>", ticket.opener));
         Ok(
             Outcome::private(text(&ctx.locale, "Greeting posted.", "Saudação enviada."))
-                .with(Effect::Post((Channel::Ticket, Message::text(greeting))))
+                .with(Effect::Post(Post::in_ticket(Message::text(greeting))))
                 .with(Effect::Store((key, "1".into()))),
         )
     }
 }
 
-export!(Greeter);
+plugin!(Greeter);

@@ -1,5 +1,5 @@
 //! item-return: staff file a request to give a player back lost items (recipient's in-game id and
-//! the items); it goes to the guild's item-return channel with Approve/Deny for the approver
+//! the items); it goes to the channel its `channel` setting names with Approve/Deny for the approver
 //! roles. The decision removes the buttons and shows who decided and when. Requests live in the
 //! plugin's storage, so the buttons keep working after a restart, and a second decision is
 //! refused.
@@ -8,23 +8,15 @@ use serde::{Deserialize, Serialize};
 use ticketbot_plugin_sdk::*;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Settings {
     /// Longest in-game id accepted (digits).
-    #[serde(default = "default_id_digits")]
     max_id_digits: usize,
     /// Most item lines in one request.
-    #[serde(default = "default_max_lines")]
     max_item_lines: usize,
 }
 
-fn default_id_digits() -> usize {
-    10
-}
-
-fn default_max_lines() -> usize {
-    25
-}
+/// The setting naming the channel requests go to.
+const CHANNEL: &str = "channel";
 
 #[derive(Serialize, Deserialize)]
 struct Request {
@@ -51,50 +43,75 @@ const DENIED: u32 = 0xE03131;
 
 struct ItemReturn;
 
-impl Guest for ItemReturn {
-    fn describe() -> Manifest {
-        Manifest {
-            id: "item-return".into(),
-            name: "Item return".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            buttons: vec![ticket_button(
-                "item-return",
-                "Item return",
-                Some("📦"),
-                ButtonStyle::Primary,
-                Audience::Staff,
-            )],
+impl Plugin for ItemReturn {
+    fn manifest() -> Manifest {
+        manifest("item-return", tr("Item return", "Devolução"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .button(
+                ticket_button(
+                    "item-return",
+                    tr("Item return", "Devolução"),
+                    ButtonStyle::Primary,
+                    Audience::Staff,
+                )
+                .emoji("📦"),
+            )
             // `notes` puts each request and decision in the ticket's record (the close log and
             // the transcript header).
-            capabilities: vec!["post-messages".into(), "storage".into(), "notes".into()],
-            subscriptions: vec![],
-        }
+            .capabilities(&["post-messages", "storage", "notes"])
+            .setting(setting(
+                CHANNEL,
+                channel(),
+                tr("Approval channel", "Canal de aprovação"),
+                tr(
+                    "Where requests are posted for the approvers.",
+                    "Onde os pedidos são postados para os aprovadores.",
+                ),
+            ))
+            .setting(
+                setting(
+                    "max_id_digits",
+                    integer(1, 20),
+                    tr("Longest in-game id", "Maior ID no jogo"),
+                    tr(
+                        "Digits an in-game id may have.",
+                        "Quantos dígitos um ID no jogo pode ter.",
+                    ),
+                )
+                .default_json("10"),
+            )
+            .setting(
+                setting(
+                    "max_item_lines",
+                    integer(1, 100),
+                    tr("Most item lines", "Máximo de linhas de itens"),
+                    tr(
+                        "Item lines one request may have.",
+                        "Quantas linhas de itens um pedido pode ter.",
+                    ),
+                )
+                .default_json("25"),
+            )
     }
 
-    fn check_settings(settings: String) -> Vec<SettingProblem> {
-        check_settings_with(&settings, |s: &Settings| {
-            let mut problems = Vec::new();
-            if !(1..=20).contains(&s.max_id_digits) {
-                problems.push(SettingProblem::new("max_id_digits", "between 1 and 20"));
-            }
-            if !(1..=100).contains(&s.max_item_lines) {
-                problems.push(SettingProblem::new("max_item_lines", "between 1 and 100"));
-            }
-            problems
+    fn on_button(ctx: &Context, id: &str) -> Result<Outcome, String> {
+        Ok(if id == "item-return" {
+            form(&ctx.locale)
+        } else {
+            Outcome::nothing()
         })
     }
 
-    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
-        install_panic_hook();
-        let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
-        match event {
-            Event::Button(id) if id == "item-return" => Ok(form(&ctx.locale)),
-            Event::Modal(submit) if submit.custom_id == FORM => {
-                submitted(&ctx, &settings, &submit.fields)
-            }
-            Event::Component(used) => decide(&ctx, &used.custom_id),
-            _ => Ok(Outcome::nothing()),
+    fn on_modal(ctx: &Context, submit: &ModalSubmit) -> Result<Outcome, String> {
+        if submit.custom_id != FORM {
+            return Ok(Outcome::nothing());
         }
+        let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
+        submitted(ctx, &settings, &submit.fields)
+    }
+
+    fn on_component(ctx: &Context, used: &ComponentUse) -> Result<Outcome, String> {
+        decide(ctx, &used.custom_id)
     }
 }
 
@@ -230,8 +247,8 @@ fn submitted(ctx: &Context, settings: &Settings, fields: &[Field]) -> Result<Out
     )
     .with(Effect::Store(("next".into(), (number + 1).to_string())))
     .with(Effect::Store((format!("request:{number}"), stored)))
-    .with(Effect::Post((Channel::ItemReturn, approval)))
-    .with(Effect::Post((Channel::Ticket, note)))
+    .with(Effect::Post(Post::in_setting(CHANNEL, approval)))
+    .with(Effect::Post(Post::in_ticket(note)))
     .with(Effect::AddNote(
         text(
             l,
@@ -360,7 +377,7 @@ fn decide(ctx: &Context, custom_id: &str) -> Result<Outcome, String> {
         l, number, &request,
     ))))
     .with(Effect::Store((key, stored)))
-    .with(Effect::Post((Channel::Ticket, note)))
+    .with(Effect::Post(Post::in_ticket(note)))
     .with(Effect::AddNote(
         text(
             l,
@@ -373,4 +390,4 @@ fn decide(ctx: &Context, custom_id: &str) -> Result<Outcome, String> {
     )))
 }
 
-export!(ItemReturn);
+plugin!(ItemReturn);

@@ -6,61 +6,48 @@ use serde::Deserialize;
 use ticketbot_plugin_sdk::*;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Settings {
     /// Seconds between two pokes of the same ticket.
-    #[serde(default = "default_cooldown")]
     cooldown_seconds: u64,
-}
-
-fn default_cooldown() -> u64 {
-    300
 }
 
 struct Poke;
 
-impl Guest for Poke {
-    fn describe() -> Manifest {
-        Manifest {
-            id: "poke".into(),
-            name: "Poke".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            buttons: vec![ticket_button(
-                "poke",
-                "Poke",
-                Some("👋"),
-                ButtonStyle::Secondary,
-                Audience::Staff,
-            )],
-            capabilities: vec!["dm".into(), "storage".into()],
-            subscriptions: vec![],
-        }
-    }
-
-    fn check_settings(settings: String) -> Vec<SettingProblem> {
-        check_settings_with(&settings, |s: &Settings| {
-            let mut problems = Vec::new();
-            if s.cooldown_seconds > 86_400 {
-                problems.push(SettingProblem::new(
+impl Plugin for Poke {
+    fn manifest() -> Manifest {
+        manifest("poke", tr("Poke", "Cutucar"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .button(
+                ticket_button(
+                    "poke",
+                    tr("Poke", "Cutucar"),
+                    ButtonStyle::Secondary,
+                    Audience::Staff,
+                )
+                .emoji("👋"),
+            )
+            .capabilities(&["dm", "storage"])
+            .setting(
+                setting(
                     "cooldown_seconds",
-                    "at most 86400 (one day)",
-                ));
-            }
-            problems
-        })
+                    integer(0, 86_400),
+                    tr("Cooldown (seconds)", "Intervalo (segundos)"),
+                    tr(
+                        "Seconds before the same ticket can be poked again.",
+                        "Segundos até o mesmo ticket poder ser cutucado de novo.",
+                    ),
+                )
+                .default_json("300"),
+            )
     }
 
-    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
-        install_panic_hook();
-        let Event::Button(id) = event else {
-            return Ok(Outcome::nothing());
-        };
+    fn on_button(ctx: &Context, id: &str) -> Result<Outcome, String> {
         if id != "poke" {
             return Ok(Outcome::nothing());
         }
         let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
-        let ticket = ctx.ticket.ok_or("poke needs a ticket")?;
-        let user = ctx.user.ok_or("poke needs a user")?;
+        let ticket = ctx.ticket.as_ref().ok_or("poke needs a ticket")?;
+        let user = ctx.user.as_ref().ok_or("poke needs a user")?;
         let l = ctx.locale.as_str();
         let key = format!("last-poke:{}", ticket.id);
         let last = host::get(&key)
@@ -120,4 +107,4 @@ impl Guest for Poke {
     }
 }
 
-export!(Poke);
+plugin!(Poke);

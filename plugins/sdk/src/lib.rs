@@ -1,24 +1,32 @@
-//! The guest SDK for ticketbot action plugins.
+//! The guest SDK for ticketbot action plugins, on contract `ticketbot:plugin@0.2.0`.
 //!
-//! It generates the bindings of the `ticketbot:plugin` WIT world (`../../wit/plugin.wit`) and
-//! adds small helpers: typed settings, message builders, two-language texts, and a panic hook
-//! that reports the panic message to the host before the plugin traps.
-//!
-//! A plugin implements [`Guest`] and calls [`export!`]:
+//! It generates the bindings of the WIT world (`../../wit/0.2.0/plugin.wit`, where every item
+//! is documented) and adds what makes a plugin short: the [`Plugin`] trait, whose methods all
+//! have defaults so a plugin writes only the events it uses; [`plugin!`] to export it;
+//! builders for texts in several languages, settings schemas, messages and outcomes; typed
+//! settings; and a panic hook that reports a panic's message to the host before the trap.
 //!
 //! ```ignore
 //! use ticketbot_plugin_sdk::*;
+//!
 //! struct Hello;
-//! impl Guest for Hello {
-//!     fn describe() -> Manifest { /* id, buttons, capabilities */ }
-//!     fn check_settings(_: String) -> Vec<SettingProblem> { Vec::new() }
-//!     fn handle(ctx: Context, event: Event) -> Result<Outcome, String> { /* ... */ }
+//!
+//! impl Plugin for Hello {
+//!     fn manifest() -> Manifest {
+//!         manifest("hello", tr("Hello", "Olá"))
+//!             .button(ticket_button("hi", tr("Say hi", "Dizer oi"), ButtonStyle::Primary, Audience::Staff))
+//!     }
+//!
+//!     fn on_button(ctx: &Context, _button: &str) -> Result<Outcome, String> {
+//!         Ok(Outcome::public(text(&ctx.locale, "Hi!", "Oi!")))
+//!     }
 //! }
-//! export!(Hello);
+//!
+//! plugin!(Hello);
 //! ```
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/0.2.0",
     world: "action",
     pub_export_macro: true,
     default_bindings_module: "ticketbot_plugin_sdk",
@@ -30,11 +38,117 @@ pub use ticketbot::plugin::types::*;
 
 use serde::de::DeserializeOwned;
 
-/// The WIT package version this SDK was built against.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// A plugin: its manifest, and a method per event it may receive, each doing nothing by
+/// default. The host sends only the events the manifest subscribes to (and buttons, forms,
+/// components and timers of the plugin's own).
+pub trait Plugin {
+    /// What the plugin is: id, names, buttons, capabilities, subscriptions, settings schema,
+    /// opening questions.
+    fn manifest() -> Manifest;
 
-/// Sends panic messages to the host's log (otherwise they are lost in the sandbox). Call it at
-/// the start of `handle`; it installs the hook once.
+    /// Rules across settings that the schema cannot say; `settings` (JSON) already matches the
+    /// schema, defaults filled.
+    fn check_settings(_settings: &str) -> Vec<SettingProblem> {
+        Vec::new()
+    }
+
+    /// One of the plugin's ticket buttons was pressed.
+    fn on_button(_ctx: &Context, _button: &str) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A component the plugin posted (in a channel or a DM) was used.
+    fn on_component(_ctx: &Context, _used: &ComponentUse) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A form the plugin opened was submitted.
+    fn on_modal(_ctx: &Context, _submit: &ModalSubmit) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A timer the plugin scheduled fired.
+    fn on_timer(_ctx: &Context, _timer: &TimerFired) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// Someone joined or left a voice channel the plugin created.
+    fn on_voice(_ctx: &Context, _change: &VoiceChange) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A ticket opened, with the answers to the plugin's opening questions.
+    fn on_ticket_opened(_ctx: &Context, _answers: &[Field]) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A ticket was closed or cancelled.
+    fn on_ticket_closed(_ctx: &Context) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A message was posted in a ticket.
+    fn on_message(_ctx: &Context, _message: &PostedMessage) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A ticket's claimer changed.
+    fn on_claim(_ctx: &Context, _change: &ClaimChange) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+
+    /// A ticket's opener or member left the guild.
+    fn on_member_left(_ctx: &Context, _user: u64) -> Result<Outcome, String> {
+        Ok(Outcome::nothing())
+    }
+}
+
+/// Calls the method of `P` for `event` (what [`plugin!`] exports as `handle`).
+pub fn dispatch<P: Plugin>(ctx: Context, event: Event) -> Result<Outcome, String> {
+    install_panic_hook();
+    match &event {
+        Event::Button(id) => P::on_button(&ctx, id),
+        Event::Component(used) => P::on_component(&ctx, used),
+        Event::Modal(submit) => P::on_modal(&ctx, submit),
+        Event::Timer(timer) => P::on_timer(&ctx, timer),
+        Event::Voice(change) => P::on_voice(&ctx, change),
+        Event::TicketClosed => P::on_ticket_closed(&ctx),
+        Event::TicketOpened(answers) => P::on_ticket_opened(&ctx, answers),
+        Event::MessagePosted(message) => P::on_message(&ctx, message),
+        Event::ClaimChanged(change) => P::on_claim(&ctx, change),
+        Event::MemberLeft(user) => P::on_member_left(&ctx, *user),
+    }
+}
+
+/// Exports a [`Plugin`] as the component's `plugin` interface.
+#[macro_export]
+macro_rules! plugin {
+    ($plugin:ty) => {
+        struct __TicketbotGuest;
+
+        impl $crate::Guest for __TicketbotGuest {
+            fn describe() -> $crate::Manifest {
+                <$plugin as $crate::Plugin>::manifest()
+            }
+
+            fn check_settings(settings: String) -> Vec<$crate::SettingProblem> {
+                <$plugin as $crate::Plugin>::check_settings(&settings)
+            }
+
+            fn handle(
+                context: $crate::Context,
+                event: $crate::Event,
+            ) -> Result<$crate::Outcome, String> {
+                $crate::dispatch::<$plugin>(context, event)
+            }
+        }
+
+        $crate::export!(__TicketbotGuest);
+    };
+}
+
+/// Sends panic messages to the host's log (otherwise they are lost in the sandbox); [`dispatch`]
+/// installs it.
 pub fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -44,7 +158,171 @@ pub fn install_panic_hook() {
     });
 }
 
-/// Parses the guild's settings for this plugin (JSON) into `T`.
+/// An English and a Brazilian Portuguese text.
+pub fn tr(en: &str, pt_br: &str) -> Localized {
+    vec![("en".into(), en.into()), ("pt-BR".into(), pt_br.into())]
+}
+
+/// Chooses the text for the guild's language: Portuguese for `pt*`, English otherwise.
+pub fn text(locale: &str, en: &str, pt_br: &str) -> String {
+    if locale.starts_with("pt") { pt_br } else { en }.to_owned()
+}
+
+/// A manifest with an id and a name; add the rest with its builder methods.
+pub fn manifest(id: &str, name: Localized) -> Manifest {
+    Manifest {
+        id: id.to_owned(),
+        name,
+        version: String::new(),
+        buttons: Vec::new(),
+        capabilities: Vec::new(),
+        subscriptions: Vec::new(),
+        settings: Vec::new(),
+        questions: Vec::new(),
+    }
+}
+
+impl Manifest {
+    /// Sets the version (use `env!("CARGO_PKG_VERSION")`).
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.to_owned();
+        self
+    }
+
+    /// Adds a ticket button.
+    pub fn button(mut self, button: TicketButton) -> Self {
+        self.buttons.push(button);
+        self
+    }
+
+    /// Asks for capabilities (a guild must also grant them).
+    pub fn capabilities(mut self, names: &[&str]) -> Self {
+        self.capabilities
+            .extend(names.iter().map(|n| (*n).to_owned()));
+        self
+    }
+
+    /// Subscribes to events.
+    pub fn subscribe(mut self, to: &[Subscription]) -> Self {
+        self.subscriptions.extend_from_slice(to);
+        self
+    }
+
+    /// Declares a setting.
+    pub fn setting(mut self, setting: Setting) -> Self {
+        self.settings.push(setting);
+        self
+    }
+
+    /// Adds opening questions for `ticket_types` (empty: every type).
+    pub fn questions(mut self, ticket_types: &[&str], questions: Vec<Question>) -> Self {
+        self.questions.push(OpeningQuestions {
+            ticket_types: ticket_types.iter().map(|t| (*t).to_owned()).collect(),
+            questions,
+        });
+        self
+    }
+}
+
+/// A ticket button description.
+pub fn ticket_button(
+    id: &str,
+    label: Localized,
+    style: ButtonStyle,
+    audience: Audience,
+) -> TicketButton {
+    TicketButton {
+        id: id.to_owned(),
+        label,
+        emoji: None,
+        style,
+        audience,
+    }
+}
+
+impl TicketButton {
+    /// Sets the emoji.
+    pub fn emoji(mut self, emoji: &str) -> Self {
+        self.emoji = Some(emoji.to_owned());
+        self
+    }
+}
+
+/// A setting of `kind`, with a label and help text; required until given a default.
+pub fn setting(key: &str, kind: SettingKind, label: Localized, help: Localized) -> Setting {
+    Setting {
+        key: key.to_owned(),
+        label,
+        help,
+        kind,
+        default: Vec::new(),
+    }
+}
+
+impl Setting {
+    /// The default, as JSON, for every language.
+    pub fn default_json(mut self, json: &str) -> Self {
+        self.default = vec![("en".into(), json.into())];
+        self
+    }
+
+    /// The default, as JSON, per language.
+    pub fn default_localized(mut self, json: Localized) -> Self {
+        self.default = json;
+        self
+    }
+}
+
+/// One integer from `min` to `max`.
+pub fn integer(min: i64, max: i64) -> SettingKind {
+    SettingKind::Single(ValueKind::Integer(IntegerBounds { min, max }))
+}
+
+/// One duration, in seconds from `min` to `max` (written as `300` or `"5m"`).
+pub fn duration(min: i64, max: i64) -> SettingKind {
+    SettingKind::Single(ValueKind::Duration(IntegerBounds { min, max }))
+}
+
+/// One text of `min` to `max` characters.
+pub fn text_setting(min: u32, max: u32) -> SettingKind {
+    SettingKind::Single(ValueKind::Text(TextBounds {
+        min_length: min,
+        max_length: max,
+    }))
+}
+
+/// One channel of the guild.
+pub fn channel() -> SettingKind {
+    SettingKind::Single(ValueKind::Channel)
+}
+
+/// A question of the opening form.
+pub fn question(id: &str, label: Localized, paragraph: bool, max_length: u16) -> Question {
+    Question {
+        id: id.to_owned(),
+        label,
+        placeholder: Vec::new(),
+        paragraph,
+        required: true,
+        max_length,
+    }
+}
+
+impl Question {
+    /// May be left empty.
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    /// A hint shown in the empty field.
+    pub fn placeholder(mut self, placeholder: Localized) -> Self {
+        self.placeholder = placeholder;
+        self
+    }
+}
+
+/// Parses the guild's settings for this plugin (JSON, checked against the schema) into `T`.
 pub fn settings<T: DeserializeOwned>(json: &str) -> Result<T, String> {
     serde_json::from_str(json).map_err(|e| describe(&e))
 }
@@ -55,17 +333,6 @@ fn describe(error: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(cut) => text[..cut].to_owned(),
         None => text,
-    }
-}
-
-/// Checks settings by parsing them into `T`; a parse error becomes one problem.
-pub fn check_settings_as<T: DeserializeOwned>(json: &str) -> Vec<SettingProblem> {
-    match serde_json::from_str::<T>(json) {
-        Ok(_) => Vec::new(),
-        Err(e) => vec![SettingProblem {
-            key: String::new(),
-            message: e.to_string(),
-        }],
     }
 }
 
@@ -88,11 +355,6 @@ impl SettingProblem {
             message: message.into(),
         }
     }
-}
-
-/// Chooses the text for the guild's language: Portuguese for `pt*`, English otherwise.
-pub fn text(locale: &str, en: &str, pt_br: &str) -> String {
-    if locale.starts_with("pt") { pt_br } else { en }.to_owned()
 }
 
 impl Message {
@@ -168,6 +430,26 @@ impl Component {
     }
 }
 
+impl Post {
+    /// `message` in the ticket's channel.
+    pub fn in_ticket(message: Message) -> Self {
+        Post {
+            channel: Channel::Ticket,
+            message,
+            mention: Vec::new(),
+        }
+    }
+
+    /// `message` in the channel the setting `key` names.
+    pub fn in_setting(key: &str, message: Message) -> Self {
+        Post {
+            channel: Channel::Setting(key.to_owned()),
+            message,
+            mention: Vec::new(),
+        }
+    }
+}
+
 impl Outcome {
     /// No answer and no effect.
     pub fn nothing() -> Self {
@@ -179,18 +461,12 @@ impl Outcome {
 
     /// An ephemeral text answer.
     pub fn private(text: impl Into<String>) -> Self {
-        Outcome {
-            reply: Some(Reply::Message((Message::text(text), true))),
-            effects: Vec::new(),
-        }
+        Outcome::reply(Reply::Message((Message::text(text), true)))
     }
 
     /// A text answer everyone sees.
     pub fn public(text: impl Into<String>) -> Self {
-        Outcome {
-            reply: Some(Reply::Message((Message::text(text), false))),
-            effects: Vec::new(),
-        }
+        Outcome::reply(Reply::Message((Message::text(text), false)))
     }
 
     /// Answers with `reply`.
@@ -208,19 +484,10 @@ impl Outcome {
     }
 }
 
-/// A ticket button description.
-pub fn ticket_button(
-    id: &str,
-    label: &str,
-    emoji: Option<&str>,
-    style: ButtonStyle,
-    audience: Audience,
-) -> TicketButton {
-    TicketButton {
-        id: id.to_owned(),
-        label: label.to_owned(),
-        emoji: emoji.map(str::to_owned),
-        style,
-        audience,
-    }
+/// A key of the plugin's storage (`storage`), with the host's error as a sentence.
+pub fn stored(key: &str) -> Result<Option<String>, String> {
+    host::get(key).map_err(|e| match e {
+        HostError::NotGranted(c) => format!("the capability {c:?} is not granted"),
+        HostError::Failed(m) => m,
+    })
 }

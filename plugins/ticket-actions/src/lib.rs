@@ -7,36 +7,17 @@ use serde::Deserialize;
 use ticketbot_plugin_sdk::*;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Settings {
     /// Categories tickets can be transferred to, in menu order.
-    #[serde(default)]
     categories: Vec<Category>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Category {
-    /// The category's id (a number or a string of digits).
-    id: Snowflake,
+    /// The category's id.
+    id: u64,
     /// What staff see in the menu.
     label: String,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Snowflake {
-    Number(u64),
-    Text(String),
-}
-
-impl Snowflake {
-    fn get(&self) -> Option<u64> {
-        match self {
-            Snowflake::Number(n) => Some(*n),
-            Snowflake::Text(t) => t.trim().parse().ok(),
-        }
-    }
 }
 
 const MENU: &str = "menu";
@@ -45,129 +26,139 @@ const RENAME: &str = "rename";
 
 struct TicketActions;
 
-impl Guest for TicketActions {
-    fn describe() -> Manifest {
-        Manifest {
-            id: "ticket-actions".into(),
-            name: "Ticket actions".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            buttons: vec![ticket_button(
-                "actions",
-                "Ticket actions",
-                Some("⚙️"),
-                ButtonStyle::Secondary,
-                Audience::Staff,
-            )],
-            capabilities: vec!["rename-channel".into(), "move-channel".into()],
-            subscriptions: vec![],
-        }
-    }
-
-    fn check_settings(settings: String) -> Vec<SettingProblem> {
-        check_settings_with(&settings, |parsed: &Settings| {
-            let mut problems = Vec::new();
-            if parsed.categories.len() > 25 {
-                problems.push(SettingProblem::new(
+impl Plugin for TicketActions {
+    fn manifest() -> Manifest {
+        let categories = SettingKind::Table((
+            vec![
+                Column {
+                    key: "id".into(),
+                    label: tr("Category", "Categoria"),
+                    kind: ValueKind::Category,
+                },
+                Column {
+                    key: "label".into(),
+                    label: tr("Shown as", "Nome no menu"),
+                    kind: ValueKind::Text(TextBounds {
+                        min_length: 1,
+                        max_length: 100,
+                    }),
+                },
+            ],
+            // A Discord select holds 25 options.
+            25,
+        ));
+        manifest("ticket-actions", tr("Ticket actions", "Ações Ticket"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .button(
+                ticket_button(
+                    "actions",
+                    tr("Ticket actions", "Ações Ticket"),
+                    ButtonStyle::Secondary,
+                    Audience::Staff,
+                )
+                .emoji("⚙️"),
+            )
+            .capabilities(&["rename-channel", "move-channel"])
+            .setting(
+                setting(
                     "categories",
-                    "at most 25 (a Discord select's limit)",
-                ));
-            }
-            for (i, category) in parsed.categories.iter().enumerate() {
-                if category.id.get().is_none_or(|id| id == 0) {
-                    problems.push(SettingProblem::new(
-                        format!("categories[{i}].id"),
-                        "must be a category id",
-                    ));
-                }
-                if category.label.trim().is_empty() || category.label.chars().count() > 100 {
-                    problems.push(SettingProblem::new(
-                        format!("categories[{i}].label"),
-                        "1 to 100 characters",
-                    ));
-                }
-            }
-            problems
-        })
+                    categories,
+                    tr("Transfer categories", "Categorias de transferência"),
+                    tr(
+                        "The categories staff can transfer a ticket to, in menu order.",
+                        "As categorias para onde a equipe pode transferir um ticket, na ordem do menu.",
+                    ),
+                )
+                .default_json("[]"),
+            )
     }
 
-    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
-        install_panic_hook();
-        let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
-        let l = ctx.locale.as_str();
-        let user = ctx.user.as_ref().ok_or("ticket actions need a user")?;
-        if !user.is_staff {
-            return Ok(Outcome::private(text(
+    fn on_button(ctx: &Context, id: &str) -> Result<Outcome, String> {
+        respond(ctx, &Event::Button(id.to_owned()))
+    }
+
+    fn on_component(ctx: &Context, used: &ComponentUse) -> Result<Outcome, String> {
+        respond(ctx, &Event::Component(used.clone()))
+    }
+
+    fn on_modal(ctx: &Context, submit: &ModalSubmit) -> Result<Outcome, String> {
+        respond(ctx, &Event::Modal(submit.clone()))
+    }
+}
+
+/// What staff asked for with `event`.
+fn respond(ctx: &Context, event: &Event) -> Result<Outcome, String> {
+    let settings: Settings = ticketbot_plugin_sdk::settings(&ctx.settings)?;
+    let l = ctx.locale.as_str();
+    let user = ctx.user.as_ref().ok_or("ticket actions need a user")?;
+    if !user.is_staff {
+        return Ok(Outcome::private(text(
+            l,
+            "Only staff can do that.",
+            "Apenas a equipe pode fazer isso.",
+        )));
+    }
+    match event {
+        Event::Button(_) => Ok(menu(l, &settings)),
+        Event::Component(used) if used.custom_id == MENU => {
+            match used.values.first().map(String::as_str) {
+                Some(RENAME) => Ok(rename_form(l)),
+                Some(TRANSFER) => Ok(transfer_menu(l, &settings)),
+                _ => Ok(Outcome::nothing()),
+            }
+        }
+        Event::Component(used) if used.custom_id == TRANSFER => {
+            let chosen = used
+                .values
+                .first()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or("no category chosen")?;
+            let Some(category) = settings.categories.iter().find(|c| c.id == chosen) else {
+                return Ok(Outcome::private(text(
+                    l,
+                    "That category is no longer offered.",
+                    "Essa categoria não é mais oferecida.",
+                )));
+            };
+            let done = text(
                 l,
-                "Only staff can do that.",
-                "Apenas a equipe pode fazer isso.",
-            )));
+                "🗂️ Ticket transferred to **{c}** by <@{u}>.",
+                "🗂️ Ticket transferido para **{c}** por <@{u}>.",
+            )
+            .replace("{c}", &category.label)
+            .replace("{u}", &user.id.to_string());
+            Ok(Outcome::reply(Reply::Update(Message::text(
+                text(l, "Transferred to {c}.", "Transferido para {c}.")
+                    .replace("{c}", &category.label),
+            )))
+            .with(Effect::MoveTo(chosen))
+            .with(Effect::Post(Post::in_ticket(Message::text(done)))))
         }
-        match event {
-            Event::Button(_) => Ok(menu(l, &settings)),
-            Event::Component(used) if used.custom_id == MENU => {
-                match used.values.first().map(String::as_str) {
-                    Some(RENAME) => Ok(rename_form(l)),
-                    Some(TRANSFER) => Ok(transfer_menu(l, &settings)),
-                    _ => Ok(Outcome::nothing()),
-                }
-            }
-            Event::Component(used) if used.custom_id == TRANSFER => {
-                let chosen = used
-                    .values
-                    .first()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .ok_or("no category chosen")?;
-                let Some(category) = settings
-                    .categories
-                    .iter()
-                    .find(|c| c.id.get() == Some(chosen))
-                else {
-                    return Ok(Outcome::private(text(
-                        l,
-                        "That category is no longer offered.",
-                        "Essa categoria não é mais oferecida.",
-                    )));
-                };
-                let done = text(
+        Event::Modal(submit) if submit.custom_id == RENAME => {
+            let name = submit
+                .fields
+                .iter()
+                .find(|f| f.id == "name")
+                .map_or("", |f| f.value.trim());
+            if !name.chars().any(char::is_alphanumeric) {
+                return Ok(Outcome::private(text(
                     l,
-                    "🗂️ Ticket transferred to **{c}** by <@{u}>.",
-                    "🗂️ Ticket transferido para **{c}** por <@{u}>.",
-                )
-                .replace("{c}", &category.label)
-                .replace("{u}", &user.id.to_string());
-                Ok(Outcome::reply(Reply::Update(Message::text(
-                    text(l, "Transferred to {c}.", "Transferido para {c}.")
-                        .replace("{c}", &category.label),
-                )))
-                .with(Effect::MoveTo(chosen))
-                .with(Effect::Post((Channel::Ticket, Message::text(done)))))
+                    "The new name needs a letter or a digit.",
+                    "O novo nome precisa de uma letra ou um número.",
+                )));
             }
-            Event::Modal(submit) if submit.custom_id == RENAME => {
-                let name = submit
-                    .fields
-                    .iter()
-                    .find(|f| f.id == "name")
-                    .map_or("", |f| f.value.trim());
-                if !name.chars().any(char::is_alphanumeric) {
-                    return Ok(Outcome::private(text(
-                        l,
-                        "The new name needs a letter or a digit.",
-                        "O novo nome precisa de uma letra ou um número.",
-                    )));
-                }
-                let done = text(
-                    l,
-                    "✏️ Ticket renamed to **{n}** by <@{u}>.",
-                    "✏️ Ticket renomeado para **{n}** por <@{u}>.",
-                )
-                .replace("{n}", name)
-                .replace("{u}", &user.id.to_string());
-                Ok(Outcome::private(text(l, "Renamed.", "Renomeado."))
-                    .with(Effect::Rename(name.to_owned()))
-                    .with(Effect::Post((Channel::Ticket, Message::text(done)))))
-            }
-            _ => Ok(Outcome::nothing()),
+            let done = text(
+                l,
+                "✏️ Ticket renamed to **{n}** by <@{u}>.",
+                "✏️ Ticket renomeado para **{n}** por <@{u}>.",
+            )
+            .replace("{n}", name)
+            .replace("{u}", &user.id.to_string());
+            Ok(Outcome::private(text(l, "Renamed.", "Renomeado."))
+                .with(Effect::Rename(name.to_owned()))
+                .with(Effect::Post(Post::in_ticket(Message::text(done)))))
         }
+        _ => Ok(Outcome::nothing()),
     }
 }
 
@@ -229,13 +220,11 @@ fn transfer_menu(l: &str, settings: &Settings) -> Outcome {
     let options = settings
         .categories
         .iter()
-        .filter_map(|c| {
-            Some(SelectOption {
-                value: c.id.get()?.to_string(),
-                label: c.label.clone(),
-                description: None,
-                emoji: None,
-            })
+        .map(|c| SelectOption {
+            value: c.id.to_string(),
+            label: c.label.clone(),
+            description: None,
+            emoji: None,
         })
         .collect();
     let select = Select {
@@ -250,4 +239,4 @@ fn transfer_menu(l: &str, settings: &Settings) -> Outcome {
     }))
 }
 
-export!(TicketActions);
+plugin!(TicketActions);

@@ -854,6 +854,7 @@ async fn an_opening_cut_off_by_a_crash_is_undone_at_the_next_start() {
             limit: 1,
             guild_limit: None,
             cooldown: None,
+            answers: Vec::new(),
         })
         .await
         .unwrap();

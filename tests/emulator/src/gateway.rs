@@ -37,6 +37,20 @@ struct State {
     next_connection: u64,
     identifies: u64,
     resumes: u64,
+    /// The intents of the current session (IDENTIFY's `intents`).
+    intents: u64,
+}
+
+/// GUILD_MEMBERS (privileged): member add, update and remove events.
+const GUILD_MEMBERS: u64 = 1 << 1;
+
+/// The intent an event needs beyond those every session of the bot has, as Discord decides
+/// which events a session receives.
+fn intent_of(event: &str) -> Option<u64> {
+    match event {
+        "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => Some(GUILD_MEMBERS),
+        _ => None,
+    }
 }
 
 /// The gateway hub shared by REST handlers (which dispatch events) and connections.
@@ -54,6 +68,8 @@ pub struct GatewayStats {
     pub resumes: u64,
     /// Whether a client is connected now.
     pub connected: bool,
+    /// The intents the current session identified with.
+    pub intents: u64,
 }
 
 impl Gateway {
@@ -62,6 +78,9 @@ impl Gateway {
     pub fn dispatch(&self, event: &str, data: Value) {
         let mut state = self.state.lock().expect("gateway lock");
         if state.session_id.is_none() {
+            return;
+        }
+        if intent_of(event).is_some_and(|needed| state.intents & needed == 0) {
             return;
         }
         state.seq += 1;
@@ -99,6 +118,7 @@ impl Gateway {
             identifies: state.identifies,
             resumes: state.resumes,
             connected: state.connection.is_some(),
+            intents: state.intents,
         }
     }
 }
@@ -233,6 +253,7 @@ fn identify(inner: &Arc<Inner>, tx: &mpsc::UnboundedSender<Outgoing>, data: &Val
     {
         let mut state = inner.gateway.state.lock().expect("gateway lock");
         state.session_id = ready["session_id"].as_str().map(str::to_owned);
+        state.intents = data["intents"].as_u64().unwrap_or(0);
         state.seq = 0;
         state.backlog.clear();
         state.identifies += 1;

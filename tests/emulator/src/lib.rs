@@ -422,6 +422,24 @@ impl Emulator {
         self.inner.changed();
     }
 
+    /// Removes `user` from `guild`, as a kick or their leaving would (GUILD_MEMBER_REMOVE goes
+    /// to a session with the GUILD_MEMBERS intent only, as on Discord).
+    pub fn remove_member(&self, guild: u64, user: u64) {
+        let data = {
+            let mut world = self.inner.world.lock().expect("world lock");
+            let g = world.guilds.get_mut(&guild).expect("no such guild");
+            g.members.remove(&user);
+            let user = world
+                .users
+                .get(&user)
+                .map(world::user_json)
+                .unwrap_or_default();
+            serde_json::json!({"guild_id": guild.to_string(), "user": user})
+        };
+        self.inner.dispatch("GUILD_MEMBER_REMOVE", data);
+        self.inner.changed();
+    }
+
     /// Creates a guild channel of `kind` (see [`world::channel_type`]) under `parent`.
     pub fn create_channel(&self, guild: u64, name: &str, kind: u8, parent: Option<u64>) -> u64 {
         let data = {

@@ -585,6 +585,10 @@ fn put_commands(world: &mut World, guild: Option<u64>, body: &Value) -> Result<O
         if value.get("options").is_none() {
             value["options"] = json!([]);
         }
+        // Discord answers an empty description for context-menu commands.
+        if value.get("description").is_none() {
+            value["description"] = json!("");
+        }
         if value.get("default_member_permissions").is_none() {
             value["default_member_permissions"] = Value::Null;
         }

@@ -22,31 +22,25 @@ const BUTTONS: &[&str] = &[
     "chatty",
 ];
 
-impl Guest for Faulty {
-    fn describe() -> Manifest {
-        Manifest {
-            id: "faulty".into(),
-            name: "Faulty".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            buttons: BUTTONS
-                .iter()
-                .map(|b| ticket_button(b, b, None, ButtonStyle::Secondary, Audience::Anyone))
-                .collect(),
-            capabilities: vec!["dm".into(), "storage".into(), "read-members".into()],
-            subscriptions: vec![],
-        }
+impl Plugin for Faulty {
+    fn manifest() -> Manifest {
+        BUTTONS.iter().fold(
+            manifest("faulty", tr("Faulty", "Defeituoso"))
+                .version(env!("CARGO_PKG_VERSION"))
+                .capabilities(&["dm", "storage", "read-members"]),
+            |m, b| {
+                m.button(ticket_button(
+                    b,
+                    tr(b, b),
+                    ButtonStyle::Secondary,
+                    Audience::Anyone,
+                ))
+            },
+        )
     }
 
-    fn check_settings(_settings: String) -> Vec<SettingProblem> {
-        Vec::new()
-    }
-
-    fn handle(ctx: Context, event: Event) -> Result<Outcome, String> {
-        install_panic_hook();
-        let Event::Button(id) = event else {
-            return Ok(Outcome::nothing());
-        };
-        match id.as_str() {
+    fn on_button(ctx: &Context, id: &str) -> Result<Outcome, String> {
+        match id {
             "ok" => Ok(Outcome::private("still serving")),
             "trap" => core::arch::wasm32::unreachable(),
             "panic" => panic!("the faulty plugin panicked on purpose"),
@@ -67,7 +61,7 @@ impl Guest for Faulty {
             // asking to store is refused by the host (nothing of the outcome is performed).
             "ungranted" => match host::get("x") {
                 Err(HostError::NotGranted(capability)) => {
-                    let opener = ctx.ticket.map_or(0, |t| t.opener);
+                    let opener = ctx.ticket.as_ref().map_or(0, |t| t.opener);
                     Ok(Outcome::private(format!("refused: {capability}"))
                         .with(Effect::SendDm(Dm {
                             user: opener,
@@ -88,7 +82,7 @@ impl Guest for Faulty {
                 }
                 let mut message = Message::embed(embed);
                 message.content = Some(format!("@everyone @here {}", "C".repeat(2500)));
-                Ok(Outcome::private("posted").with(Effect::Post((Channel::Ticket, message))))
+                Ok(Outcome::private("posted").with(Effect::Post(Post::in_ticket(message))))
             }
             // Past the host's bounds: refused as a whole, nothing performed.
             "many" => Ok((0..30).fold(Outcome::private("thirty"), |o, i| {
@@ -107,7 +101,7 @@ impl Guest for Faulty {
             // Waits on the host (member roles come from Discord): the wait is not the
             // plugin's time, and a host that fails it is not the plugin's failure.
             "slow-read" => {
-                let user = ctx.user.map_or(0, |u| u.id);
+                let user = ctx.user.as_ref().map_or(0, |u| u.id);
                 match host::member_roles(user) {
                     Ok(roles) => Ok(Outcome::private(format!(
                         "read {} roles",
@@ -121,4 +115,4 @@ impl Guest for Faulty {
     }
 }
 
-export!(Faulty);
+plugin!(Faulty);

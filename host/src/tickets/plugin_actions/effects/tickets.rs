@@ -1,0 +1,163 @@
+//! The ticket itself: closing it, asking its opener to confirm a close, adding and removing
+//! members, and its status label. Each goes through the lifecycle exactly as staff doing the
+//! same would (the log, the transcript, the DM), with the user who acted, or the bot for a
+//! background event, as the one who did it.
+
+use serde_json::json;
+
+use super::{EffectError, EffectScope};
+use crate::tickets::members::MemberError;
+use crate::tickets::Tickets;
+use crate::ui::OutMessage;
+
+impl Tickets {
+    /// `close-ticket`: announced in the ticket and closed after the guild's delay.
+    pub(super) async fn effect_close(
+        &self,
+        scope: &EffectScope<'_>,
+        reason: String,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let channel = ticket.channel_id.ok_or(EffectError::NoChannel)?;
+        let by = scope.actor(self.bot_user.get().copied());
+        let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
+        let announcement = self
+            .begin_close(scope.guild, ticket, by, reason)
+            .await
+            .map_err(EffectError::Refused)?;
+        if let Err(error) = self
+            .discord
+            .send_message(channel, &OutMessage::text(announcement))
+            .await
+        {
+            // The close goes on: the announcement is a courtesy.
+            tracing::warn!(%error, channel, "could not announce a plugin's close");
+        }
+        if let Some(this) = self.shared() {
+            this.schedule_close(ticket.id, scope.guild.close_delay);
+        }
+        Ok(())
+    }
+
+    /// `request-close`: the opener is asked to confirm, as when staff ask.
+    pub(super) async fn effect_request_close(
+        &self,
+        scope: &EffectScope<'_>,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let by = scope.actor(self.bot_user.get().copied());
+        self.post_close_request(scope.guild, ticket, by)
+            .await
+            .map_err(EffectError::Refused)
+    }
+
+    /// `add-member`: a member of the guild joins the ticket and is told by a ping.
+    pub(super) async fn effect_add_member(
+        &self,
+        scope: &EffectScope<'_>,
+        user: u64,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let channel = ticket.channel_id.ok_or(EffectError::NoChannel)?;
+        let members = self.store.members(ticket.id).await?;
+        if user == ticket.opener_id || members.contains(&user) {
+            return Ok(());
+        }
+        let by = scope.actor(self.bot_user.get().copied());
+        self.add_ticket_member(scope.guild, ticket, user, by, true)
+            .await
+            .map_err(|e| member_error(e, user))?;
+        self.log_event(
+            scope.guild.id,
+            Some(ticket.id),
+            Some(by),
+            "ticket.members_added",
+            json!({"users": [user.to_string()], "plugin": scope.plugin.id()}),
+        )
+        .await;
+        let texts = self.texts(Some(scope.guild.id));
+        let told = OutMessage::text(texts.get(
+            "members-added",
+            &[("users", &crate::tickets::watch::mentions(&[user]))],
+        ))
+        .ping_users([user]);
+        if let Err(error) = self.discord.send_message(channel, &told).await {
+            tracing::warn!(%error, channel, "could not tell a member they were added");
+        }
+        Ok(())
+    }
+
+    /// `remove-member`: an added member leaves the ticket (never its opener or staff).
+    pub(super) async fn effect_remove_member(
+        &self,
+        scope: &EffectScope<'_>,
+        user: u64,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let channel = ticket.channel_id.ok_or(EffectError::NoChannel)?;
+        self.remove_ticket_member(scope.guild, ticket, user)
+            .await
+            .map_err(|e| member_error(e, user))?;
+        let by = scope.actor(self.bot_user.get().copied());
+        self.log_event(
+            scope.guild.id,
+            Some(ticket.id),
+            Some(by),
+            "ticket.members_removed",
+            json!({"users": [user.to_string()], "plugin": scope.plugin.id()}),
+        )
+        .await;
+        let texts = self.texts(Some(scope.guild.id));
+        let told = OutMessage::text(texts.get(
+            "members-removed",
+            &[("users", &crate::tickets::watch::mentions(&[user]))],
+        ));
+        if let Err(error) = self.discord.send_message(channel, &told).await {
+            tracing::warn!(%error, channel, "could not say a member was removed");
+        }
+        Ok(())
+    }
+
+    /// `set-status`: the ticket's label, shown on its welcome message and its transcript.
+    pub(super) async fn effect_status(
+        &self,
+        scope: &EffectScope<'_>,
+        label: String,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let label = Some(label.trim().to_owned()).filter(|l| !l.is_empty());
+        self.store
+            .set_status_label(ticket.id, label.clone())
+            .await?;
+        let mut updated = ticket.clone();
+        updated.status_label = label.clone();
+        if let (Some(channel), Some(welcome)) = (ticket.channel_id, ticket.welcome_message_id) {
+            self.discord
+                .edit_message(
+                    channel,
+                    welcome,
+                    &self.welcome_message(scope.guild, &updated),
+                )
+                .await?;
+        }
+        self.log_event(
+            scope.guild.id,
+            Some(ticket.id),
+            None,
+            "ticket.status",
+            json!({"label": label, "plugin": scope.plugin.id()}),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+fn member_error(error: MemberError, user: u64) -> EffectError {
+    match error {
+        MemberError::NoChannel => EffectError::NoChannel,
+        MemberError::NotInGuild => EffectError::NotGuildMember(user),
+        MemberError::NotRemovable => EffectError::NotRemovable(user),
+        MemberError::Discord(e) => EffectError::Discord(e),
+        MemberError::Store(e) => EffectError::Store(e),
+    }
+}
