@@ -167,6 +167,32 @@ fn main() {
         .collect();
     report("event: poke button (storage read, DM effect)", samples);
 
+    // The same plugin as built for contract 0.1: its binding, and the conversions both ways.
+    let (old, _) = load_one(
+        &engine,
+        &cache,
+        &plugin(
+            "poke",
+            PluginSource::Path(ticketbot_test_guests::fixture("poke-0.1.0.wasm")),
+            &[],
+        ),
+    )
+    .unwrap();
+    for _ in 0..200 {
+        old.handle(&scope, &noop, &Event::TicketClosed).unwrap();
+    }
+    let samples: Vec<Duration> = (0..5000)
+        .map(|_| {
+            let start = Instant::now();
+            let outcome = old
+                .handle(&scope, &noop, &Event::Button("poke".into()))
+                .unwrap();
+            assert_eq!(outcome.value.effects.len(), 2);
+            start.elapsed()
+        })
+        .collect();
+    report("event: poke 0.1 build, button (converted)", samples);
+
     // Misbehaving: how long until the host stops it.
     let faulty_path = ticketbot_test_guests::path("faulty");
     let (faulty, _) = load_one(

@@ -267,9 +267,33 @@ fn check(path: &Path) -> ExitCode {
             // Plugins check their own settings, so load each one and ask it (no cache: a
             // check writes nothing).
             let cache = ticketbot::plugins::ComponentCache::new(None);
-            let problems = match ticketbot::plugins::PluginHost::load(&config, &cache) {
-                Ok((_, problems)) => problems.into_iter().map(|p| p.to_string()).collect(),
-                Err(error) => vec![format!("the plugin engine did not start: {error:#}")],
+            // Each problem at the line of its plugin (or setting) when the file says where.
+            let problems: Vec<String> = match ticketbot::plugins::PluginHost::load(&config, &cache)
+            {
+                Ok((_, problems)) => problems
+                    .into_iter()
+                    .map(|p| {
+                        let located = (p.guild != 0)
+                            .then(|| {
+                                config.locate_plugin_problem(
+                                    path,
+                                    p.guild,
+                                    &p.plugin,
+                                    p.setting.as_deref(),
+                                    format!("plugin {}: {}", p.plugin, p.message),
+                                )
+                            })
+                            .flatten();
+                        located.map_or_else(
+                            || format!("{}: {p}", path.display()),
+                            |problem| problem.to_string(),
+                        )
+                    })
+                    .collect(),
+                Err(error) => vec![format!(
+                    "{}: the plugin engine did not start: {error:#}",
+                    path.display()
+                )],
             };
             if problems.is_empty() {
                 let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
@@ -281,7 +305,7 @@ fn check(path: &Path) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             for problem in &problems {
-                eprintln!("{}: {problem}", path.display());
+                eprintln!("{problem}");
             }
             eprintln!("{} problem(s) in {}", problems.len(), path.display());
             ExitCode::FAILURE

@@ -207,3 +207,45 @@ cooldown_seconds = 600
     );
     assert_eq!(plugin.settings["cooldown_seconds"].as_integer(), Some(600));
 }
+
+/// `ticketbot check` names the line of a plugin setting the plugin's schema refuses, and of a
+/// plugin that asks for more than it was granted.
+#[test]
+fn check_locates_a_plugins_setting_problems_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "database = \"t.duckdb\"\n\
+         [[guild]]\nid = 1\npanel_channel = 2\nlog_channel = 3\nticket_category = 4\nstaff_roles = [5]\n\
+         [[guild.ticket_type]]\nid = \"support\"\nlabel = \"Suporte\"\n\
+         [[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\ncapabilities = [\"dm\", \"storage\"]\n\
+         [guild.plugin.settings]\ncooldown_seconds = 100000\n\
+         [[guild.plugin]]\nid = \"ticket-actions\"\nbuiltin = \"ticket-actions\"\n\
+         capabilities = [\"rename-channel\", \"move-channel\"]\n\
+         [[guild.plugin.settings.categories]]\nid = 4\nlabel = \"Suporte\"\n\
+         [[guild.plugin.settings.categories]]\nid = 4\nlabel = \"\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = file.display();
+    assert!(
+        stderr.contains(&format!(
+            "{shown}:16:1: guild[0].plugin[0].settings.cooldown_seconds: plugin poke: settings.cooldown_seconds: between 0 and 86400"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{shown}:26:1: guild[0].plugin[1].settings.categories[1].label: plugin ticket-actions: settings.categories[1].label: 1 to 100 characters (this is 0)"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 problem(s)"), "{stderr}");
+}

@@ -336,6 +336,44 @@ impl Config {
         validate::check(&source, &base)
     }
 
+    /// A problem with plugin `plugin` of guild `guild` (its setting `setting`, a key path below
+    /// `settings` such as `categories[1].label`, if any), located in the file at `path` this
+    /// config was read from; none when the file or the plugin is not found there.
+    pub fn locate_plugin_problem(
+        &self,
+        path: &Path,
+        guild: u64,
+        plugin: &str,
+        setting: Option<&str>,
+        message: String,
+    ) -> Option<Problem> {
+        let g = self.guilds.iter().position(|g| g.id == guild)?;
+        let p = self.guilds[g].plugins.iter().position(|p| p.id == plugin)?;
+        let mut key = KeyPath::default()
+            .key("guild")
+            .index(g)
+            .key("plugin")
+            .index(p);
+        if let Some(setting) = setting {
+            key = key.key("settings");
+            for part in setting.split('.') {
+                let (name, indices) = part.split_once('[').unwrap_or((part, ""));
+                if !name.is_empty() {
+                    key = key.key(name);
+                }
+                for index in indices
+                    .split('[')
+                    .filter_map(|i| i.trim_end_matches(']').parse().ok())
+                {
+                    key = key.index(index);
+                }
+            }
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        let source = file::SourceFile::parse(path, text).ok()?;
+        Some(source.problem(&key, message))
+    }
+
     /// The settings of guild `id`, if this host serves it.
     pub fn guild(&self, id: u64) -> Option<&GuildConfig> {
         self.guilds.iter().find(|g| g.id == id)

@@ -366,6 +366,8 @@ pub struct LoadProblem {
     pub guild: u64,
     /// The plugin id.
     pub plugin: String,
+    /// The setting it is about (a key path below `settings`), if any.
+    pub setting: Option<String>,
     /// What is wrong.
     pub message: String,
 }
@@ -441,6 +443,7 @@ impl PluginHost {
                         problems.push(LoadProblem {
                             guild: guild.id,
                             plugin: plugin.id.clone(),
+                            setting: None,
                             message,
                         });
                         continue;
@@ -475,13 +478,11 @@ impl PluginHost {
                         (t.id.as_str(), n)
                     })
                     .collect();
-                let overflow = per_type.iter().find(|(t, n)| {
-                    *n > 0 && asked.get(t).copied().unwrap_or(0) + n > manifest::MAX_QUESTIONS
-                });
-                if let Some((t, _)) = overflow {
+                if let Some(t) = overflowing_type(&asked, &per_type) {
                     problems.push(LoadProblem {
                         guild: guild.id,
                         plugin: plugin.id().to_owned(),
+                        setting: None,
                         message: format!(
                             "its opening questions would make more than {} for ticket type {t:?} (a Discord form holds {0}); it is left out",
                             manifest::MAX_QUESTIONS
@@ -610,6 +611,18 @@ impl PluginHost {
     }
 }
 
+/// The first ticket type for which a plugin's questions (`per_type`) would make more than a
+/// form holds beside those already `asked`.
+fn overflowing_type<'a>(
+    asked: &HashMap<&str, usize>,
+    per_type: &[(&'a str, usize)],
+) -> Option<&'a str> {
+    per_type
+        .iter()
+        .find(|(t, n)| *n > 0 && asked.get(t).copied().unwrap_or(0) + n > manifest::MAX_QUESTIONS)
+        .map(|(t, _)| *t)
+}
+
 /// Reads, compiles (or takes from the cache) and describes one plugin.
 pub fn load_one(
     engine: &Arc<Engine>,
@@ -693,7 +706,12 @@ fn enable(
     let problem = |message: String| LoadProblem {
         guild: 0,
         plugin: plugin.id.clone(),
+        setting: None,
         message,
+    };
+    let about = |key: &str, message: String| LoadProblem {
+        setting: Some(key.to_owned()).filter(|k| !k.is_empty()),
+        ..problem(message)
     };
     let manifest = instance.manifest();
     let declared = &manifest.capabilities;
@@ -728,7 +746,7 @@ fn enable(
             problems.extend(
                 errors
                     .into_iter()
-                    .map(|e| problem(format!("settings.{}: {}", e.key, e.message))),
+                    .map(|e| about(&e.key, format!("settings.{}: {}", e.key, e.message))),
             );
             return Err(problems);
         }
@@ -736,11 +754,14 @@ fn enable(
     let settings = checked.json.to_string();
     match instance.check_settings(&settings) {
         Ok(found) => problems.extend(found.into_iter().map(|p| {
-            problem(if p.key.is_empty() {
-                format!("settings: {}", p.message)
-            } else {
-                format!("settings.{}: {}", p.key, p.message)
-            })
+            about(
+                &p.key,
+                if p.key.is_empty() {
+                    format!("settings: {}", p.message)
+                } else {
+                    format!("settings.{}: {}", p.key, p.message)
+                },
+            )
         })),
         Err(error) => problems.push(problem(format!("checking its settings failed: {error}"))),
     }
@@ -755,4 +776,24 @@ fn enable(
         labels: Arc::new(checked.labels),
         http_allow: plugin.http_allow.clone().into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_fit_a_form_per_ticket_type() {
+        let asked: HashMap<&str, usize> = [("support", 3), ("report", 0)].into();
+        assert_eq!(
+            overflowing_type(&asked, &[("support", 2), ("report", 5)]),
+            None
+        );
+        assert_eq!(
+            overflowing_type(&asked, &[("report", 1), ("support", 3)]),
+            Some("support")
+        );
+        assert_eq!(overflowing_type(&asked, &[("other", 6)]), Some("other"));
+        assert_eq!(overflowing_type(&asked, &[("support", 0)]), None);
+    }
 }
