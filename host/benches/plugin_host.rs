@@ -80,6 +80,8 @@ fn context(settings: &str) -> Context {
             claimer: None,
             members: vec![],
             status_label: None,
+            status: ticketbot::plugins::contract::TicketStatus::Open,
+            closed_by: None,
             opened_at_ms: 1_700_000_000_000,
         }),
         user: Some(User {

@@ -165,3 +165,8 @@ close-request-expired-reason = no answer to the close request
 plugin-form-too-late = This action wanted to open a form after it had already answered; please press its button again.
 opening-form-title = { $type }: a few questions
 welcome-field-status = Status
+questions-invalid = Your ticket was not opened yet; please fix these answers:
+    { $problems }
+questions-typed = What you typed:
+questions-again = Answer again
+question-length = { $min } to { $max } characters

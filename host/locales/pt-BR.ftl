@@ -166,3 +166,8 @@ close-request-expired-reason = sem resposta ao pedido de fechamento
 plugin-form-too-late = Esta ação quis abrir um formulário depois de já ter respondido; aperte o botão dela de novo.
 opening-form-title = { $type }: algumas perguntas
 welcome-field-status = Status
+questions-invalid = Seu ticket ainda não foi aberto; corrija estas respostas:
+    { $problems }
+questions-typed = O que você digitou:
+questions-again = Responder de novo
+question-length = de { $min } a { $max } caracteres

@@ -37,11 +37,13 @@ pub enum Capability {
     MentionUsers,
     /// Call HTTP hosts on the guild's allow-list.
     Http,
+    /// Record the opener's rating of their ticket.
+    Feedback,
 }
 
 impl Capability {
     /// Every capability, in the order the README lists them.
-    pub const ALL: [Capability; 15] = [
+    pub const ALL: [Capability; 16] = [
         Capability::Dm,
         Capability::PostMessages,
         Capability::RenameChannel,
@@ -57,6 +59,7 @@ impl Capability {
         Capability::TicketStatus,
         Capability::MentionUsers,
         Capability::Http,
+        Capability::Feedback,
     ];
 
     /// Its name in manifests and the config.
@@ -77,6 +80,7 @@ impl Capability {
             Capability::TicketStatus => "ticket-status",
             Capability::MentionUsers => "mention-users",
             Capability::Http => "http",
+            Capability::Feedback => "feedback",
         }
     }
 
@@ -100,6 +104,7 @@ impl Capability {
             Capability::TicketStatus => "set the ticket's status label",
             Capability::MentionUsers => "ping users other than the ticket's opener, members and claimer",
             Capability::Http => "call the HTTP hosts listed in its `http_allow`",
+            Capability::Feedback => "record the opener's rating of their ticket, for the statistics",
         }
     }
 

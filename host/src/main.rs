@@ -104,6 +104,10 @@ enum Command {
         /// 'greeting = "Hello {opener}"'.
         #[arg(long, value_name = "TOML")]
         plugin_settings: Option<String>,
+        /// Also enable these optional built-in actions, comma-separated: auto-close,
+        /// questions, feedback, saved-replies, fivem.
+        #[arg(long, value_delimiter = ',', value_name = "ACTIONS")]
+        actions: Vec<String>,
         /// Stop after the walk-through instead of serving the transcript until Ctrl-C.
         #[arg(long)]
         exit: bool,
@@ -415,6 +419,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             workdir,
             plugins,
             plugin_settings,
+            actions,
             exit,
         } => {
             let temp;
@@ -433,6 +438,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
                 locale,
                 plugins,
                 plugin_settings,
+                actions,
                 stay: !exit,
             };
             ticketbot::demo::run(&dir, &options).await

@@ -60,6 +60,14 @@ fn minutes(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |m| format!("{m} min"))
 }
 
+/// " · rated 4.5★ (3)" when there are ratings.
+fn rating(count: u64, average: Option<f64>) -> String {
+    match average {
+        Some(average) if count > 0 => format!(" · rated {average}★ ({count})"),
+        _ => String::new(),
+    }
+}
+
 /// The report as text (Discord markdown works in a terminal too).
 pub fn to_text(report: &Report) -> String {
     let guild = report
@@ -72,14 +80,15 @@ pub fn to_text(report: &Report) -> String {
     }
     for t in &report.tickets.types {
         out.push_str(&format!(
-            "• {}: {} opened, {} closed, {} cancelled, {} open · first response {} · resolution {}\n",
+            "• {}: {} opened, {} closed, {} cancelled, {} open · first response {} · resolution {}{}\n",
             t.type_id,
             t.opened,
             t.closed,
             t.cancelled,
             t.open,
             minutes(t.median_first_response_min),
-            minutes(t.median_resolution_min)
+            minutes(t.median_resolution_min),
+            rating(t.ratings, t.average_rating)
         ));
     }
     out.push_str("**Staff**\n");
@@ -89,12 +98,13 @@ pub fn to_text(report: &Report) -> String {
     for s in &report.tickets.staff {
         let who = s.name.clone().unwrap_or_else(|| s.user_id.to_string());
         out.push_str(&format!(
-            "• {who}: {} closed, {} claimed, {} first responses · first response {} · resolution {}\n",
+            "• {who}: {} closed, {} claimed, {} first responses · first response {} · resolution {}{}\n",
             s.closed,
             s.claimed,
             s.first_responses,
             minutes(s.median_first_response_min),
-            minutes(s.median_resolution_min)
+            minutes(s.median_resolution_min),
+            rating(s.ratings, s.average_rating)
         ));
     }
     let r = report.item_returns;
@@ -135,6 +145,8 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
         "approved",
         "denied",
         "pending",
+        "ratings",
+        "average_rating",
     ])?;
     let number = |v: Option<f64>| v.map(|m| m.to_string()).unwrap_or_default();
     for report in reports {
@@ -156,6 +168,8 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
                 "",
                 "",
                 "",
+                &t.ratings.to_string(),
+                &number(t.average_rating),
             ])?;
         }
         for s in &report.tickets.staff {
@@ -175,6 +189,8 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
                 "",
                 "",
                 "",
+                &s.ratings.to_string(),
+                &number(s.average_rating),
             ])?;
         }
         let r = report.item_returns;
@@ -194,6 +210,8 @@ pub fn write_csv(reports: &[Report], out: impl std::io::Write) -> Result<(), csv
             &r.approved.to_string(),
             &r.denied.to_string(),
             &r.pending.to_string(),
+            "",
+            "",
         ])?;
     }
     writer.flush()?;

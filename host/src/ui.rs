@@ -155,6 +155,8 @@ pub struct TextInput {
     pub paragraph: bool,
     /// Must be filled in.
     pub required: bool,
+    /// Shortest value accepted (0: any).
+    pub min_length: u16,
     /// Longest value accepted.
     pub max_length: u16,
     /// A hint shown while the field is empty.

@@ -8,7 +8,7 @@ mod walk;
 mod world;
 
 use walk::{say, STEP};
-pub use world::{settings, DemoWorld, DEMO_PLUGINS};
+pub use world::{settings, DemoWorld, DEMO_ACTIONS, DEMO_PLUGINS};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,6 +28,8 @@ pub struct DemoOptions {
     pub plugins: Vec<std::path::PathBuf>,
     /// Settings for the extra plugins, as the inside of a TOML table.
     pub plugin_settings: Option<String>,
+    /// Optional built-in actions to enable (see [`DEMO_ACTIONS`]).
+    pub actions: Vec<String>,
     /// Keep the transcript server running until Ctrl-C after the walk-through.
     pub stay: bool,
 }
@@ -59,6 +61,21 @@ fn describe_plugin(path: &Path) -> anyhow::Result<crate::plugins::Manifest> {
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The manifest of built-in plugin `id`.
+fn builtin_manifest(id: &str) -> anyhow::Result<crate::plugins::Manifest> {
+    let engine = crate::plugins::engine::build()?;
+    let config = crate::config::PluginConfig {
+        id: id.to_owned(),
+        source: crate::config::PluginSource::Builtin(id.to_owned()),
+        capabilities: Vec::new(),
+        http_allow: Vec::new(),
+        settings: toml::Table::new(),
+    };
+    let (instance, _) =
+        crate::plugins::load_one(&engine, &crate::plugins::ComponentCache::new(None), &config)?;
+    Ok(instance.manifest().clone())
 }
 
 /// Runs the walk-through with a database in `workdir`: a whole ticket from the panel to the
@@ -101,6 +118,12 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         ));
         extra.push(manifest);
     }
+    let mut actions = Vec::new();
+    for id in &options.actions {
+        world.enable_action(id).map_err(anyhow::Error::msg)?;
+        actions.push(builtin_manifest(id)?);
+        say(&format!("enabling the built-in action {id}"));
+    }
     let database = workdir.join("ticketbot-demo.duckdb");
     // A fixed free port rather than `:0`, so the links in the DM and the log (built from the
     // config's `public_url`) point at the server that really runs.
@@ -123,7 +146,9 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
         ready.guilds.len()
     ));
 
-    let walked = walk::walk(&emulator, &world, &extra, &base).await;
+    // The actions' buttons are pressed like those of the plugins under test.
+    extra.extend(actions);
+    let walked = walk::walk(&emulator, &world, &extra, &options.actions, &base).await;
     let problems = emulator.model_errors();
     if let Ok(link) = &walked {
         say(&format!("the transcript: {link}"));

@@ -138,6 +138,7 @@ pub(super) async fn walk(
     emulator: &Emulator,
     world: &DemoWorld,
     extra: &[crate::plugins::Manifest],
+    actions: &[String],
     base: &str,
 ) -> anyhow::Result<String> {
     let w = Walk { emulator, world };
@@ -171,14 +172,58 @@ pub(super) async fn walk(
     ));
     let menu_id: u64 = menu["id"].as_str().unwrap_or_default().parse()?;
     let from = emulator.log_position();
-    let opened = player
-        .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])?
-        .message(STEP)
-        .await?;
-    say(&format!(
-        "{player_name} chooses \"Suporte\"; bot answers: {}",
-        describe(&opened)
-    ));
+    let choice = player.choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])?;
+    let first = choice.response(STEP).await?;
+    let opened = if first["type"] == 9 {
+        // The questions action asks first, in a form, before the channel exists.
+        let inputs: Vec<(String, String)> = first["data"]["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
+                let input = &row["components"][0];
+                Some((
+                    input["custom_id"].as_str()?.to_owned(),
+                    input["label"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        say(&format!(
+            "{player_name} chooses \"Suporte\"; bot asks first, in a form: {}",
+            inputs
+                .iter()
+                .map(|(_, label)| format!("\"{label}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let answers: Vec<(&str, &str)> = inputs
+            .iter()
+            .map(|(id, _)| {
+                let value = if id.ends_with("game-id") {
+                    "4711"
+                } else {
+                    "Perdi meu carro depois de um crash."
+                };
+                (id.as_str(), value)
+            })
+            .collect();
+        let answered = player
+            .submit_modal(&choice, &answers)?
+            .message(STEP)
+            .await?;
+        say(&format!(
+            "{player_name} answers (in-game id 4711); bot answers: {}",
+            describe(&answered)
+        ));
+        answered
+    } else {
+        let opened = choice.message(STEP).await?;
+        say(&format!(
+            "{player_name} chooses \"Suporte\"; bot answers: {}",
+            describe(&opened)
+        ));
+        opened
+    };
     let url = opened["components"][0]["components"][0]["url"]
         .as_str()
         .unwrap_or_default();
@@ -378,8 +423,36 @@ pub(super) async fn walk(
         "the channel is deleted; the log channel gets: {}",
         describe(&log)
     ));
-    let dm = w.wait_dm(world.player, 1).await?;
+    let rating = actions.iter().any(|a| a == "feedback");
+    // The close DM, and with the feedback action a second one asking for a rating (in either
+    // order: both follow the close).
+    w.wait_dm(world.player, if rating { 2 } else { 1 }).await?;
+    let dms = w.dms(world.player);
+    let is_rating = |m: &Value| Walk::button(m, "pl:feedback:").is_ok();
+    let dm = dms
+        .iter()
+        .skip(1)
+        .find(|m| !is_rating(m))
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no close DM"))?;
     say(&format!("{player_name} receives a DM: {}", describe(&dm)));
+    if rating {
+        // The feedback action asks the opener to rate the ticket, by DM.
+        let ask = dms
+            .iter()
+            .find(|m| is_rating(m))
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no rating DM"))?;
+        say(&format!("{player_name} receives a DM: {}", describe(&ask)));
+        let ask_id: u64 = ask["id"].as_str().unwrap_or_default().parse()?;
+        let four = Walk::button(&ask, "pl:feedback:")?;
+        let four = four.replace("stars-1", "stars-4");
+        let rated = player.click(ask_id, &four)?.response(STEP).await?;
+        say(&format!(
+            "{player_name} gives 4 stars; bot {}",
+            Walk::answer(&rated)
+        ));
+    }
     let link = log["embeds"][0]["fields"]
         .as_array()
         .into_iter()

@@ -78,7 +78,56 @@ settings = { empty_after = "5m" }
 "#,
 ];
 
+/// The optional built-in actions the demo can enable (`ticketbot demo --actions ...`).
+pub const DEMO_ACTIONS: &[&str] = &[
+    "auto-close",
+    "questions",
+    "feedback",
+    "saved-replies",
+    "fivem",
+];
+
 impl DemoWorld {
+    /// Enables the optional built-in action `id` with settings that show it off; an error for
+    /// an unknown id.
+    pub fn enable_action(&mut self, id: &str) -> Result<(), String> {
+        let block = match id {
+            "auto-close" => {
+                "capabilities = [\"timers\", \"storage\", \"read-messages\", \"close-tickets\"]\n\
+                 settings = { warn_after = \"10m\", close_after = \"10m\" }\n"
+                    .to_owned()
+            }
+            "questions" => {
+                "[[guild.plugin.settings.questions]]\ntype = \"support\"\nid = \"game-id\"\n\
+                 label = \"Seu ID no jogo\"\nmax = 10\npattern = \"[0-9]+\"\n\
+                 pattern_error = \"só números, por exemplo 4711\"\nplaceholder = \"4711\"\n\
+                 [[guild.plugin.settings.questions]]\ntype = \"support\"\nid = \"what\"\n\
+                 label = \"O que aconteceu?\"\nparagraph = true\nmax = 500\n"
+                    .to_owned()
+            }
+            "feedback" => "capabilities = [\"dm\", \"storage\", \"feedback\"]\n".to_owned(),
+            "saved-replies" => "[[guild.plugin.settings.replies]]\nname = \"Boas-vindas\"\n\
+                 text = \"Olá {opener}, já estamos vendo o seu caso.\"\n\
+                 [[guild.plugin.settings.replies]]\nname = \"Devolução feita\"\n\
+                 text = \"Os itens foram devolvidos; confira no jogo.\"\ncolor = 3066993\n"
+                .to_owned(),
+            // No game server runs beside the demo: the button shows the honest answer.
+            "fivem" => "capabilities = [\"http\"]\nhttp_allow = [\"127.0.0.1:30120\"]\n\
+                 settings = { server = \"http://127.0.0.1:30120\" }\n"
+                .to_owned(),
+            other => {
+                return Err(format!(
+                    "no action {other:?}; the demo's actions are {}",
+                    DEMO_ACTIONS.join(", ")
+                ))
+            }
+        };
+        self.plugins.push(format!(
+            "[[guild.plugin]]\nid = \"{id}\"\nbuiltin = \"{id}\"\n{block}"
+        ));
+        Ok(())
+    }
+
     /// Creates the community in `emulator`.
     pub fn create(emulator: &Emulator) -> Self {
         let owner = emulator.create_user("dono");

@@ -222,6 +222,9 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
                     )
                     .required(input.required)
                     .max_length(input.max_length);
+                    if input.min_length > 0 {
+                        field = field.min_length(input.min_length);
+                    }
                     if let Some(placeholder) = &input.placeholder {
                         field = field.placeholder(cut(placeholder, INPUT_PLACEHOLDER));
                     }

@@ -8,4 +8,9 @@ pub const BUILTIN_PLUGINS: &[(&str, &str)] = &[
     ("item-return", "item-return"),
     ("voice-call", "voice-call"),
     ("ticket-actions", "ticket-actions"),
+    ("auto-close", "auto-close"),
+    ("questions", "questions"),
+    ("feedback", "feedback"),
+    ("saved-replies", "saved-replies"),
+    ("fivem", "fivem"),
 ];

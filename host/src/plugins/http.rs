@@ -260,8 +260,14 @@ pub fn is_public(address: IpAddr) -> bool {
     }
 }
 
-/// reqwest's error without the URL, which may carry a secret in its query.
+/// reqwest's error in a few words, without the URL (which may carry a secret in its query).
 fn without_url(error: &reqwest::Error) -> String {
+    if error.is_connect() {
+        return "cannot connect to the server".into();
+    }
+    if error.is_timeout() {
+        return "the server took too long".into();
+    }
     let mut text = error.to_string();
     if let Some(url) = error.url() {
         text = text.replace(url.as_str(), "the URL");

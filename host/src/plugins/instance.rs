@@ -11,7 +11,7 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 use super::contract::{
     self, upgrade, v0_1, v0_2, Context, Event, HostError, HttpRequest, HttpResponse, LogLevel,
-    Manifest, Outcome, SettingProblem, Version,
+    Manifest, OpeningQuestions, Outcome, SettingProblem, Version,
 };
 use super::cpu_clock::thread_cpu_time;
 use super::engine::{EVENT_BUDGET, HOST_TIME_LIMIT, LOAD_BUDGET, MEMORY_LIMIT};
@@ -341,6 +341,20 @@ impl Bound {
         })
     }
 
+    fn guild_questions(
+        &self,
+        store: &mut Store<HostState>,
+        settings: &str,
+    ) -> wasmtime::Result<Vec<OpeningQuestions>> {
+        Ok(match self {
+            // 0.1 has no questions.
+            Bound::V0_1(_) => Vec::new(),
+            Bound::V0_2(b) => b
+                .ticketbot_plugin_plugin()
+                .call_guild_questions(store, settings)?,
+        })
+    }
+
     fn handle(
         &self,
         store: &mut Store<HostState>,
@@ -482,6 +496,16 @@ impl WasmPlugin {
         let settings = settings.to_owned();
         self.call(&self.manifest.id, &scope, LOAD_BUDGET, |bound, store| {
             bound.check_settings(store, &settings)
+        })
+        .map(|r| r.value)
+    }
+
+    /// The questions the plugin asks in a guild with `settings` (JSON, checked).
+    pub fn guild_questions(&self, settings: &str) -> Result<Vec<OpeningQuestions>, PluginError> {
+        let scope = CallScope::at_load();
+        let settings = settings.to_owned();
+        self.call(&self.manifest.id, &scope, LOAD_BUDGET, |bound, store| {
+            bound.guild_questions(store, &settings)
         })
         .map(|r| r.value)
     }

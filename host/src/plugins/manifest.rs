@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::contract::{Manifest, SettingKind, Subscription, ValueKind};
+use super::contract::{Manifest, OpeningQuestions, SettingKind, Subscription, ValueKind};
 use super::settings::LABELS;
 use crate::capability::Capability;
 
@@ -95,8 +95,16 @@ pub fn problems(manifest: &Manifest) -> Vec<String> {
             }
         }
     }
+    out.extend(question_problems(&manifest.questions));
+    out
+}
+
+/// Every rule a plugin's opening questions break: ids, labels, lengths, patterns that compile
+/// (a pattern is a regular expression matched against the whole answer).
+pub fn question_problems(forms: &[OpeningQuestions]) -> Vec<String> {
+    let mut out = Vec::new();
     let mut question_ids = HashSet::new();
-    for form in &manifest.questions {
+    for form in forms {
         if form.questions.is_empty() || form.questions.len() > MAX_QUESTIONS {
             out.push(format!(
                 "a set of opening questions holds 1 to {MAX_QUESTIONS} questions"
@@ -117,12 +125,30 @@ pub fn problems(manifest: &Manifest) -> Vec<String> {
                     q.id
                 ));
             }
-            if q.max_length == 0 || q.max_length > 4000 {
-                out.push(format!("question {:?}: max-length must be 1 to 4000", q.id));
+            if q.max_length == 0 || q.max_length > 4000 || q.min_length > q.max_length {
+                out.push(format!(
+                    "question {:?}: lengths must be 0 <= min <= max <= 4000, max at least 1",
+                    q.id
+                ));
+            }
+            if let Some(pattern) = &q.pattern {
+                if let Err(error) = answer_pattern(pattern) {
+                    out.push(format!(
+                        "question {:?}: its pattern {pattern:?} is not valid: {error}",
+                        q.id
+                    ));
+                }
             }
         }
     }
     out
+}
+
+/// `pattern` as a regular expression matching a whole answer, with bounded size.
+pub fn answer_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .build()
 }
 
 /// Whether `id` is 1 to `max` of a-z, 0-9 and '-'.

@@ -264,6 +264,17 @@ impl PluginInstance {
         }
     }
 
+    /// The questions the plugin asks in a guild with `settings` (JSON, checked).
+    pub fn guild_questions(
+        &self,
+        settings: &str,
+    ) -> Result<Vec<contract::OpeningQuestions>, PluginError> {
+        match self {
+            PluginInstance::Wasm(p) => p.guild_questions(settings),
+            PluginInstance::Native(p) => p.guild_questions(settings),
+        }
+    }
+
     /// The contract version the plugin was built against.
     pub fn version(&self) -> contract::Version {
         match self {
@@ -315,6 +326,8 @@ pub struct GuildPlugin {
     pub labels: Arc<HashMap<String, String>>,
     /// Where its HTTP requests may go in this guild.
     pub http_allow: Arc<[crate::config::AllowedHost]>,
+    /// The questions it asks when tickets open here: its manifest's and its guild's.
+    pub questions: Arc<[contract::OpeningQuestions]>,
 }
 
 impl GuildPlugin {
@@ -468,8 +481,6 @@ impl PluginHost {
                     .iter()
                     .map(|t| {
                         let n = plugin
-                            .instance
-                            .manifest()
                             .questions
                             .iter()
                             .filter(|q| q.ticket_types.is_empty() || q.ticket_types.contains(&t.id))
@@ -765,11 +776,25 @@ fn enable(
         })),
         Err(error) => problems.push(problem(format!("checking its settings failed: {error}"))),
     }
+    let mut questions = manifest.questions.clone();
+    match instance.guild_questions(&settings) {
+        Ok(more) => {
+            for problem in manifest::question_problems(&more) {
+                problems.push(about(
+                    "",
+                    format!("its questions for this guild: {problem}"),
+                ));
+            }
+            questions.extend(more);
+        }
+        Err(error) => problems.push(problem(format!("asking its questions failed: {error}"))),
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
     Ok(GuildPlugin {
         instance,
+        questions: questions.into(),
         settings: settings.into(),
         granted: plugin.capabilities.clone().into(),
         locale: locale.into(),

@@ -15,7 +15,8 @@
 //! void ticketbot_native_free(uint8_t *response, size_t len);
 //! ```
 //!
-//! `request` is `{"describe":null}`, `{"check_settings":"<json>"}` or
+//! `request` is `{"describe":null}`, `{"check_settings":"<json>"}`,
+//! `{"guild_questions":"<json>"}` (ABI 2) or
 //! `{"handle":{"context":…,"event":…}}`, in the types of the contract version the ABI names
 //! (ABI 1 is contract 0.1, converted like a 0.1 component); the response is the manifest, the
 //! list of problems, or `{"Ok":outcome}` / `{"Err":"message"}`. During a call the plugin may
@@ -59,6 +60,7 @@ type FreeFn = unsafe extern "C" fn(*mut u8, usize);
 enum Request<'a, C: Serialize, E: Serialize> {
     Describe(()),
     CheckSettings(&'a str),
+    GuildQuestions(&'a str),
     Handle { context: &'a C, event: &'a E },
 }
 
@@ -295,6 +297,23 @@ impl NativePlugin {
                 .map(|r| r.value.into_iter().map(upgrade::problem_up).collect()),
             Version::V0_2 => self
                 .exchange(&self.manifest.id, &scope, &request)
+                .map(|r| r.value),
+        }
+    }
+
+    /// The questions the plugin asks in a guild with `settings` (ABI 2; none for ABI 1).
+    pub fn guild_questions(
+        &self,
+        settings: &str,
+    ) -> Result<Vec<contract::OpeningQuestions>, PluginError> {
+        match self.version {
+            Version::V0_1 => Ok(Vec::new()),
+            Version::V0_2 => self
+                .exchange(
+                    &self.manifest.id,
+                    &CallScope::at_load(),
+                    &Plain::GuildQuestions(settings),
+                )
                 .map(|r| r.value),
         }
     }

@@ -181,13 +181,13 @@ fn kind_value(
                 }
                 for column in columns {
                     let at = format!("{here}.{}", column.key);
-                    let value = row
-                        .get(&column.key)
-                        .ok_or_else(|| (at.clone(), "required".to_owned()))?;
-                    object.insert(
-                        column.key.clone(),
-                        one_value(&column.kind, value).map_err(|m| (at, m))?,
-                    );
+                    let value = match (row.get(&column.key), &column.default) {
+                        (Some(given), _) => one_value(&column.kind, given).map_err(|m| (at, m))?,
+                        (None, Some(default)) => serde_json::from_str(default)
+                            .map_err(|e| (at, format!("the plugin's default is not JSON: {e}")))?,
+                        (None, None) => return Err((at, "required".to_owned())),
+                    };
+                    object.insert(column.key.clone(), value);
                 }
                 out.push(Value::Object(object));
             }
@@ -336,6 +336,7 @@ mod tests {
                             key: "id".into(),
                             label: Vec::new(),
                             kind: ValueKind::Category,
+                            default: None,
                         },
                         Column {
                             key: "label".into(),
@@ -344,6 +345,7 @@ mod tests {
                                 min_length: 1,
                                 max_length: 100,
                             }),
+                            default: None,
                         },
                     ],
                     2,

@@ -10,6 +10,7 @@
 mod blacklist;
 mod close_requests;
 mod events;
+mod feedback;
 mod files;
 mod messages;
 mod notes;
@@ -30,6 +31,7 @@ use tokio::sync::oneshot;
 pub use blacklist::{BlockEntry, BlockTarget};
 pub use close_requests::CloseRequest;
 pub use events::EventRecord;
+pub use feedback::FeedbackRecord;
 pub use files::StoredFile;
 pub use messages::CapturedMessage;
 pub use notes::NoteRecord;

@@ -183,6 +183,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN status_label VARCHAR;
     ALTER TABLE tickets ADD COLUMN answers VARCHAR;
     "#,
+    // 9: openers' ratings of their tickets.
+    r#"
+    CREATE TABLE ticket_feedback (
+        ticket_id BIGINT PRIMARY KEY,
+        guild_id  UBIGINT NOT NULL,
+        type_id   VARCHAR NOT NULL,
+        staff_id  UBIGINT,
+        stars     UTINYINT NOT NULL,
+        comment   VARCHAR,
+        rated_at  TIMESTAMP NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -22,6 +22,10 @@ pub struct TypeStats {
     pub median_first_response_min: Option<f64>,
     /// Median minutes from opening to the close.
     pub median_resolution_min: Option<f64>,
+    /// Tickets their opener rated.
+    pub ratings: u64,
+    /// The average of those ratings (1-5).
+    pub average_rating: Option<f64>,
 }
 
 /// Figures for one staff member.
@@ -41,6 +45,10 @@ pub struct StaffStats {
     pub median_first_response_min: Option<f64>,
     /// Median minutes from opening to close of the tickets they closed.
     pub median_resolution_min: Option<f64>,
+    /// Ratings of tickets credited to them (they held it, or closed it unclaimed).
+    pub ratings: u64,
+    /// The average of those ratings (1-5).
+    pub average_rating: Option<f64>,
 }
 
 /// A guild's statistics.
@@ -73,6 +81,11 @@ fn minutes(seconds: Option<f64>) -> Option<f64> {
     seconds.map(|s| (s.max(0.0) / 60.0 * 10.0).round() / 10.0 + 0.0)
 }
 
+/// An average rating with one decimal.
+fn rating(average: Option<f64>) -> Option<f64> {
+    average.map(|a| (a * 10.0).round() / 10.0)
+}
+
 impl Store {
     /// The statistics of `guild`.
     pub async fn guild_stats(&self, guild: u64) -> Result<GuildStats, StoreError> {
@@ -86,8 +99,11 @@ impl Store {
                        count(*) FILTER (WHERE t.status = 'cancelled'),
                        count(*) FILTER (WHERE t.status IN ('open', 'closing', 'cancelling')),
                        median(epoch(f.at) - epoch(t.opened_at)),
-                       median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed')
+                       median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed'),
+                       count(fb.stars),
+                       avg(fb.stars)
                 FROM tickets t LEFT JOIN first f ON f.id = t.id
+                LEFT JOIN ticket_feedback fb ON fb.ticket_id = t.id
                 WHERE t.guild_id = $1 AND t.status <> 'opening'
                 GROUP BY t.type_id ORDER BY t.type_id"
             ))?;
@@ -100,6 +116,8 @@ impl Store {
                     open: row.get::<_, i64>(4)? as u64,
                     median_first_response_min: minutes(row.get(5)?),
                     median_resolution_min: minutes(row.get(6)?),
+                    ratings: row.get::<_, i64>(7)? as u64,
+                    average_rating: rating(row.get(8)?),
                 })
             })?;
             for row in rows {
@@ -124,7 +142,9 @@ impl Store {
                        (SELECT count(*) FROM first f WHERE f.responder = p.id),
                        (SELECT median(epoch(f.at) - epoch(f.opened_at)) FROM first f WHERE f.responder = p.id),
                        (SELECT median(epoch(t.closed_at) - epoch(t.opened_at)) FROM tickets t
-                        WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed')
+                        WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed'),
+                       (SELECT count(*) FROM ticket_feedback fb WHERE fb.guild_id = $1 AND fb.staff_id = p.id),
+                       (SELECT avg(stars) FROM ticket_feedback fb WHERE fb.guild_id = $1 AND fb.staff_id = p.id)
                 FROM people p LEFT JOIN names n ON n.author_id = p.id
                 ORDER BY 3 DESC, 5 DESC, p.id"
             ))?;
@@ -137,6 +157,8 @@ impl Store {
                     first_responses: row.get::<_, i64>(4)? as u64,
                     median_first_response_min: minutes(row.get(5)?),
                     median_resolution_min: minutes(row.get(6)?),
+                    ratings: row.get::<_, i64>(7)? as u64,
+                    average_rating: rating(row.get(8)?),
                 })
             })?;
             for row in rows {

@@ -62,6 +62,7 @@ impl Tickets {
                 label: texts.get("close-form-reason", &[]),
                 paragraph: true,
                 required: false,
+                min_length: 0,
                 max_length: 500,
                 placeholder: None,
             }],
@@ -493,6 +494,7 @@ impl Tickets {
             ended_at: now,
             reason: ticket.close_reason.as_deref(),
             notes: &archived.notes,
+            answers: &ticket.answers,
             dm_delivered: None,
             plain_notice: archived.plain_notice.as_deref(),
         };

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::welcome::TICKET_COLOR;
 use crate::locale::Texts;
-use crate::store::NoteRecord;
+use crate::store::{Answer, NoteRecord};
 use crate::ui::{Embed, OutMessage};
 
 /// How a ticket ends.
@@ -36,6 +36,8 @@ pub(super) struct Ended<'a> {
     pub ended_at: DateTime<Utc>,
     pub reason: Option<&'a str>,
     pub notes: &'a [NoteRecord],
+    /// The answers to the opening questions.
+    pub answers: &'a [Answer],
     /// Whether the DM reached the opener (closes only).
     pub dm_delivered: Option<bool>,
     /// Set when the transcript is the plain page.
@@ -170,6 +172,10 @@ pub(super) fn close_log(texts: &Texts, ended: &Ended<'_>, page: Vec<u8>) -> OutM
         embed = embed.field(texts.get("field-reason", &[]), reason(texts, ended), false);
     }
     embed = embed.field(texts.get("field-notes", &[]), notes, false);
+    for answer in ended.answers.iter().take(5) {
+        let value: String = answer.value.chars().take(1024).collect();
+        embed = embed.field(answer.label.clone(), value, false);
+    }
     if let Some(delivered) = ended.dm_delivered {
         let key = if delivered {
             "dm-delivered"
@@ -213,6 +219,7 @@ mod tests {
             ended_at: at + chrono::Duration::seconds(3725),
             reason: Some("resolvido"),
             notes,
+            answers: &[],
             dm_delivered: Some(false),
             plain_notice: None,
         }

@@ -445,9 +445,12 @@ impl Tickets {
                     Handled::Reply(self.open_panel(&interaction).await)
                 }
                 Ok(Route::Core(CustomId::ChooseType)) => self.choose_type(&interaction).await,
-                Ok(Route::Core(CustomId::Questions { type_id })) => {
-                    self.questions_answered(&interaction, &type_id).await
-                }
+                Ok(Route::Core(CustomId::Questions { type_id })) => match &interaction.kind {
+                    InteractionKind::Modal { .. } => {
+                        self.questions_answered(&interaction, &type_id).await
+                    }
+                    _ => self.ask_again(&interaction, &type_id).await,
+                },
                 Ok(Route::Core(CustomId::Ticket { action, ticket })) => {
                     tracing::Span::current().record("ticket", ticket);
                     self.ticket_action(&interaction, action, ticket).await

@@ -27,6 +27,7 @@ impl Tickets {
                 label: texts.get("note-form-label", &[]),
                 paragraph: true,
                 required: true,
+                min_length: 0,
                 max_length: NOTE_MAX,
                 placeholder: None,
             }],

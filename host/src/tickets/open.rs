@@ -23,8 +23,11 @@ struct OpeningQuestion {
     label: String,
     paragraph: bool,
     required: bool,
+    min_length: u16,
     max_length: u16,
     placeholder: Option<String>,
+    /// The pattern the whole answer must match, and what to say when it does not.
+    pattern: Option<(String, String)>,
 }
 
 /// Discord's limit of channels in one category.
@@ -113,31 +116,59 @@ impl Tickets {
             return Handled::Reply(Reply::private(refusal));
         }
         // Plugins' questions for this type come first, in a form; the channel after it.
-        let questions = self.opening_questions(guild, &type_id);
-        if !questions.is_empty() {
-            let title = guild
-                .ticket_type(&type_id)
-                .map_or(type_id.as_str(), |t| t.label.as_str());
-            return Handled::Reply(Reply::Modal {
-                custom_id: CustomId::Questions {
-                    type_id: type_id.clone(),
-                }
-                .to_string(),
-                title: texts.get("opening-form-title", &[("type", title)]),
-                inputs: questions
-                    .into_iter()
-                    .map(|q| TextInput {
-                        custom_id: q.field,
-                        label: q.label,
-                        paragraph: q.paragraph,
-                        required: q.required,
-                        max_length: q.max_length,
-                        placeholder: q.placeholder,
-                    })
-                    .collect(),
-            });
+        if let Some(form) = self.questions_form(guild, &type_id) {
+            return Handled::Reply(form);
         }
         self.begin_open(interaction, guild, type_id, Vec::new())
+    }
+
+    /// The form of the opening questions of `type_id`, if its plugins ask any.
+    fn questions_form(&self, guild: &GuildConfig, type_id: &str) -> Option<Reply> {
+        let questions = self.opening_questions(guild, type_id);
+        if questions.is_empty() {
+            return None;
+        }
+        let texts = self.texts(Some(guild.id));
+        let title = guild
+            .ticket_type(type_id)
+            .map_or(type_id, |t| t.label.as_str());
+        Some(Reply::Modal {
+            custom_id: CustomId::Questions {
+                type_id: type_id.to_owned(),
+            }
+            .to_string(),
+            title: texts.get("opening-form-title", &[("type", title)]),
+            inputs: questions
+                .into_iter()
+                .map(|q| TextInput {
+                    custom_id: q.field,
+                    label: q.label,
+                    paragraph: q.paragraph,
+                    required: q.required,
+                    min_length: q.min_length,
+                    max_length: q.max_length,
+                    placeholder: q.placeholder,
+                })
+                .collect(),
+        })
+    }
+
+    /// *Answer again* after answers that did not fit: the form once more.
+    pub(super) async fn ask_again(&self, interaction: &Interaction, type_id: &str) -> Handled {
+        let texts = self.texts(interaction.guild_id);
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        };
+        if guild.ticket_type(type_id).is_none() {
+            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
+        }
+        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+            return Handled::Reply(Reply::private(refusal));
+        }
+        Handled::Reply(
+            self.questions_form(guild, type_id)
+                .unwrap_or_else(|| Reply::private(texts.get("unknown-action", &[]))),
+        )
     }
 
     /// The opening questions of `type_id` were answered: the ticket opens with the answers.
@@ -159,20 +190,75 @@ impl Tickets {
         let InteractionKind::Modal { fields, .. } = &interaction.kind else {
             return Handled::Reply(Reply::private(texts.get("unknown-action", &[])));
         };
-        // Only the questions asked now are kept, whatever else the form carried.
-        let answers = self
-            .opening_questions(guild, type_id)
-            .into_iter()
-            .filter_map(|q| {
-                let value = fields.iter().find(|(id, _)| *id == q.field)?.1.trim();
-                (!value.is_empty()).then(|| Answer {
+        // Only the questions asked now are kept, whatever else the form carried; each answer
+        // is checked (Discord's form checks lengths, but a client may send anything).
+        let mut answers = Vec::new();
+        let mut wrong = Vec::new();
+        for q in self.opening_questions(guild, type_id) {
+            let value = fields
+                .iter()
+                .find(|(id, _)| *id == q.field)
+                .map_or("", |(_, v)| v.trim());
+            let length = value.chars().count();
+            let fits = if value.is_empty() {
+                !q.required
+            } else {
+                length >= usize::from(q.min_length)
+                    && length <= usize::from(q.max_length)
+                    && q.pattern.as_ref().is_none_or(|(pattern, _)| {
+                        crate::plugins::manifest::answer_pattern(pattern)
+                            .is_ok_and(|re| re.is_match(value))
+                    })
+            };
+            if !fits {
+                let why = match &q.pattern {
+                    Some((_, error)) if !error.is_empty() && !value.is_empty() => error.clone(),
+                    _ => texts.get(
+                        "question-length",
+                        &[
+                            ("min", &q.min_length.max(u16::from(q.required)).to_string()),
+                            ("max", &q.max_length.to_string()),
+                        ],
+                    ),
+                };
+                wrong.push(format!("• **{}**: {why}", q.label));
+            }
+            if !value.is_empty() {
+                answers.push(Answer {
                     plugin: q.plugin,
                     question: q.question,
                     label: q.label,
-                    value: value.chars().take(usize::from(q.max_length)).collect(),
-                })
-            })
-            .collect();
+                    value: value.to_owned(),
+                });
+            }
+        }
+        if !wrong.is_empty() {
+            // Nothing was created; the player sees what to fix, what they typed, and a button
+            // that opens the form again.
+            let typed: Vec<String> = answers
+                .iter()
+                .map(|a| format!("> **{}**: {}", a.label, a.value.replace('\n', " ")))
+                .collect();
+            let mut text = texts.get("questions-invalid", &[("problems", &wrong.join("\n"))]);
+            if !typed.is_empty() {
+                text.push_str("\n\n");
+                text.push_str(&texts.get("questions-typed", &[]));
+                text.push('\n');
+                text.push_str(&typed.join("\n"));
+            }
+            let again = Component::button(
+                CustomId::Questions {
+                    type_id: type_id.to_owned(),
+                }
+                .to_string(),
+                texts.get("questions-again", &[]),
+                crate::ui::ButtonStyle::Primary,
+            );
+            return Handled::Reply(Reply::Message {
+                message: OutMessage::text(text).row(vec![again]),
+                ephemeral: true,
+            });
+        }
         self.begin_open(interaction, guild, type_id.to_owned(), answers)
     }
 
@@ -216,8 +302,9 @@ impl Tickets {
     /// (at most five: checked when the plugins load).
     fn opening_questions(&self, guild: &GuildConfig, type_id: &str) -> Vec<OpeningQuestion> {
         let mut out = Vec::new();
+        let locale = guild.locale.tag();
         for plugin in self.plugins.enabled(guild.id) {
-            for form in &plugin.instance.manifest().questions {
+            for form in plugin.questions.iter() {
                 if !form.ticket_types.is_empty() && !form.ticket_types.iter().any(|t| t == type_id)
                 {
                     continue;
@@ -227,15 +314,17 @@ impl Tickets {
                         field: format!("{}/{}", plugin.id(), q.id),
                         plugin: plugin.id().to_owned(),
                         question: q.id.clone(),
-                        label: pick(&q.label, guild.locale.tag())
-                            .chars()
-                            .take(45)
-                            .collect(),
+                        label: pick(&q.label, locale).chars().take(45).collect(),
                         paragraph: q.paragraph,
                         required: q.required,
+                        min_length: q.min_length.min(q.max_length.clamp(1, 4000)),
                         max_length: q.max_length.clamp(1, 4000),
-                        placeholder: Some(pick(&q.placeholder, guild.locale.tag()).to_owned())
+                        placeholder: Some(pick(&q.placeholder, locale).to_owned())
                             .filter(|p| !p.trim().is_empty()),
+                        pattern: q
+                            .pattern
+                            .clone()
+                            .map(|p| (p, pick(&q.pattern_error, locale).to_owned())),
                     });
                 }
             }

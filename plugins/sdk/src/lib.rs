@@ -52,6 +52,12 @@ pub trait Plugin {
         Vec::new()
     }
 
+    /// Questions asked when tickets open in a guild with `settings` (JSON, checked), besides
+    /// the manifest's; asked once when the guild enables the plugin.
+    fn guild_questions(_settings: &str) -> Vec<OpeningQuestions> {
+        Vec::new()
+    }
+
     /// One of the plugin's ticket buttons was pressed.
     fn on_button(_ctx: &Context, _button: &str) -> Result<Outcome, String> {
         Ok(Outcome::nothing())
@@ -133,6 +139,10 @@ macro_rules! plugin {
 
             fn check_settings(settings: String) -> Vec<$crate::SettingProblem> {
                 <$plugin as $crate::Plugin>::check_settings(&settings)
+            }
+
+            fn guild_questions(settings: String) -> Vec<$crate::OpeningQuestions> {
+                <$plugin as $crate::Plugin>::guild_questions(&settings)
             }
 
             fn handle(
@@ -296,7 +306,48 @@ pub fn channel() -> SettingKind {
     SettingKind::Single(ValueKind::Channel)
 }
 
-/// A question of the opening form.
+/// True or false.
+pub fn boolean() -> SettingKind {
+    SettingKind::Single(ValueKind::Boolean)
+}
+
+/// Up to `max_rows` rows of `columns` (a TOML array of tables).
+pub fn table(columns: Vec<Column>, max_rows: u32) -> SettingKind {
+    SettingKind::Table((columns, max_rows))
+}
+
+/// A column of a table setting, required in every row until given a default.
+pub fn column(key: &str, label: Localized, kind: ValueKind) -> Column {
+    Column {
+        key: key.to_owned(),
+        label,
+        kind,
+        default: None,
+    }
+}
+
+impl Column {
+    /// The value when a row leaves the column out, as JSON.
+    pub fn default_json(mut self, json: &str) -> Self {
+        self.default = Some(json.to_owned());
+        self
+    }
+}
+
+/// A text value of `min` to `max` characters (for a column or a list).
+pub fn text_value(min: u32, max: u32) -> ValueKind {
+    ValueKind::Text(TextBounds {
+        min_length: min,
+        max_length: max,
+    })
+}
+
+/// A duration value, in seconds from `min` to `max` (for a column or a list).
+pub fn duration_value(min: i64, max: i64) -> ValueKind {
+    ValueKind::Duration(IntegerBounds { min, max })
+}
+
+/// A question of the opening form (required; any text up to `max_length` characters).
 pub fn question(id: &str, label: Localized, paragraph: bool, max_length: u16) -> Question {
     Question {
         id: id.to_owned(),
@@ -304,7 +355,10 @@ pub fn question(id: &str, label: Localized, paragraph: bool, max_length: u16) ->
         placeholder: Vec::new(),
         paragraph,
         required: true,
+        min_length: 0,
         max_length,
+        pattern: None,
+        pattern_error: Vec::new(),
     }
 }
 
@@ -318,6 +372,20 @@ impl Question {
     /// A hint shown in the empty field.
     pub fn placeholder(mut self, placeholder: Localized) -> Self {
         self.placeholder = placeholder;
+        self
+    }
+
+    /// At least `min` characters.
+    pub fn min_length(mut self, min: u16) -> Self {
+        self.min_length = min;
+        self
+    }
+
+    /// The whole answer must match the regular expression `pattern`; `error` tells the player
+    /// what is expected.
+    pub fn pattern(mut self, pattern: &str, error: Localized) -> Self {
+        self.pattern = Some(pattern.to_owned());
+        self.pattern_error = error;
         self
     }
 }

@@ -34,6 +34,7 @@ impl Plugin for TicketActions {
                     key: "id".into(),
                     label: tr("Category", "Categoria"),
                     kind: ValueKind::Category,
+                    default: None,
                 },
                 Column {
                     key: "label".into(),
@@ -42,6 +43,7 @@ impl Plugin for TicketActions {
                         min_length: 1,
                         max_length: 100,
                     }),
+                    default: None,
                 },
             ],
             // A Discord select holds 25 options.

@@ -8,6 +8,7 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
         locale: "en".into(),
         plugins: vec![ticketbot_test_guests::path("example_greeter")],
         plugin_settings: Some("greeting = \"Welcome {opener}!\"".into()),
+        actions: Vec::new(),
         stay: false,
     };
     ticketbot::demo::run(dir.path(), &options).await.unwrap();
@@ -95,4 +96,52 @@ async fn the_demo_walks_a_whole_ticket_and_tries_an_extra_plugin() {
     assert!(csv.contains(",type,support,,1,1,0,0,"), "{csv}");
     assert!(csv.contains(",item-returns,,,,,,,,,,,1,0,0"), "{csv}");
     store.close().await;
+}
+
+/// The demo with every optional action: its walk answers the opening questions and rates the
+/// ticket after the close, and presses the other actions' buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_the_optional_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ticketbot::demo::DemoOptions {
+        locale: "pt-BR".into(),
+        plugins: Vec::new(),
+        plugin_settings: None,
+        actions: ticketbot::demo::DEMO_ACTIONS
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect(),
+        stay: false,
+    };
+    ticketbot::demo::run(dir.path(), &options).await.unwrap();
+    let store = ticketbot::store::Store::open(&dir.path().join("ticketbot-demo.duckdb"))
+        .await
+        .unwrap();
+    let ticket = store.ticket(1).await.unwrap().expect("the demo's ticket");
+    assert_eq!(ticket.status, ticketbot::store::TicketStatus::Closed);
+    let answers: Vec<(&str, &str)> = ticket
+        .answers
+        .iter()
+        .map(|a| (a.label.as_str(), a.value.as_str()))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("Seu ID no jogo", "4711"),
+            ("O que aconteceu?", "Perdi meu carro depois de um crash.")
+        ]
+    );
+    let feedback = store.feedback(ticket.id).await.unwrap().expect("a rating");
+    assert_eq!(feedback.stars, 4);
+    store.close().await;
+    // An unknown action is refused before anything starts.
+    let wrong = ticketbot::demo::DemoOptions {
+        actions: vec!["teleport".into()],
+        ..options
+    };
+    let error = ticketbot::demo::run(dir.path(), &wrong).await.unwrap_err();
+    assert!(
+        error.to_string().contains("no action \"teleport\""),
+        "{error}"
+    );
 }

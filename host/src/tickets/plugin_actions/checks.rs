@@ -30,6 +30,8 @@ pub const MAX_STATUS_CHARS: usize = 32;
 pub const MAX_REASON_CHARS: usize = 500;
 /// Most users one post may ping besides the ticket's own people.
 pub const MAX_MENTIONS: usize = 10;
+/// Longest feedback comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 1000;
 
 /// Why an outcome was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +62,7 @@ pub fn capability(effect: &c::Effect) -> Option<Capability> {
         c::Effect::CloseTicket(_) | c::Effect::RequestClose => Capability::CloseTickets,
         c::Effect::AddMember(_) | c::Effect::RemoveMember(_) => Capability::ManageMembers,
         c::Effect::SetStatus(_) => Capability::TicketStatus,
+        c::Effect::RecordFeedback(_) => Capability::Feedback,
     })
 }
 
@@ -95,6 +98,7 @@ pub fn effect_name(effect: &c::Effect) -> &'static str {
         c::Effect::AddMember(_) => "add-member",
         c::Effect::RemoveMember(_) => "remove-member",
         c::Effect::SetStatus(_) => "set-status",
+        c::Effect::RecordFeedback(_) => "record-feedback",
     }
 }
 
@@ -124,6 +128,12 @@ pub fn check_effects(
         // (A cancelling ticket is ending: no new voice channel for it either.)
         let ended =
             ticket.is_some_and(|s| !matches!(s, TicketStatus::Open | TicketStatus::Closing));
+        // A close asked for while one is in progress is no plugin's fault (a timer and a staff
+        // member may meet): it is let through, and the close in progress simply stands.
+        let closing = ticket.is_some_and(|s| matches!(s, TicketStatus::Closing));
+        if matches!(effect, c::Effect::CloseTicket(_)) && closing {
+            continue;
+        }
         let needs_open = matches!(
             effect,
             c::Effect::CreateVoice(_)
@@ -184,6 +194,22 @@ pub fn check_effects(
                 return invalid(format!(
                     "a close reason has at most {MAX_REASON_CHARS} characters"
                 ));
+            }
+            c::Effect::RecordFeedback(f) => {
+                if ticket.is_none() {
+                    return invalid("feedback needs a ticket".into());
+                }
+                if !(1..=5).contains(&f.stars) {
+                    return invalid("feedback has 1 to 5 stars".into());
+                }
+                if f.comment
+                    .as_ref()
+                    .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
+                {
+                    return invalid(format!(
+                        "a feedback comment has at most {MAX_COMMENT_CHARS} characters"
+                    ));
+                }
             }
             c::Effect::Post(post) if post.mention.len() > MAX_MENTIONS => {
                 return invalid(format!(
@@ -339,6 +365,33 @@ mod tests {
     }
 
     #[test]
+    fn a_close_asked_for_during_a_close_is_no_fault() {
+        let granted = [Capability::CloseTickets];
+        let close = outcome(vec![c::Effect::CloseTicket("timer".into())]);
+        assert_eq!(
+            check_effects(&granted, Some(TicketStatus::Closing), &close),
+            Ok(())
+        );
+        assert!(matches!(
+            check_effects(&granted, Some(TicketStatus::Closed), &close),
+            Err(Refusal::Invalid(_))
+        ));
+        // Feedback comes after the end.
+        let rated = outcome(vec![c::Effect::RecordFeedback(c::Feedback {
+            stars: 5,
+            comment: None,
+        })]);
+        assert_eq!(
+            check_effects(&[Capability::Feedback], Some(TicketStatus::Closed), &rated),
+            Ok(())
+        );
+        assert_eq!(
+            check_effects(&[], Some(TicketStatus::Closed), &rated),
+            Err(Refusal::NotGranted(Capability::Feedback))
+        );
+    }
+
+    #[test]
     fn bounds() {
         let granted = Capability::ALL;
         let too_many: Vec<c::Effect> = (0..=MAX_EFFECTS)
@@ -356,6 +409,18 @@ mod tests {
             vec![c::Effect::AddNote(long(MAX_NOTE_CHARS + 1))],
             vec![c::Effect::SetStatus(long(MAX_STATUS_CHARS + 1))],
             vec![c::Effect::CloseTicket(long(MAX_REASON_CHARS + 1))],
+            vec![c::Effect::RecordFeedback(c::Feedback {
+                stars: 0,
+                comment: None,
+            })],
+            vec![c::Effect::RecordFeedback(c::Feedback {
+                stars: 6,
+                comment: None,
+            })],
+            vec![c::Effect::RecordFeedback(c::Feedback {
+                stars: 5,
+                comment: Some(long(MAX_COMMENT_CHARS + 1)),
+            })],
             vec![post(
                 c::Channel::Ticket,
                 (0..=MAX_MENTIONS as u64).collect(),

@@ -7,7 +7,7 @@ use crate::config::GuildConfig;
 use crate::event::Actor;
 use crate::plugins::contract as c;
 use crate::plugins::GuildPlugin;
-use crate::store::TicketRecord;
+use crate::store::{TicketRecord, TicketStatus};
 use crate::tickets::Tickets;
 
 impl Tickets {
@@ -29,6 +29,15 @@ impl Tickets {
                 claimer: t.claimed_by,
                 members: self.store.members(t.id).await.unwrap_or_default(),
                 status_label: t.status_label.clone(),
+                status: match t.status {
+                    TicketStatus::Opening | TicketStatus::Open => c::TicketStatus::Open,
+                    TicketStatus::Closing => c::TicketStatus::Closing,
+                    TicketStatus::Closed => c::TicketStatus::Closed,
+                    TicketStatus::Cancelling | TicketStatus::Cancelled => {
+                        c::TicketStatus::Cancelled
+                    }
+                },
+                closed_by: t.closed_by,
                 opened_at_ms: t.opened_at.timestamp_millis().max(0) as u64,
             }),
             None => None,

@@ -46,6 +46,7 @@ pub fn to_reply(plugin: &str, ticket: i64, reply: c::Reply) -> Result<Reply, Str
                         label: input.label.chars().take(45).collect(),
                         paragraph: input.paragraph,
                         required: input.required,
+                        min_length: input.min_length.min(input.max_length.clamp(1, 4000)),
                         max_length: input.max_length.clamp(1, 4000),
                         placeholder: input.placeholder.filter(|p| !p.trim().is_empty()),
                     })

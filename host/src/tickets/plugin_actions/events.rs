@@ -269,6 +269,32 @@ impl Tickets {
         }
     }
 
+    /// Fires one due timer: taken from the store first, so it fires once even if the plugin
+    /// fails (or another pass of the loop found it too).
+    async fn fire_timer(&self, timer: crate::store::PluginTimer) {
+        match self
+            .store
+            .cancel_plugin_timer(timer.guild_id, &timer.plugin, timer.ticket_id, &timer.key)
+            .await
+        {
+            Ok(true) => {}
+            _ => return,
+        }
+        let Some(guild) = self.guild(timer.guild_id) else {
+            return;
+        };
+        let Some(plugin) = self.plugins.get(guild.id, &timer.plugin) else {
+            return;
+        };
+        let ticket = self.store.ticket(timer.ticket_id).await.ok().flatten();
+        let event = c::Event::Timer(c::TimerFired {
+            key: timer.key,
+            payload: timer.payload,
+        });
+        self.plugin_background(guild, &plugin, ticket.as_ref(), event)
+            .await;
+    }
+
     /// Fires plugin timers as they fall due. Runs until shutdown; started once at READY.
     pub(in crate::tickets) fn start_timers(self: &Arc<Self>) {
         if self
@@ -288,33 +314,10 @@ impl Tickets {
                     }
                 };
                 for timer in due {
-                    // Taking it first means it fires once even if the plugin fails.
-                    match this
-                        .store
-                        .cancel_plugin_timer(
-                            timer.guild_id,
-                            &timer.plugin,
-                            timer.ticket_id,
-                            &timer.key,
-                        )
-                        .await
-                    {
-                        Ok(true) => {}
-                        _ => continue,
-                    }
-                    let Some(guild) = this.guild(timer.guild_id) else {
-                        continue;
-                    };
-                    let Some(plugin) = this.plugins.get(guild.id, &timer.plugin) else {
-                        continue;
-                    };
-                    let ticket = this.store.ticket(timer.ticket_id).await.ok().flatten();
-                    let event = c::Event::Timer(c::TimerFired {
-                        key: timer.key,
-                        payload: timer.payload,
-                    });
-                    this.plugin_background(guild, &plugin, ticket.as_ref(), event)
-                        .await;
+                    // Each fired timer is work in flight of its own: a stop lets it finish
+                    // (its plugin's effects included) instead of cutting it off mid-way.
+                    let worker = this.clone();
+                    this.spawn_tracked(async move { worker.fire_timer(timer).await });
                 }
                 let wait = next
                     .and_then(|at| (at - Utc::now()).to_std().ok())

@@ -348,8 +348,20 @@ impl Tickets {
                 audience_allows(button.audience, standing(&record, &members)).map_err(refuse)?;
                 (Some(record), c::Event::Button(id.suffix.clone()))
             }
-            (PluginIdKind::Modal, InteractionKind::Modal { fields, .. }) if !in_dm => {
-                let record = if id.ticket == 0 {
+            (PluginIdKind::Modal, InteractionKind::Modal { fields, .. }) => {
+                let record = if in_dm {
+                    // A form opened from the plugin's DM: for the ticket's own people, whatever
+                    // has become of the ticket since.
+                    let record = match self.store.ticket(id.ticket).await {
+                        Ok(Some(record)) if record.guild_id == guild.id => record,
+                        _ => return Err(refuse("unknown-action")),
+                    };
+                    let members = self.store.members(record.id).await.unwrap_or_default();
+                    if user.id != record.opener_id && !members.contains(&user.id) {
+                        return Err(refuse("unknown-action"));
+                    }
+                    Some(record)
+                } else if id.ticket == 0 {
                     // A form outside any ticket: staff only.
                     if !guild.is_staff(&user.roles) {
                         return Err(refuse("not-staff"));

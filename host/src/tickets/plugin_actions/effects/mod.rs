@@ -87,6 +87,9 @@ pub enum EffectError {
     /// The opener, staff and non-members cannot be removed.
     #[error("{0} cannot be removed from the ticket (the opener, staff, or not a member)")]
     NotRemovable(u64),
+    /// Feedback only from the ticket's opener, pressing it themselves.
+    #[error("only the ticket's opener rates it")]
+    NotOpener,
     /// The lifecycle refused (e.g. the ticket is already closing); the text key says why.
     #[error("the ticket refused: {0}")]
     Refused(&'static str),
@@ -131,6 +134,7 @@ impl Tickets {
                 c::Effect::AddMember(user) => self.effect_add_member(scope, user).await,
                 c::Effect::RemoveMember(user) => self.effect_remove_member(scope, user).await,
                 c::Effect::SetStatus(label) => self.effect_status(scope, label).await,
+                c::Effect::RecordFeedback(feedback) => self.effect_feedback(scope, feedback).await,
             };
             let (guild, plugin) = (scope.guild.id, scope.plugin.id());
             match done {

@@ -6,6 +6,8 @@
 use serde_json::json;
 
 use super::{EffectError, EffectScope};
+use crate::plugins::contract as c;
+use crate::store::FeedbackRecord;
 use crate::tickets::members::MemberError;
 use crate::tickets::Tickets;
 use crate::ui::OutMessage;
@@ -146,6 +148,46 @@ impl Tickets {
             None,
             "ticket.status",
             json!({"label": label, "plugin": scope.plugin.id()}),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+impl Tickets {
+    /// `record-feedback`: the opener's rating (the first stars stay; a comment may follow),
+    /// credited to the claimer, else the one who closed it.
+    pub(super) async fn effect_feedback(
+        &self,
+        scope: &EffectScope<'_>,
+        feedback: c::Feedback,
+    ) -> Result<(), EffectError> {
+        let ticket = scope.ticket()?;
+        let by = scope.interaction.map(|i| i.user.id);
+        if by != Some(ticket.opener_id) {
+            return Err(EffectError::NotOpener);
+        }
+        let comment = feedback
+            .comment
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        self.store
+            .record_feedback(FeedbackRecord {
+                ticket_id: ticket.id,
+                guild_id: ticket.guild_id,
+                type_id: ticket.type_id.clone(),
+                staff_id: ticket.claimed_by.or(ticket.closed_by),
+                stars: feedback.stars,
+                comment,
+                at: chrono::Utc::now(),
+            })
+            .await?;
+        self.log_event(
+            scope.guild.id,
+            Some(ticket.id),
+            by,
+            "ticket.feedback",
+            json!({"stars": feedback.stars, "plugin": scope.plugin.id()}),
         )
         .await;
         Ok(())
