@@ -153,18 +153,34 @@ impl Tickets {
         })
     }
 
+    /// The guild of `interaction` if the user may open a ticket of `type_id` there; otherwise
+    /// the refusal's text (a guild not served, an unknown type, a blocked user).
+    async fn may_open(
+        &self,
+        interaction: &Interaction,
+        type_id: &str,
+    ) -> Result<&GuildConfig, String> {
+        let texts = self.texts(interaction.guild_id);
+        let refuse = Err;
+        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
+            return refuse(texts.get("guild-not-configured", &[]));
+        };
+        if guild.ticket_type(type_id).is_none() {
+            return refuse(texts.get("ticket-type-unknown", &[]));
+        }
+        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+            return refuse(refusal);
+        }
+        Ok(guild)
+    }
+
     /// *Answer again* after answers that did not fit: the form once more.
     pub(super) async fn ask_again(&self, interaction: &Interaction, type_id: &str) -> Handled {
         let texts = self.texts(interaction.guild_id);
-        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
-            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        let guild = match self.may_open(interaction, type_id).await {
+            Ok(guild) => guild,
+            Err(refusal) => return Handled::Reply(Reply::private(refusal)),
         };
-        if guild.ticket_type(type_id).is_none() {
-            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
-        }
-        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
-            return Handled::Reply(Reply::private(refusal));
-        }
         Handled::Reply(
             self.questions_form(guild, type_id)
                 .unwrap_or_else(|| Reply::private(texts.get("unknown-action", &[]))),
@@ -178,15 +194,10 @@ impl Tickets {
         type_id: &str,
     ) -> Handled {
         let texts = self.texts(interaction.guild_id);
-        let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
-            return Handled::Reply(Reply::private(texts.get("guild-not-configured", &[])));
+        let guild = match self.may_open(interaction, type_id).await {
+            Ok(guild) => guild,
+            Err(refusal) => return Handled::Reply(Reply::private(refusal)),
         };
-        if guild.ticket_type(type_id).is_none() {
-            return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
-        }
-        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
-            return Handled::Reply(Reply::private(refusal));
-        }
         let InteractionKind::Modal { fields, .. } = &interaction.kind else {
             return Handled::Reply(Reply::private(texts.get("unknown-action", &[])));
         };

@@ -242,6 +242,34 @@ impl Harness {
         id_of(&panel)
     }
 
+    /// `user` presses the panel's button; returns the menu of ticket types the bot answers.
+    pub async fn type_menu(&self, user: u64) -> Value {
+        let panel = self.post_panel().await;
+        self.emu
+            .user(user)
+            .click(panel, "tb:open")
+            .unwrap()
+            .message(WAIT)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the bot has handled the user message `message` in `ticket`: captured, and
+    /// nothing left in flight (so a test may then say what did not happen).
+    pub async fn message_handled(&self, ticket: i64, message: u64) {
+        eventually("the message handled", || {
+            let captured = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(self.bot().store().captured_messages(ticket))
+            })
+            .unwrap()
+            .iter()
+            .any(|m| m.message_id == message);
+            (captured && self.bot().tickets().unwrap().work_in_flight() == 0).then_some(())
+        })
+        .await;
+    }
+
     /// `user` presses the panel's button and chooses `type_id`; returns the bot's final
     /// ephemeral answer to the choice.
     pub async fn choose_type(&self, user: u64, type_id: &str) -> Value {

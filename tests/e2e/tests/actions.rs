@@ -169,14 +169,8 @@ async fn questions_refuse_a_wrong_answer_without_a_ticket_then_open_with_the_ans
         ));
     })
     .await;
-    let panel = h.post_panel().await;
     let player = h.emu.user(h.world.player);
-    let menu = player
-        .click(panel, "tb:open")
-        .unwrap()
-        .message(WAIT)
-        .await
-        .unwrap();
+    let menu = h.type_menu(h.world.player).await;
     let choice = player
         .choose(id_of(&menu), "tb:type", &["support"])
         .unwrap();

@@ -156,14 +156,8 @@ async fn the_built_ins_speak_the_guilds_language_and_a_guild_renames_a_button() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_questions_come_before_the_channel_and_reach_the_plugin_and_the_welcome() {
     let h = Harness::start_with("pt-BR", |w| with_tour(w, ALL, "")).await;
-    let panel = h.post_panel().await;
     let player = h.emu.user(h.world.player);
-    let menu = player
-        .click(panel, "tb:open")
-        .unwrap()
-        .message(WAIT)
-        .await
-        .unwrap();
+    let menu = h.type_menu(h.world.player).await;
     let choice = player
         .choose(id_of(&menu), "tb:type", &["support"])
         .unwrap();
@@ -270,16 +264,7 @@ async fn messages_need_read_messages_and_members_leaving_need_the_intent_only_wh
         .user(h.world.player)
         .say(channel, "secret plans")
         .unwrap();
-    eventually("the message handled", || {
-        let captured = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket.id))
-        })
-        .unwrap()
-        .iter()
-        .any(|m| m.message_id == said);
-        (captured && h.bot().tickets().unwrap().work_in_flight() == 0).then_some(())
-    })
-    .await;
+    h.message_handled(ticket.id, said).await;
     assert_eq!(stored(&h, &format!("message:{}", ticket.id)).await, None);
     h.finish().await;
 

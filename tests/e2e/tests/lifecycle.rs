@@ -165,14 +165,8 @@ async fn the_limit_refuses_a_second_ticket_and_links_the_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clicks_at_once_create_one_channel() {
     let h = Harness::start_in("en").await;
-    let panel = h.post_panel().await;
     let player = h.emu.user(h.world.player);
-    let menu = player
-        .click(panel, "tb:open")
-        .unwrap()
-        .message(WAIT)
-        .await
-        .unwrap();
+    let menu = h.type_menu(h.world.player).await;
     let first = player
         .choose(id_of(&menu), "tb:type", &["support"])
         .unwrap();
@@ -560,16 +554,7 @@ async fn a_watch_without_a_mention_ends_after_15_seconds() {
         .unwrap();
     // The bot has handled that message once it captured it and nothing is in flight.
     let ticket = h.ticket_in(channel).await.unwrap().id;
-    ticketbot_e2e::eventually("the late mention handled", || {
-        let captured = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(h.bot().store().captured_messages(ticket))
-        })
-        .unwrap()
-        .iter()
-        .any(|m| m.message_id == late);
-        (captured && h.bot().tickets().unwrap().work_in_flight() == 0).then_some(())
-    })
-    .await;
+    h.message_handled(ticket, late).await;
     assert!(!h.emu.world(|w| w.can_view(channel, friend)));
     h.finish().await;
 }

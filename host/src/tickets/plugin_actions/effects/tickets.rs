@@ -69,24 +69,43 @@ impl Tickets {
         self.add_ticket_member(scope.guild, ticket, user, by, true)
             .await
             .map_err(|e| member_error(e, user))?;
+        // The one added is told by a ping.
+        self.membership_changed(scope, channel, user, true).await;
+        Ok(())
+    }
+
+    /// Logs a plugin's member change and says it in the ticket.
+    async fn membership_changed(
+        &self,
+        scope: &EffectScope<'_>,
+        channel: u64,
+        user: u64,
+        added: bool,
+    ) {
+        let (kind, key) = if added {
+            ("ticket.members_added", "members-added")
+        } else {
+            ("ticket.members_removed", "members-removed")
+        };
+        let by = scope.actor(self.bot_user.get().copied());
         self.log_event(
             scope.guild.id,
-            Some(ticket.id),
+            scope.ticket.map(|t| t.id),
             Some(by),
-            "ticket.members_added",
+            kind,
             json!({"users": [user.to_string()], "plugin": scope.plugin.id()}),
         )
         .await;
         let texts = self.texts(Some(scope.guild.id));
-        let told = OutMessage::text(texts.get(
-            "members-added",
-            &[("users", &crate::tickets::watch::mentions(&[user]))],
-        ))
-        .ping_users([user]);
-        if let Err(error) = self.discord.send_message(channel, &told).await {
-            tracing::warn!(%error, channel, "could not tell a member they were added");
+        let mut told = OutMessage::text(
+            texts.get(key, &[("users", &crate::tickets::watch::mentions(&[user]))]),
+        );
+        if added {
+            told = told.ping_users([user]);
         }
-        Ok(())
+        if let Err(error) = self.discord.send_message(channel, &told).await {
+            tracing::warn!(%error, channel, "could not say a member changed");
+        }
     }
 
     /// `remove-member`: an added member leaves the ticket (never its opener or staff).
@@ -100,23 +119,7 @@ impl Tickets {
         self.remove_ticket_member(scope.guild, ticket, user)
             .await
             .map_err(|e| member_error(e, user))?;
-        let by = scope.actor(self.bot_user.get().copied());
-        self.log_event(
-            scope.guild.id,
-            Some(ticket.id),
-            Some(by),
-            "ticket.members_removed",
-            json!({"users": [user.to_string()], "plugin": scope.plugin.id()}),
-        )
-        .await;
-        let texts = self.texts(Some(scope.guild.id));
-        let told = OutMessage::text(texts.get(
-            "members-removed",
-            &[("users", &crate::tickets::watch::mentions(&[user]))],
-        ));
-        if let Err(error) = self.discord.send_message(channel, &told).await {
-            tracing::warn!(%error, channel, "could not say a member was removed");
-        }
+        self.membership_changed(scope, channel, user, false).await;
         Ok(())
     }
 
