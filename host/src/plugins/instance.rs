@@ -91,6 +91,19 @@ struct HostState {
     logs_dropped: u32,
     /// HTTP requests made so far.
     http_calls: u32,
+    /// The call's WASI context (see `sandbox`): randomness, clocks, empty streams.
+    wasi: wasmtime_wasi::WasiCtx,
+    /// WASI's resources (streams, pollables) during the call.
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for HostState {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
 }
 
 /// Log lines one call may write.
@@ -294,10 +307,7 @@ impl Pre {
             }
         }
         .map_err(link_error)?;
-        // A std guest imports WASI even when it does no I/O; those calls trap instead.
-        linker
-            .define_unknown_imports_as_traps(component)
-            .map_err(link_error)?;
+        super::sandbox::add_to_linker(&mut linker).map_err(link_error)?;
         let pre = linker.instantiate_pre(component).map_err(link_error)?;
         Ok(match version {
             Version::V0_1 => Pre::V0_1(v0_1::ActionPre::new(pre).map_err(link_error)?),
@@ -451,6 +461,13 @@ impl WasmPlugin {
         name: &str,
     ) -> Result<Self, PluginError> {
         let version = contract_version(&engine, component, name)?;
+        let unsupported = super::sandbox::unsupported_imports(&engine, component);
+        if !unsupported.is_empty() {
+            return Err(PluginError::Imports {
+                plugin: name.into(),
+                imports: unsupported,
+            });
+        }
         let pre = Pre::link(&engine, component, version, name)?;
         let mut instance = Self {
             engine,
@@ -544,6 +561,8 @@ impl WasmPlugin {
             host_failure: None,
             logs_dropped: 0,
             http_calls: 0,
+            wasi: super::sandbox::context(),
+            table: wasmtime::component::ResourceTable::new(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);

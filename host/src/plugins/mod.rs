@@ -8,6 +8,7 @@
 //! - `manifest`: the rules a manifest must follow.
 //! - `settings`: a guild's settings checked against the manifest's schema.
 //! - `http`: outbound HTTP for plugins, within the guild's allow-list.
+//! - `sandbox`: the WASI a plugin gets (randomness, clocks, empty streams) and what it does not.
 //! - `builtin`: the built-in plugins embedded in the binary.
 //! - `describe`: a plugin's manifest as Markdown (`ticketbot plugins`).
 //!
@@ -26,6 +27,7 @@ pub mod http;
 pub mod instance;
 pub mod manifest;
 pub mod native;
+pub mod sandbox;
 pub mod settings;
 
 use std::collections::{HashMap, HashSet};
@@ -82,6 +84,14 @@ pub enum PluginError {
         found: String,
         /// The versions the host links.
         supported: String,
+    },
+    /// It imports what the sandbox does not offer (files, sockets, sleeping, ...).
+    #[error("plugin {plugin} asks for what the sandbox does not offer: {}", imports.join("; "))]
+    Imports {
+        /// Plugin id.
+        plugin: String,
+        /// Each import, with what to do.
+        imports: Vec<String>,
     },
     /// Linking failed (imports the host does not provide).
     #[error("plugin {plugin}: cannot be linked: {message}")]
@@ -233,6 +243,7 @@ impl PluginError {
             | PluginError::NotAPlugin { plugin, .. }
             | PluginError::ContractVersion { plugin, .. }
             | PluginError::Link { plugin, .. }
+            | PluginError::Imports { plugin, .. }
             | PluginError::Describe { plugin, .. }
             | PluginError::BadManifest { plugin, .. }
             | PluginError::Trapped { plugin, .. }
