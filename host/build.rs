@@ -22,7 +22,7 @@ fn main() {
     for package in &packages {
         println!("cargo:rerun-if-changed={}", plugins.join(package).display());
     }
-    build_guests::build(&plugins, &packages);
+    build_guests::build(&plugins, &plugins, &packages);
     let mut table = String::from("const COMPONENTS: &[(&str, &[u8])] = &[\n");
     for (id, package) in builtin_list::BUILTIN_PLUGINS {
         let file = out.join(format!("{}.wasm", package.replace('-', "_")));

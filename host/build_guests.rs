@@ -54,16 +54,18 @@ fn outer_target_dir(out: &Path) -> PathBuf {
         .map_or_else(|| out.join("guest-target"), Path::to_owned)
 }
 
-/// Builds `packages` of the guest workspace in `plugins` and copies each component (named by
-/// its library name, `-` as `_`) into `OUT_DIR`.
-pub fn build(plugins: &Path, packages: &[&str]) {
+/// Builds `packages` of the guest workspace `workspace` (a folder under `plugins`, the guest
+/// root holding the SDK) and copies each component (named by its library name, `-` as `_`)
+/// into `OUT_DIR`.
+pub fn build(plugins: &Path, workspace: &Path, packages: &[&str]) {
     ensure_target();
     println!(
         "cargo:rerun-if-changed={}",
         plugins.join("../wit").display()
     );
-    for entry in ["Cargo.toml", "Cargo.lock", "sdk"] {
-        println!("cargo:rerun-if-changed={}", plugins.join(entry).display());
+    println!("cargo:rerun-if-changed={}", plugins.join("sdk").display());
+    for entry in ["Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(entry).display());
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"));
     let target_dir = outer_target_dir(&out).join("wasm-guests");
@@ -78,7 +80,7 @@ pub fn build(plugins: &Path, packages: &[&str]) {
             TARGET,
             "--manifest-path",
         ])
-        .arg(plugins.join("Cargo.toml"))
+        .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -92,7 +94,10 @@ pub fn build(plugins: &Path, packages: &[&str]) {
         .status()
         .expect("running cargo for the guest plugins");
     if !status.success() {
-        panic!("building the guest plugins in plugins/ failed (see the errors above)");
+        panic!(
+            "building the guest plugins in {} failed (see the errors above)",
+            workspace.display()
+        );
     }
     for package in packages {
         let stem = package.replace('-', "_");

@@ -53,6 +53,9 @@ fn load_plugins(config: &Config) -> Result<PluginHost, String> {
     for problem in problems {
         tracing::error!(%problem, "plugin left out");
     }
+    for warning in host.warnings() {
+        tracing::warn!(%warning, "plugin loaded with a warning");
+    }
     Ok(host)
 }
 

@@ -266,60 +266,66 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn check(path: &Path) -> ExitCode {
-    match Config::load(path) {
-        Ok(config) => {
-            // Plugins check their own settings, so load each one and ask it (no cache: a
-            // check writes nothing).
-            let cache = ticketbot::plugins::ComponentCache::new(None);
-            // Each problem at the line of its plugin (or setting) when the file says where.
-            let problems: Vec<String> = match ticketbot::plugins::PluginHost::load(&config, &cache)
-            {
-                Ok((_, problems)) => problems
-                    .into_iter()
-                    .map(|p| {
-                        let located = (p.guild != 0)
-                            .then(|| {
-                                config.locate_plugin_problem(
-                                    path,
-                                    p.guild,
-                                    &p.plugin,
-                                    p.setting.as_deref(),
-                                    format!("plugin {}: {}", p.plugin, p.message),
-                                )
-                            })
-                            .flatten();
-                        located.map_or_else(
-                            || format!("{}: {p}", path.display()),
-                            |problem| problem.to_string(),
-                        )
-                    })
-                    .collect(),
-                Err(error) => vec![format!(
-                    "{}: the plugin engine did not start: {error:#}",
-                    path.display()
-                )],
-            };
-            if problems.is_empty() {
-                let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
-                println!(
-                    "{}: ok ({} guild(s), {plugins} plugin(s) enabled)",
-                    path.display(),
-                    config.guilds.len()
-                );
-                return ExitCode::SUCCESS;
-            }
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            eprintln!("{} problem(s) in {}", problems.len(), path.display());
-            ExitCode::FAILURE
-        }
+    let config = match Config::load(path) {
+        Ok(config) => config,
         Err(error) => {
             eprintln!("{error}");
             eprintln!("{} problem(s) in {}", error.problems.len(), path.display());
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    // Plugins check their own settings, so load each one and ask it (no cache: a check writes
+    // nothing). Each problem at the line of its plugin (or setting) when the file says where.
+    let cache = ticketbot::plugins::ComponentCache::new(None);
+    let locate = |p: &ticketbot::plugins::LoadProblem| {
+        (p.guild != 0)
+            .then(|| {
+                config.locate_plugin_problem(
+                    path,
+                    p.guild,
+                    &p.plugin,
+                    p.setting.as_deref(),
+                    format!("plugin {}: {}", p.plugin, p.message),
+                )
+            })
+            .flatten()
+            .map_or_else(|| format!("{}: {p}", path.display()), |l| l.to_string())
+    };
+    let (problems, warnings): (Vec<String>, Vec<String>) =
+        match ticketbot::plugins::PluginHost::load(&config, &cache) {
+            Ok((host, problems)) => (
+                problems.iter().map(locate).collect(),
+                host.warnings().iter().map(locate).collect(),
+            ),
+            Err(error) => (
+                vec![format!(
+                    "{}: the plugin engine did not start: {error:#}",
+                    path.display()
+                )],
+                Vec::new(),
+            ),
+        };
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
+    if problems.is_empty() {
+        let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
+        let warned = match warnings.len() {
+            0 => String::new(),
+            n => format!(", {n} warning(s)"),
+        };
+        println!(
+            "{}: ok ({} guild(s), {plugins} plugin(s) enabled{warned})",
+            path.display(),
+            config.guilds.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    eprintln!("{} problem(s) in {}", problems.len(), path.display());
+    ExitCode::FAILURE
 }
 
 fn load(path: &Path) -> anyhow::Result<Arc<Config>> {

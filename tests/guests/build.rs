@@ -1,5 +1,5 @@
-//! Builds the plugins only tests and examples use (`plugins/testing/*`, the example greeter),
-//! so the product's build never compiles them.
+//! Builds the plugins only tests use (the workspace `plugins/testing`), so the product's build
+//! never compiles them.
 
 #[path = "../../host/build_guests.rs"]
 mod build_guests;
@@ -12,8 +12,9 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let plugins = manifest_dir.join("../../plugins");
     println!("cargo:rerun-if-changed=../../host/build_guests.rs");
-    for dir in ["testing", "example-greeter"] {
-        println!("cargo:rerun-if-changed={}", plugins.join(dir).display());
+    let testing = plugins.join("testing");
+    for guest in GUESTS {
+        println!("cargo:rerun-if-changed={}", testing.join(guest).display());
     }
-    build_guests::build(&plugins, GUESTS);
+    build_guests::build(&plugins, &testing, GUESTS);
 }

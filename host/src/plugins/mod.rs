@@ -130,7 +130,7 @@ pub enum PluginError {
         expected: String,
     },
     /// The plugin trapped (panic, bad memory access, unreachable, a trapping WASI call).
-    #[error("plugin {plugin} crashed: {message}")]
+    #[error("plugin {plugin} crashed ({message})")]
     Trapped {
         /// Plugin id.
         plugin: String,
@@ -164,7 +164,7 @@ pub enum PluginError {
         refused: Vec<Capability>,
     },
     /// The plugin asked for effects the guild did not grant; none of them was performed.
-    #[error("plugin {plugin} needs the capability {:?}, which this guild did not grant", capability.name())]
+    #[error("plugin {plugin} needs the capability {:?}, which this guild did not grant (add it to `capabilities` of the plugin's [[guild.plugin]] entry in the config)", capability.name())]
     NotGranted {
         /// Plugin id.
         plugin: String,
@@ -213,20 +213,34 @@ impl PluginError {
                 limit_mib: engine::MEMORY_LIMIT >> 20,
             };
         }
-        let mut message = error
-            .downcast_ref::<wasmtime::Trap>()
-            .map_or_else(|| error.root_cause().to_string(), |t| t.to_string());
-        if let Some(last) = logs
+        let trap = error.downcast_ref::<wasmtime::Trap>();
+        let last_error = logs
             .iter()
             .rev()
             .find(|l| l.level == contract::LogLevel::Error)
-        {
-            message = format!("{message} ({})", last.message);
-        }
+            .map(|l| l.message.as_str());
+        // The SDK's panic hook logs the panic (where and why) just before the trap: that is
+        // what the owner needs, not the instruction that trapped.
+        let panic = last_error
+            .and_then(|m| m.strip_prefix(PANIC_LOG_PREFIX))
+            .filter(|_| trap == Some(&wasmtime::Trap::UnreachableCodeReached));
+        let message = match (panic, last_error) {
+            (Some(panic), _) => panic.split_whitespace().collect::<Vec<_>>().join(" "),
+            (None, Some(last)) => format!("{} ({last})", trap_text(error, trap)),
+            (None, None) => trap_text(error, trap),
+        };
         PluginError::Trapped {
             plugin: plugin.into(),
             message,
         }
+    }
+
+    /// What happened, without the plugin's id (the sentence after "plugin X"), for a message
+    /// that names the plugin itself.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        let prefix = format!("plugin {} ", self.plugin());
+        full.strip_prefix(&prefix).unwrap_or(&full).to_owned()
     }
 
     /// Whether the failure was the host's (a slow or failing read), which never counts
@@ -255,6 +269,20 @@ impl PluginError {
             | PluginError::Invalid { plugin, .. } => plugin,
             PluginError::WrongId { expected, .. } => expected,
         }
+    }
+}
+
+/// How the SDK's panic hook starts the log line it writes before the trap.
+const PANIC_LOG_PREFIX: &str = "plugin panicked: ";
+
+/// A trap in plain words.
+fn trap_text(error: &wasmtime::Error, trap: Option<&wasmtime::Trap>) -> String {
+    match trap {
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "it reached an `unreachable` instruction".into()
+        }
+        Some(trap) => format!("WebAssembly trap: {trap}"),
+        None => error.root_cause().to_string(),
     }
 }
 
@@ -420,6 +448,9 @@ pub struct PluginHost {
     slots: Arc<tokio::sync::Semaphore>,
     /// One turn at a time per (guild, plugin).
     turns: Mutex<HashMap<(u64, String), Turn>>,
+    /// What loading found that does not keep a plugin out (capabilities it asks for that a
+    /// guild did not grant).
+    warnings: Vec<LoadProblem>,
 }
 
 impl PluginHost {
@@ -438,7 +469,13 @@ impl PluginHost {
                 engine::MAX_INSTANCES as usize / 2,
             )),
             turns: Mutex::default(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// What loading found that does not keep a plugin out, for `ticketbot check` and the log.
+    pub fn warnings(&self) -> &[LoadProblem] {
+        &self.warnings
     }
 
     /// Loads every plugin `config` enables. A plugin that fails to load, or whose settings a
@@ -474,7 +511,13 @@ impl PluginHost {
                     }
                 };
                 match enable(instance, plugin, guild.locale.tag()) {
-                    Ok(enabled_plugin) => enabled.push(enabled_plugin),
+                    Ok((enabled_plugin, warnings)) => {
+                        enabled.push(enabled_plugin);
+                        host.warnings.extend(warnings.into_iter().map(|mut w| {
+                            w.guild = guild.id;
+                            w
+                        }));
+                    }
                     Err(mut found) => {
                         for p in &mut found {
                             p.guild = guild.id;
@@ -718,12 +761,13 @@ fn check_id(
 }
 
 /// Checks one guild's use of a loaded plugin: capabilities, settings against the manifest's
-/// schema, then the plugin's own check of them.
+/// schema, then the plugin's own check of them. Besides the plugin, the warnings: what it asks
+/// for and was not granted.
 fn enable(
     instance: Arc<PluginInstance>,
     plugin: &PluginConfig,
     locale: &str,
-) -> Result<GuildPlugin, Vec<LoadProblem>> {
+) -> Result<(GuildPlugin, Vec<LoadProblem>), Vec<LoadProblem>> {
     let mut problems = Vec::new();
     let problem = |message: String| LoadProblem {
         guild: 0,
@@ -750,6 +794,10 @@ fn enable(
             )));
         }
     }
+    let warnings: Vec<LoadProblem> = not_granted_warning(declared, &plugin.capabilities)
+        .map(problem)
+        .into_iter()
+        .collect();
     if !plugin.http_allow.is_empty() && !plugin.capabilities.contains(&Capability::Http) {
         problems.push(problem(
             "http_allow is set, but the capability \"http\" is not granted".to_owned(),
@@ -803,20 +851,106 @@ fn enable(
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(GuildPlugin {
-        instance,
-        questions: questions.into(),
-        settings: settings.into(),
-        granted: plugin.capabilities.clone().into(),
-        locale: locale.into(),
-        labels: Arc::new(checked.labels),
-        http_allow: plugin.http_allow.clone().into(),
-    })
+    Ok((
+        GuildPlugin {
+            instance,
+            questions: questions.into(),
+            settings: settings.into(),
+            granted: plugin.capabilities.clone().into(),
+            locale: locale.into(),
+            labels: Arc::new(checked.labels),
+            http_allow: plugin.http_allow.clone().into(),
+        },
+        warnings,
+    ))
+}
+
+/// The warning for capabilities a plugin `declared` that were not `granted`, with the line
+/// that grants them all; none when everything asked for was granted.
+fn not_granted_warning(declared: &[String], granted: &[Capability]) -> Option<String> {
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|d| !granted.iter().any(|g| g.name() == d.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let quoted = |names: &mut dyn Iterator<Item = &str>| {
+        names
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all = quoted(
+        &mut granted
+            .iter()
+            .map(|g| g.name())
+            .chain(missing.iter().map(|m| m.as_str())),
+    );
+    Some(format!(
+        "asks for {} but is not granted {}: what needs {} will be refused when used; to grant {}, write `capabilities = [{all}]` in its [[guild.plugin]] entry",
+        quoted(&mut missing.iter().map(|m| m.as_str())),
+        if missing.len() == 1 { "it" } else { "them" },
+        if missing.len() == 1 { "it" } else { "them" },
+        if missing.len() == 1 { "it" } else { "them" },
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capabilities_asked_for_and_not_granted_are_named_with_the_line_to_write() {
+        let declared = ["storage".to_owned(), "timers".to_owned()];
+        assert_eq!(
+            not_granted_warning(&declared, &[Capability::Storage, Capability::Timers]),
+            None
+        );
+        let warning = not_granted_warning(&declared, &[Capability::Storage]).unwrap();
+        assert!(
+            warning.starts_with("asks for \"timers\" but is not granted it"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("`capabilities = [\"storage\", \"timers\"]`"),
+            "{warning}"
+        );
+        let warning = not_granted_warning(&declared, &[]).unwrap();
+        assert!(warning.starts_with("asks for \"storage\", \"timers\" but is not granted them"));
+    }
+
+    #[test]
+    fn a_reason_leaves_out_the_plugin_it_is_about() {
+        let errors = [
+            PluginError::Trapped {
+                plugin: "dice".into(),
+                message: "panicked at src/lib.rs:63:5: boom".into(),
+            },
+            PluginError::TimedOut {
+                plugin: "dice".into(),
+                limit_ms: 90,
+            },
+            PluginError::NotGranted {
+                plugin: "dice".into(),
+                capability: Capability::Storage,
+            },
+            PluginError::Returned {
+                plugin: "dice".into(),
+                message: "no".into(),
+                refused: Vec::new(),
+            },
+        ];
+        for error in &errors {
+            let reason = error.reason();
+            assert!(!reason.contains("dice"), "{reason}");
+            assert_eq!(format!("plugin dice {reason}"), error.to_string());
+        }
+        assert_eq!(
+            errors[0].reason(),
+            "crashed (panicked at src/lib.rs:63:5: boom)"
+        );
+    }
 
     #[test]
     fn questions_fit_a_form_per_ticket_type() {

@@ -88,7 +88,8 @@ pub fn unsupported_imports(engine: &Engine, component: &Component) -> Vec<String
         }
         // The monotonic clock is offered for reading; waiting on it would block the host.
         if interface == "wasi:clocks/monotonic-clock" {
-            if let wasmtime::component::types::ComponentItem::ComponentInstance(instance) = item.ty {
+            if let wasmtime::component::types::ComponentItem::ComponentInstance(instance) = item.ty
+            {
                 if instance
                     .exports(engine)
                     .any(|(function, _)| function.starts_with("subscribe-"))

@@ -37,7 +37,7 @@ impl Tickets {
         let name = format!("{} ({id})", plugin.name());
         let mut text = texts.get(
             "plugin-failed-log",
-            &[("plugin", &name), ("error", &error.to_string())],
+            &[("plugin", &name), ("error", &error.reason())],
         );
         if disabled {
             text.push('\n');

@@ -1,9 +1,9 @@
 //! example-greeter: a small plugin to start from. It adds a *Greet* button for staff that posts
 //! a configurable greeting in the ticket, mentioning the opener, once per ticket.
 //!
-//! Build it with `cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml
+//! Build it with `cargo build --release --target wasm32-wasip2 --manifest-path plugins/testing/Cargo.toml
 //! -p example-greeter`, then enable it in `config.toml` with
-//! `path = "plugins/target/wasm32-wasip2/release/example_greeter.wasm"`.
+//! `path = "plugins/testing/target/wasm32-wasip2/release/example_greeter.wasm"`.
 
 use serde::Deserialize;
 use ticketbot_plugin_sdk::*;
