@@ -10,7 +10,10 @@
 //!   implements [`event::Lifecycle`] and calls Discord only through [`rest::DiscordApi`].
 //! - [`store`]: the DuckDB file, on its own thread; the only module that knows SQL.
 //! - [`web`]: the transcript web server.
-//! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language.
+//! - [`trial`]: `ticketbot plugin try`, a plugin run through a script without Discord;
+//!   [`scaffold`]: `ticketbot plugin new`, a plugin crate of an author's own.
+//! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language;
+//!   [`check`]: `ticketbot check`, the config and its plugins checked with file and line.
 //! - [`app`] wires these together; `demo` (the default feature `demo`) runs them against the
 //!   built-in Discord emulator.
 //!
@@ -18,6 +21,7 @@
 
 pub mod app;
 pub mod capability;
+pub mod check;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -28,9 +32,11 @@ pub mod locale;
 pub mod metrics;
 pub mod plugins;
 pub mod rest;
+pub mod scaffold;
 pub mod stats;
 pub mod store;
 pub mod tickets;
 pub mod transcript;
+pub mod trial;
 pub mod ui;
 pub mod web;

@@ -1,4 +1,5 @@
-//! The `ticketbot` command line: run, serve, check, demo, transcript render.
+//! The `ticketbot` command line: run, serve, check, stats, plugins, plugin new/try, demo,
+//! transcript render.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,6 +83,11 @@ enum Command {
         #[arg(long, default_value = "en")]
         locale: String,
     },
+    /// Writes and tries plugins of your own.
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -111,6 +117,39 @@ enum Command {
         /// Stop after the walk-through instead of serving the transcript until Ctrl-C.
         #[arg(long)]
         exit: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PluginAction {
+    /// Writes a new plugin crate (a Dice button to start from) in its own folder, outside any
+    /// workspace, with the SDK, a README, tests and a script for `plugin try`.
+    New {
+        /// The plugin's id and crate name: 1-32 of a-z, 0-9 and '-'.
+        name: String,
+        /// The folder to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Loads a plugin component as the bot does and runs a script of presses, forms, timers,
+    /// voice and ticket events as a cast of users, printing each answer, effect and storage
+    /// change; exits non-zero when a step fails or does not meet its expectations.
+    Try {
+        /// The plugin component (.wasm).
+        wasm: PathBuf,
+        /// The script (JSON; see the README of a crate from `plugin new`).
+        #[arg(long)]
+        script: PathBuf,
+        /// The guild's language (pt-BR or en), over the script's.
+        #[arg(long)]
+        locale: Option<String>,
+        /// Capabilities granted, comma-separated (e.g. storage,timers), over the script's.
+        #[arg(long, value_delimiter = ',')]
+        grant: Option<Vec<String>>,
+        /// The plugin's settings as a TOML file (as in `[guild.plugin.settings]`), over the
+        /// script's.
+        #[arg(long)]
+        settings: Option<PathBuf>,
     },
 }
 
@@ -180,6 +219,8 @@ fn main() -> ExitCode {
     let default_filter = match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo { .. } => "warn",
+        // `plugin try` prints its own report; the log shows only what went wrong.
+        Command::Plugin { .. } => "warn",
         _ => "info,serenity=warn,tracing::span=warn",
     };
     let logs = tracing_subscriber::fmt()
@@ -204,6 +245,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Plugin { action } => match plugin_command(action) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Transcript { action } => match render_transcript(action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -218,6 +266,58 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// `ticketbot plugin new` and `ticketbot plugin try`.
+fn plugin_command(action: PluginAction) -> anyhow::Result<ExitCode> {
+    match action {
+        PluginAction::New { name, dir } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            ticketbot::scaffold::create(&name, &dir)?;
+            let lib = name.replace('-', "_");
+            println!("created the plugin crate {name} in {}", dir.display());
+            println!(
+                "build it:  cd {} && cargo build --release --target wasm32-wasip2",
+                dir.display()
+            );
+            println!("try it:    ticketbot plugin try target/wasm32-wasip2/release/{lib}.wasm --script try.json");
+            println!("then read its README.md for enabling it in config.toml");
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginAction::Try {
+            wasm,
+            script,
+            locale,
+            grant,
+            settings,
+        } => {
+            let script = ticketbot::trial::script::load(&script)?;
+            let settings = match settings {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Some(
+                        text.parse::<toml::Table>()
+                            .with_context(|| format!("{} is not TOML", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let trial = ticketbot::trial::Trial {
+                wasm,
+                script,
+                locale,
+                grant,
+                settings,
+            };
+            let summary = ticketbot::trial::run(&trial, &mut std::io::stdout().lock())?;
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
 }
 
@@ -266,65 +366,22 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn check(path: &Path) -> ExitCode {
-    let config = match Config::load(path) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("{error}");
-            eprintln!("{} problem(s) in {}", error.problems.len(), path.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    // Plugins check their own settings, so load each one and ask it (no cache: a check writes
-    // nothing). Each problem at the line of its plugin (or setting) when the file says where.
-    let cache = ticketbot::plugins::ComponentCache::new(None);
-    let locate = |p: &ticketbot::plugins::LoadProblem| {
-        (p.guild != 0)
-            .then(|| {
-                config.locate_plugin_problem(
-                    path,
-                    p.guild,
-                    &p.plugin,
-                    p.setting.as_deref(),
-                    format!("plugin {}: {}", p.plugin, p.message),
-                )
-            })
-            .flatten()
-            .map_or_else(|| format!("{}: {p}", path.display()), |l| l.to_string())
-    };
-    let (problems, warnings): (Vec<String>, Vec<String>) =
-        match ticketbot::plugins::PluginHost::load(&config, &cache) {
-            Ok((host, problems)) => (
-                problems.iter().map(locate).collect(),
-                host.warnings().iter().map(locate).collect(),
-            ),
-            Err(error) => (
-                vec![format!(
-                    "{}: the plugin engine did not start: {error:#}",
-                    path.display()
-                )],
-                Vec::new(),
-            ),
-        };
-    for warning in &warnings {
+    let report = ticketbot::check::check(path);
+    for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    if problems.is_empty() {
-        let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
-        let warned = match warnings.len() {
+    if report.ok() {
+        let warned = match report.warnings.len() {
             0 => String::new(),
             n => format!(", {n} warning(s)"),
         };
-        println!(
-            "{}: ok ({} guild(s), {plugins} plugin(s) enabled{warned})",
-            path.display(),
-            config.guilds.len()
-        );
+        println!("{}: ok ({}{warned})", path.display(), report.summary);
         return ExitCode::SUCCESS;
     }
-    for problem in &problems {
+    for problem in &report.problems {
         eprintln!("{problem}");
     }
-    eprintln!("{} problem(s) in {}", problems.len(), path.display());
+    eprintln!("{} problem(s) in {}", report.problems.len(), path.display());
     ExitCode::FAILURE
 }
 
@@ -449,7 +506,10 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             };
             ticketbot::demo::run(&dir, &options).await
         }
-        Command::Check { .. } | Command::Transcript { .. } | Command::Plugins { .. } => {
+        Command::Check { .. }
+        | Command::Transcript { .. }
+        | Command::Plugins { .. }
+        | Command::Plugin { .. } => {
             unreachable!("handled without a runtime")
         }
     }

@@ -336,15 +336,16 @@ impl Config {
         validate::check(&source, &base)
     }
 
-    /// A problem with plugin `plugin` of guild `guild` (its setting `setting`, a key path below
-    /// `settings` such as `categories[1].label`, if any), located in the file at `path` this
-    /// config was read from; none when the file or the plugin is not found there.
+    /// A problem with plugin `plugin` of guild `guild` (about `key`, a key path below its entry
+    /// such as `capabilities` or `settings.categories[1].label`, if any; the nearest existing
+    /// parent when the key is not written), located in the file at `path` this config was read
+    /// from; none when the file or the plugin is not found there.
     pub fn locate_plugin_problem(
         &self,
         path: &Path,
         guild: u64,
         plugin: &str,
-        setting: Option<&str>,
+        at: Option<&str>,
         message: String,
     ) -> Option<Problem> {
         let g = self.guilds.iter().position(|g| g.id == guild)?;
@@ -354,9 +355,8 @@ impl Config {
             .index(g)
             .key("plugin")
             .index(p);
-        if let Some(setting) = setting {
-            key = key.key("settings");
-            for part in setting.split('.') {
+        if let Some(at) = at {
+            for part in at.split('.') {
                 let (name, indices) = part.split_once('[').unwrap_or((part, ""));
                 if !name.is_empty() {
                     key = key.key(name);

@@ -7,6 +7,8 @@
 //! - `instance`: one loaded plugin, called in a fresh store per event with limits.
 //! - `manifest`: the rules a manifest must follow.
 //! - `settings`: a guild's settings checked against the manifest's schema.
+//! - `checks`: what each effect needs and the bounds, and who may use a plugin's buttons and
+//!   forms, decided before the lifecycle (or `ticketbot plugin try`) does anything.
 //! - `http`: outbound HTTP for plugins, within the guild's allow-list.
 //! - `sandbox`: the WASI a plugin gets (randomness, clocks, empty streams) and what it does not.
 //! - `builtin`: the built-in plugins embedded in the binary.
@@ -19,6 +21,7 @@
 
 pub mod builtin;
 pub mod cache;
+pub mod checks;
 pub mod contract;
 mod cpu_clock;
 pub mod describe;
@@ -418,7 +421,8 @@ pub struct LoadProblem {
     pub guild: u64,
     /// The plugin id.
     pub plugin: String,
-    /// The setting it is about (a key path below `settings`), if any.
+    /// The key it is about, a path below the plugin's `[[guild.plugin]]` entry
+    /// (`capabilities`, `settings.categories[1].label`), if any.
     pub setting: Option<String>,
     /// What is wrong.
     pub message: String,
@@ -763,7 +767,7 @@ fn check_id(
 /// Checks one guild's use of a loaded plugin: capabilities, settings against the manifest's
 /// schema, then the plugin's own check of them. Besides the plugin, the warnings: what it asks
 /// for and was not granted.
-fn enable(
+pub fn enable(
     instance: Arc<PluginInstance>,
     plugin: &PluginConfig,
     locale: &str,
@@ -776,7 +780,7 @@ fn enable(
         message,
     };
     let about = |key: &str, message: String| LoadProblem {
-        setting: Some(key.to_owned()).filter(|k| !k.is_empty()),
+        setting: Some(format!("settings.{key}")).filter(|_| !key.is_empty()),
         ..problem(message)
     };
     let manifest = instance.manifest();
@@ -795,7 +799,10 @@ fn enable(
         }
     }
     let warnings: Vec<LoadProblem> = not_granted_warning(declared, &plugin.capabilities)
-        .map(problem)
+        .map(|message| LoadProblem {
+            setting: Some("capabilities".into()),
+            ..problem(message)
+        })
         .into_iter()
         .collect();
     if !plugin.http_allow.is_empty() && !plugin.capabilities.contains(&Capability::Http) {

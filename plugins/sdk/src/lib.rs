@@ -153,7 +153,15 @@ macro_rules! plugin {
             }
         }
 
+        // Only a WebAssembly build exports the plugin; elsewhere (`cargo test`) the crate is
+        // plain Rust, so its tests run natively.
+        #[cfg(target_arch = "wasm32")]
         $crate::export!(__TicketbotGuest);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <__TicketbotGuest as $crate::Guest>::handle;
+            let _ = <__TicketbotGuest as $crate::Guest>::describe;
+        };
     };
 }
 

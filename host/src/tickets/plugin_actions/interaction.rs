@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use super::checks::{self, audience_allows, component_audience, Refusal, Standing};
 use super::context::plugin_user;
 use super::convert::to_reply;
 use super::effects::{EffectScope, DM_CHANNEL};
 use crate::capability::Capability;
 use crate::config::GuildConfig;
 use crate::event::{Interaction, InteractionKind};
+use crate::plugins::checks::{self, audience_allows, component_audience, Refusal, Standing};
 use crate::plugins::contract as c;
 use crate::plugins::{GuildPlugin, PluginError};
 use crate::store::TicketRecord;

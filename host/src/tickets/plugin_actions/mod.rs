@@ -6,14 +6,12 @@
 //! - `events`: events nobody clicked (voice, a ticket opened, closed, claimed, a message, a
 //!   member who left, timers) delivered to the plugins subscribed to them.
 //! - `context`: what a plugin is told about the guild, ticket and user.
-//! - `checks`: what each effect needs and the bounds, decided before anything is done.
 //! - `effects`: performing checked effects, one function each.
 //! - `convert`: a plugin's reply and messages as the core's UI types.
 //! - `services`: the host's answers to a plugin's calls (storage, roles, HTTP).
 //! - `failures`: reporting and counting a plugin's failures.
 //! - `renames`: Discord's rename limit, answered before asking.
 
-mod checks;
 mod context;
 mod convert;
 mod effects;

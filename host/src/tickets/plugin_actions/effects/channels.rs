@@ -2,8 +2,8 @@
 //! for a ticket (its participants may join; it goes when the ticket ends).
 
 use super::{EffectError, EffectScope};
+use crate::plugins::checks::{MAX_STORAGE_BYTES, MAX_STORAGE_KEYS};
 use crate::store::PluginChannel;
-use crate::tickets::plugin_actions::checks::{MAX_STORAGE_BYTES, MAX_STORAGE_KEYS};
 use crate::tickets::plugin_actions::renames::channel_name;
 use crate::tickets::Tickets;
 use crate::ui::{self, OutMessage};

@@ -16,7 +16,7 @@ use crate::rest::DiscordError;
 use crate::store::{StoreError, TicketRecord};
 use crate::tickets::Tickets;
 
-use super::checks::effect_name;
+use crate::plugins::checks::effect_name;
 
 /// The channel under which a plugin's direct messages are remembered (a DM has no guild
 /// channel; message ids are unique across Discord).

@@ -6,11 +6,11 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{EffectError, EffectScope};
-use crate::plugins::contract as c;
-use crate::store::{NoteRecord, PluginTimer};
-use crate::tickets::plugin_actions::checks::{
+use crate::plugins::checks::{
     MAX_NOTE_CHARS, MAX_STORAGE_BYTES, MAX_STORAGE_KEYS, MAX_TIMERS_PER_TICKET,
 };
+use crate::plugins::contract as c;
+use crate::store::{NoteRecord, PluginTimer};
 use crate::tickets::Tickets;
 
 impl Tickets {
