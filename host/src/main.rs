@@ -106,8 +106,9 @@ enum Command {
         /// buttons. Repeatable.
         #[arg(long = "plugin", value_name = "WASM")]
         plugins: Vec<PathBuf>,
-        /// Settings for the --plugin components, as TOML `key = value` pairs, e.g.
-        /// 'greeting = "Hello {opener}"'.
+        /// Settings for the --plugin components, as the inside of a TOML inline table:
+        /// comma-separated `key = value` pairs, e.g. 'sides = 20, cooldown = "1m"'. (To try
+        /// presses by several users, timers and grants, use `plugin try`.)
         #[arg(long, value_name = "TOML")]
         plugin_settings: Option<String>,
         /// Also enable these optional built-in actions, comma-separated: auto-close,

@@ -131,6 +131,24 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     let text = world.config_toml(&database, listen, &options.locale);
     let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
+    // An author's plugin the guild cannot enable (settings its schema refuses) stops the demo
+    // here, saying why, rather than after a walk without its button.
+    if !extra.is_empty() {
+        let cache = crate::plugins::ComponentCache::new(None);
+        let (_, problems) = crate::plugins::PluginHost::load(&config, &cache)
+            .map_err(|e| anyhow::anyhow!("the plugin engine did not start: {e}"))?;
+        let ours: Vec<String> = problems
+            .iter()
+            .filter(|p| extra.iter().any(|m| m.id == p.plugin))
+            .map(|p| format!("plugin {}: {}", p.plugin, p.message))
+            .collect();
+        if !ours.is_empty() {
+            anyhow::bail!(
+                "the demo cannot enable the plugin as given:\n  {}",
+                ours.join("\n  ")
+            );
+        }
+    }
     let stop = app::StopSignal::listen();
     let running = app::start(Arc::new(config), Mode::Full(settings(&emulator))).await?;
     let base = format!("http://{}", running.web_addr());
