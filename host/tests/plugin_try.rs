@@ -9,7 +9,11 @@ use std::process::{Command, Output};
 /// The built-in voice-call component, as a file.
 fn voice_call(dir: &Path) -> PathBuf {
     let path = dir.join("voice_call.wasm");
-    std::fs::write(&path, ticketbot::plugins::builtin::bytes("voice-call").unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        ticketbot::plugins::builtin::bytes("voice-call").unwrap(),
+    )
+    .unwrap();
     path
 }
 
@@ -74,7 +78,14 @@ fn a_script_of_voice_and_timers_runs_and_its_expectations_decide_the_exit_status
     }
 
     // The same script with a wrong expectation fails, says which, and exits non-zero.
-    std::fs::write(&script, SCRIPT.replace("\"timers\": [\"empty\"] } },\n    { \"voice\": \"join\"", "\"timers\": [\"other\"] } },\n    { \"voice\": \"join\"")).unwrap();
+    std::fs::write(
+        &script,
+        SCRIPT.replace(
+            "\"timers\": [\"empty\"] } },\n    { \"voice\": \"join\"",
+            "\"timers\": [\"other\"] } },\n    { \"voice\": \"join\"",
+        ),
+    )
+    .unwrap();
     let (out, text) = plugin_try(&wasm, &script, &[]);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -110,15 +121,23 @@ fn flags_override_the_script_and_bad_choices_stop_before_any_step() {
     std::fs::write(&settings, "empty_after = \"forever\"\n").unwrap();
     let (out, text) = plugin_try(&wasm, &script, &["--settings", settings.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("cannot be enabled with these choices"), "{text}");
+    assert!(
+        text.contains("cannot be enabled with these choices"),
+        "{text}"
+    );
     assert!(text.contains("settings.empty_after"), "{text}");
     assert!(!text.contains("1. "), "{text}");
     // A script with a mistake is placed in its file.
-    std::fs::write(&script, "{\"steps\": [\n  {\"press\": \"call\", \"expect\": {\"replies\": \"x\"}}\n]}").unwrap();
+    std::fs::write(
+        &script,
+        "{\"steps\": [\n  {\"press\": \"call\", \"expect\": {\"replies\": \"x\"}}\n]}",
+    )
+    .unwrap();
     let (out, text) = plugin_try(&wasm, &script, &[]);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains(&format!("{}:2:", script.display())) && text.contains("unknown field `replies`"),
+        text.contains(&format!("{}:2:", script.display()))
+            && text.contains("unknown field `replies`"),
         "{text}"
     );
 }
@@ -137,7 +156,10 @@ fn plugin_new_writes_a_crate_once() {
     let out = run(&["dice"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("cargo build --release --target wasm32-wasip2"), "{text}");
+    assert!(
+        text.contains("cargo build --release --target wasm32-wasip2"),
+        "{text}"
+    );
     assert!(dir.path().join("dice/src/lib.rs").is_file());
     let out = run(&["dice"]);
     assert!(!out.status.success());
