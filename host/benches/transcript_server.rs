@@ -67,9 +67,10 @@ fn main() {
             public_url: String::new(),
             metrics_listen: None,
             metrics_token: None,
+            dashboard: None,
             limits: ticketbot::config::WebLimits::default(),
         };
-        let server = WebServer::start(&web, store.clone()).await.unwrap();
+        let server = WebServer::start(&web, store.clone(), None).await.unwrap();
         let base = format!("http://{}", server.addr());
         for (name, spread) in [("one hot transcript", 1usize), ("1,000 transcripts, uniformly", PAGES)] {
             let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -109,9 +109,10 @@ fn main() {
             public_url: String::new(),
             metrics_listen: None,
             metrics_token: None,
+            dashboard: None,
             limits: WebLimits::default(),
         };
-        let server = WebServer::start(&web, store.clone()).await.unwrap();
+        let server = WebServer::start(&web, store.clone(), None).await.unwrap();
         let addr = server.addr();
         let path = format!("/api/ticket/{token}");
         println!(

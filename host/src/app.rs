@@ -9,6 +9,8 @@ use crate::plugins::{ComponentCache, PluginHost};
 use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
 use crate::transcript::token::LinkKey;
+use crate::web::dashboard::oauth::DiscordOAuth;
+use crate::web::dashboard::DashboardDeps;
 use crate::web::WebServer;
 
 /// What to run.
@@ -59,6 +61,32 @@ fn load_plugins(config: &Config) -> Result<PluginHost, String> {
     Ok(host)
 }
 
+/// The dashboard's parts, when its OAuth2 client is configured and the bot's REST view of
+/// Discord is there to decide who sees what (with `run`; `serve` has no bot).
+fn dashboard(config: &Arc<Config>, mode: &Mode) -> Option<DashboardDeps> {
+    let oauth = config.web.dashboard.as_ref()?;
+    let Mode::Full(settings) = mode else {
+        tracing::info!("the dashboard runs with the bot (`ticketbot run`), not in `serve`");
+        return None;
+    };
+    let base = settings.api_base.as_deref().unwrap_or("https://discord.com");
+    let redirect = format!("{}/dashboard/callback", config.web.public_url);
+    match DiscordOAuth::new(oauth, base, &redirect) {
+        Ok(oauth) => {
+            tracing::info!(redirect = %redirect, "dashboard on");
+            Some(DashboardDeps {
+                config: config.clone(),
+                discord: crate::discord::rest_client(settings),
+                oauth,
+            })
+        }
+        Err(error) => {
+            tracing::error!(%error, "the dashboard cannot start");
+            None
+        }
+    }
+}
+
 /// A running host.
 pub struct Running {
     store: Store,
@@ -70,7 +98,8 @@ pub struct Running {
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
     let store = Store::open(&config.database).await?;
-    let web = match WebServer::start(&config.web, store.clone()).await {
+    let dashboard = dashboard(&config, &mode);
+    let web = match WebServer::start(&config.web, store.clone(), dashboard).await {
         Ok(web) => web,
         Err(source) => {
             store.close().await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ticketbot::app::{self, Mode};
-use ticketbot::config::{Config, Secret, METRICS_TOKEN_VAR};
+use ticketbot::config::{Config, DashboardSettings, Secret, METRICS_TOKEN_VAR};
 use ticketbot::discord::{DiscordSettings, TOKEN_VAR};
 
 /// Discord ticket-support bot for FiveM communities.
@@ -394,6 +394,7 @@ fn load(path: &Path) -> anyhow::Result<Arc<Config>> {
         )
     })?;
     config.web.metrics_token = Secret::from_env(METRICS_TOKEN_VAR);
+    config.web.dashboard = DashboardSettings::from_env().ok();
     Ok(Arc::new(config))
 }
 

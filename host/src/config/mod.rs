@@ -49,6 +49,8 @@ pub struct WebConfig {
     pub metrics_token: Option<Secret>,
     /// Bounds that keep the server answering under abuse.
     pub limits: WebLimits,
+    /// The dashboard's OAuth2 client; the dashboard is off without it. From the environment.
+    pub dashboard: Option<DashboardSettings>,
 }
 
 /// A secret from the environment: compared in constant time, never printed.
@@ -69,6 +71,11 @@ impl Secret {
         Self(value.into())
     }
 
+    /// The value, to send it where it belongs (never to a log or a page).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Whether `offered` is the secret, without revealing through timing how much matched.
     pub fn matches(&self, offered: &str) -> bool {
         use sha2::{Digest, Sha256};
@@ -83,6 +90,39 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The environment variable holding the dashboard's OAuth2 client id (the Discord
+/// application's id).
+pub const CLIENT_ID_VAR: &str = "DISCORD_CLIENT_ID";
+/// The environment variable holding the dashboard's OAuth2 client secret.
+pub const CLIENT_SECRET_VAR: &str = "DISCORD_CLIENT_SECRET";
+
+/// The Discord OAuth2 client the dashboard signs people in with (from the environment).
+#[derive(Clone, Debug)]
+pub struct DashboardSettings {
+    /// The application's id.
+    pub client_id: String,
+    /// The application's secret.
+    pub client_secret: Secret,
+}
+
+impl DashboardSettings {
+    /// Both from the environment; what is missing otherwise.
+    pub fn from_env() -> Result<Self, &'static str> {
+        match (
+            Secret::from_env(CLIENT_ID_VAR),
+            Secret::from_env(CLIENT_SECRET_VAR),
+        ) {
+            (Some(id), Some(secret)) => Ok(Self {
+                client_id: id.expose().to_owned(),
+                client_secret: secret,
+            }),
+            (None, Some(_)) => Err("DISCORD_CLIENT_ID is not set"),
+            (Some(_), None) => Err("DISCORD_CLIENT_SECRET is not set"),
+            (None, None) => Err("DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are not set"),
+        }
     }
 }
 

@@ -249,6 +249,7 @@ fn check_web(checker: &mut Checker<'_>, raw: &RawConfig) -> WebConfig {
         public_url,
         metrics_listen,
         metrics_token: None,
+        dashboard: None,
         limits,
     }
 }

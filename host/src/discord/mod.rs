@@ -95,6 +95,21 @@ pub struct Bot {
     cache: Arc<Cache>,
 }
 
+/// A REST-only handle on Discord with the bot's token (no gateway), for readers beside the
+/// bot such as the dashboard.
+pub fn rest_client(settings: &DiscordSettings) -> Arc<dyn DiscordApi> {
+    let mut http = HttpBuilder::new(&settings.token);
+    if let Some(base) = &settings.api_base {
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    Arc::new(DiscordClient::new(
+        Arc::new(http.build()),
+        settings.api_base.as_deref(),
+    ))
+}
+
 impl Bot {
     /// Builds the client, lets `lifecycle` build the lifecycle around its REST handle, and
     /// starts the gateway in the background; `members` asks for members leaving too.

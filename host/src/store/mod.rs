@@ -9,6 +9,7 @@
 
 mod blacklist;
 mod close_requests;
+mod dashboard;
 mod events;
 mod feedback;
 mod files;
@@ -30,6 +31,7 @@ use tokio::sync::oneshot;
 
 pub use blacklist::{BlockEntry, BlockTarget};
 pub use close_requests::CloseRequest;
+pub use dashboard::{DayCount, TicketFilter, TicketPage, TicketRow, TicketState, WebSession};
 pub use events::EventRecord;
 pub use feedback::FeedbackRecord;
 pub use files::StoredFile;

@@ -195,6 +195,18 @@ const MIGRATIONS: &[&str] = &[
         rated_at  TIMESTAMP NOT NULL
     );
     "#,
+    // 10: dashboard sign-ins, by the hash of their id.
+    r#"
+    CREATE TABLE web_sessions (
+        id_hash    BLOB PRIMARY KEY,
+        user_id    UBIGINT NOT NULL,
+        user_name  VARCHAR NOT NULL,
+        guilds     VARCHAR NOT NULL,
+        csrf       VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

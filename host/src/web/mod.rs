@@ -4,11 +4,13 @@
 //! - `cache`: hot pages in memory, bounded by bytes.
 //! - `misses`: each client's budget of lookups that find nothing.
 //! - `serve`: accepting connections within bounds (count, header time, idle, lifetime).
+//! - `dashboard`: staff and players on the web, signed in with Discord (when configured).
 //!
 //! `/metrics` is on the main address only with a bearer token from the environment
 //! (`TICKETBOT_METRICS_TOKEN`), and without one on `web.metrics_listen` when configured.
 
 mod cache;
+pub mod dashboard;
 mod misses;
 mod serve;
 mod transcripts;
@@ -40,9 +42,11 @@ struct AppState {
     misses: Arc<MissBudget>,
 }
 
-/// The main routes over `store`: health, transcripts and files, and `/metrics` when a token
-/// guards it.
-pub fn router(store: Store, web: &WebConfig) -> Router {
+/// The main routes over `store`: health, transcripts and files, `/metrics` when a token
+/// guards it, and the dashboard when it is configured.
+pub fn router(store: Store, web: &WebConfig, dashboard: Option<dashboard::DashboardDeps>) -> Router {
+    let dashboard =
+        dashboard.map(|deps| dashboard::router(store.clone(), &web.public_url, deps));
     let state = AppState {
         store,
         pages: Arc::new(PageCache::new(PAGE_CACHE_BYTES)),
@@ -58,9 +62,13 @@ pub fn router(store: Store, web: &WebConfig) -> Router {
             get(move |headers: HeaderMap| guarded_metrics(token.clone(), headers)),
         );
     }
-    router
+    let router = router
         .fallback(|| async { transcripts::not_found() })
-        .with_state(state)
+        .with_state(state);
+    match dashboard {
+        Some(dashboard) => dashboard.merge(router),
+        None => router,
+    }
 }
 
 /// The routes of the metrics-only address.
@@ -108,14 +116,19 @@ pub struct WebServer {
 }
 
 impl WebServer {
-    /// Binds the configured addresses and serves in the background.
-    pub async fn start(web: &WebConfig, store: Store) -> std::io::Result<Self> {
+    /// Binds the configured addresses and serves in the background (with the dashboard when
+    /// `dashboard` is given).
+    pub async fn start(
+        web: &WebConfig,
+        store: Store,
+        dashboard: Option<dashboard::DashboardDeps>,
+    ) -> std::io::Result<Self> {
         let (stop, stopped) = watch::channel(false);
         let listener = TcpListener::bind(web.listen).await?;
         let addr = listener.local_addr()?;
         let mut tasks = vec![tokio::spawn(serve::serve(
             listener,
-            router(store, web),
+            router(store, web, dashboard),
             web.limits,
             stopped.clone(),
         ))];

@@ -15,6 +15,7 @@
 #![recursion_limit = "256"]
 
 mod actors;
+mod oauth;
 mod gateway;
 mod rest;
 mod validate;
@@ -139,6 +140,8 @@ pub(crate) struct Inner {
     version: watch::Sender<u64>,
     pub(crate) token: String,
     addr: SocketAddr,
+    /// The OAuth2 application and its codes and tokens.
+    pub(crate) oauth: Mutex<oauth::OAuth>,
 }
 
 impl Inner {
@@ -251,11 +254,17 @@ impl Emulator {
             version: watch::Sender::new(0),
             token: format!("emulator.{:032x}", rand::random::<u128>()),
             addr,
+            oauth: Mutex::default(),
         });
         let app = Router::new()
             .route("/gateway", get(gateway_upgrade))
             .route("/cdn/attachments/{channel}/{id}/{name}", get(cdn))
             .route("/cdn/avatars/{user}/{file}", get(cdn_avatar))
+            .route(
+                "/oauth2/authorize",
+                get(oauth::authorize_page).post(oauth::authorize),
+            )
+            .route("/api/v10/oauth2/token", axum::routing::post(oauth::token))
             .fallback(rest::handle)
             .with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -269,6 +278,22 @@ impl Emulator {
     /// The base URL to give serenity as its API proxy, e.g. `http://127.0.0.1:40000`.
     pub fn api_base(&self) -> String {
         self.inner.base_url()
+    }
+
+    /// Makes the bot's application an OAuth2 client with `secret` that may send users back
+    /// to `redirect_uri`; returns its client id (the application id).
+    pub fn oauth_client(&self, secret: &str, redirect_uri: &str) -> u64 {
+        let mut oauth = self.inner.oauth.lock().expect("oauth lock");
+        oauth.secret = Some(secret.to_owned());
+        if !oauth.redirects.iter().any(|r| r == redirect_uri) {
+            oauth.redirects.push(redirect_uri.to_owned());
+        }
+        self.world(|w| w.application_id)
+    }
+
+    /// The page where users consent to an OAuth2 application (Discord's `/oauth2/authorize`).
+    pub fn authorize_url(&self) -> String {
+        format!("{}/oauth2/authorize", self.inner.base_url())
     }
 
     /// The bot token this Discord accepts.

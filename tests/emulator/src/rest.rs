@@ -115,6 +115,14 @@ pub(crate) async fn handle(
         return (StatusCode::NOT_FOUND, "not a Discord API path").into_response();
     };
     let path = path.to_owned();
+    // A user's OAuth2 token reaches only the routes its scopes allow.
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return crate::oauth::bearer(&inner, method.as_str(), &path, bearer.trim());
+    }
     let query = uri.query().map(str::to_owned);
     let (body, uploads) = match parse_body(&headers, body).await {
         Ok(parsed) => parsed,
