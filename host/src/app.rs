@@ -69,8 +69,19 @@ fn dashboard(config: &Arc<Config>, mode: &Mode) -> Option<DashboardDeps> {
         tracing::info!("the dashboard runs with the bot (`ticketbot run`), not in `serve`");
         return None;
     };
-    let base = settings.api_base.as_deref().unwrap_or("https://discord.com");
+    let base = settings
+        .api_base
+        .as_deref()
+        .unwrap_or("https://discord.com");
     let redirect = format!("{}/dashboard/callback", config.web.public_url);
+    // Transcript links are derived from the key the bot uses (loaded the same way).
+    let link_key = match LinkKey::load(&config.database.with_extension("link-key")) {
+        Ok(key) => key,
+        Err(error) => {
+            tracing::error!(%error, "the dashboard cannot start without the transcript link key");
+            return None;
+        }
+    };
     match DiscordOAuth::new(oauth, base, &redirect) {
         Ok(oauth) => {
             tracing::info!(redirect = %redirect, "dashboard on");
@@ -78,6 +89,7 @@ fn dashboard(config: &Arc<Config>, mode: &Mode) -> Option<DashboardDeps> {
                 config: config.clone(),
                 discord: crate::discord::rest_client(settings),
                 oauth,
+                link_key,
             })
         }
         Err(error) => {

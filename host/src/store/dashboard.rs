@@ -78,7 +78,8 @@ pub struct TicketRow {
     pub closed_at: Option<DateTime<Utc>>,
     /// Its rating, when the feedback plugin collected one.
     pub stars: Option<u8>,
-    /// The token of its transcript link, when a transcript is stored.
+    /// When a transcript is stored: the token it was imported with, or empty when the link
+    /// is derived from the link key (the dashboard fills it in).
     pub transcript: Option<String>,
 }
 

@@ -44,9 +44,12 @@ struct AppState {
 
 /// The main routes over `store`: health, transcripts and files, `/metrics` when a token
 /// guards it, and the dashboard when it is configured.
-pub fn router(store: Store, web: &WebConfig, dashboard: Option<dashboard::DashboardDeps>) -> Router {
-    let dashboard =
-        dashboard.map(|deps| dashboard::router(store.clone(), &web.public_url, deps));
+pub fn router(
+    store: Store,
+    web: &WebConfig,
+    dashboard: Option<dashboard::DashboardDeps>,
+) -> Router {
+    let dashboard = dashboard.map(|deps| dashboard::router(store.clone(), &web.public_url, deps));
     let state = AppState {
         store,
         pages: Arc::new(PageCache::new(PAGE_CACHE_BYTES)),

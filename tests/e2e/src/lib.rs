@@ -17,6 +17,9 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// The bearer token the bot's `/metrics` answers to in tests.
 pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
+/// The dashboard's OAuth2 client secret in tests.
+pub const DASHBOARD_SECRET: &str = "dashboard-secret-for-tests";
+
 /// One emulated Discord with the demo community and the bot.
 pub struct Harness {
     /// The emulated Discord.
@@ -27,6 +30,9 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     locale: String,
     bot: Option<Running>,
+    /// With the dashboard on: the web server's fixed address (its public URL must be known
+    /// before it listens, for the OAuth2 redirect).
+    dashboard: Option<std::net::SocketAddr>,
     /// Changes to the config beyond the demo world's (web limits, for example).
     adjust_config: fn(&mut Config),
 }
@@ -80,9 +86,27 @@ impl Harness {
             locale: locale.to_owned(),
             bot: None,
             adjust_config,
+            dashboard: None,
         };
         harness.boot().await;
         harness
+    }
+
+    /// Same as [`Harness::start_with`], with the dashboard on: the emulator's OAuth2 client is
+    /// configured and the web server listens on a fixed free port.
+    pub async fn start_with_dashboard(locale: &str, adjust: impl FnOnce(&mut DemoWorld)) -> Self {
+        let mut harness = Self::start_with(locale, adjust).await;
+        harness.stop().await;
+        let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        harness.dashboard = Some(free.local_addr().expect("its address"));
+        drop(free);
+        harness.boot().await;
+        harness
+    }
+
+    /// The web server's base URL, with the dashboard on.
+    pub fn web_base(&self) -> String {
+        format!("http://{}", self.bot().web_addr())
     }
 
     /// The config the bot runs with.
@@ -93,6 +117,18 @@ impl Harness {
             &self.locale,
         );
         config.web.metrics_token = Some(ticketbot::config::Secret::new(METRICS_TOKEN));
+        if let Some(addr) = self.dashboard {
+            let base = format!("http://{addr}");
+            config.web.listen = addr;
+            config.web.public_url = base.clone();
+            let client = self
+                .emu
+                .oauth_client(DASHBOARD_SECRET, &format!("{base}/dashboard/callback"));
+            config.web.dashboard = Some(ticketbot::config::DashboardSettings {
+                client_id: client.to_string(),
+                client_secret: ticketbot::config::Secret::new(DASHBOARD_SECRET),
+            });
+        }
         (self.adjust_config)(&mut config);
         config
     }

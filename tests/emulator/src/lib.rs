@@ -15,8 +15,8 @@
 #![recursion_limit = "256"]
 
 mod actors;
-mod oauth;
 mod gateway;
+mod oauth;
 mod rest;
 mod validate;
 pub mod world;

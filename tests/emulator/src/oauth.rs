@@ -65,7 +65,10 @@ fn escape(text: &str) -> String {
 fn bad_request(message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        Html(format!("<!doctype html><title>Error</title><p id=\"error\">{}</p>", escape(message))),
+        Html(format!(
+            "<!doctype html><title>Error</title><p id=\"error\">{}</p>",
+            escape(message)
+        )),
     )
         .into_response()
 }
@@ -105,7 +108,12 @@ pub(crate) async fn authorize_page(
         .users
         .values()
         .filter(|u| !u.bot)
-        .map(|u| (u.id, u.global_name.clone().unwrap_or_else(|| u.name.clone())))
+        .map(|u| {
+            (
+                u.id,
+                u.global_name.clone().unwrap_or_else(|| u.name.clone()),
+            )
+        })
         .collect();
     let hidden = |name: &str, value: &str| {
         format!(
@@ -154,7 +162,11 @@ pub(crate) async fn authorize(
         return bad_request("Unknown user");
     }
     let code = random_token();
-    let scopes = consent.scope.split_whitespace().map(str::to_owned).collect();
+    let scopes = consent
+        .scope
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     inner.oauth.lock().expect("oauth lock").codes.insert(
         code.clone(),
         (consent.user, consent.redirect_uri.clone(), scopes),
@@ -162,7 +174,11 @@ pub(crate) async fn authorize(
     let mut target = format!(
         "{}{}code={code}",
         consent.redirect_uri,
-        if consent.redirect_uri.contains('?') { '&' } else { '?' }
+        if consent.redirect_uri.contains('?') {
+            '&'
+        } else {
+            '?'
+        }
     );
     if let Some(state) = &consent.state {
         target.push_str("&state=");
@@ -209,7 +225,9 @@ pub(crate) async fn token(
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|v| {
             use base64::Engine;
-            base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
         })
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));

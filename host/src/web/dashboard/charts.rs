@@ -57,8 +57,16 @@ pub fn daily(days: &[DayCount], opened: &str, closed: &str) -> Result<String, Ch
             .draw()
             .map_err(failed)?;
         for (values, colour, name) in [
-            (days.iter().map(|d| d.opened).collect::<Vec<_>>(), BLUE, opened),
-            (days.iter().map(|d| d.closed).collect::<Vec<_>>(), ORANGE, closed),
+            (
+                days.iter().map(|d| d.opened).collect::<Vec<_>>(),
+                BLUE,
+                opened,
+            ),
+            (
+                days.iter().map(|d| d.closed).collect::<Vec<_>>(),
+                ORANGE,
+                closed,
+            ),
         ] {
             chart
                 .draw_series(LineSeries::new(
@@ -67,7 +75,9 @@ pub fn daily(days: &[DayCount], opened: &str, closed: &str) -> Result<String, Ch
                 ))
                 .map_err(failed)?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -87,7 +97,11 @@ pub fn bars(items: &[(String, f64)], unit: &str) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let top = items.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(1.0);
+        let top = items
+            .iter()
+            .map(|(_, v)| *v)
+            .fold(0.0_f64, f64::max)
+            .max(1.0);
         let n = items.len().max(1) as u32;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
@@ -142,8 +156,14 @@ mod tests {
         let svg = daily(&days, "opened", "closed").unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("12-01") && svg.contains("opened"));
-        assert!(!svg.contains("<rect x=\"0\" y=\"0\" width=\"720\" height=\"320\" opacity=\"1\" fill=\"#FFFFFF\""));
-        let svg = bars(&[("Officer Reyes".into(), 12.5), ("<b>".into(), 3.0)], "min").unwrap();
+        assert!(!svg.contains(
+            "<rect x=\"0\" y=\"0\" width=\"720\" height=\"320\" opacity=\"1\" fill=\"#FFFFFF\""
+        ));
+        let svg = bars(
+            &[("Officer Reyes".into(), 12.5), ("<b>".into(), 3.0)],
+            "min",
+        )
+        .unwrap();
         assert!(svg.contains("Officer Reyes"));
         assert!(!svg.contains("<b>"), "labels are escaped");
     }

@@ -55,6 +55,8 @@ pub struct DashboardDeps {
     pub discord: Arc<dyn DiscordApi>,
     /// The OAuth2 client.
     pub oauth: DiscordOAuth,
+    /// What transcript links are derived from.
+    pub link_key: crate::transcript::token::LinkKey,
 }
 
 /// What a viewer may see in a guild.
@@ -124,11 +126,20 @@ fn hash(id: &str) -> Vec<u8> {
 }
 
 fn random_hex() -> String {
-    format!("{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>())
+    format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    )
 }
 
 impl Dashboard {
-    fn cookie(&self, name: &'static str, value: String, max_age: time::Duration) -> Cookie<'static> {
+    fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: time::Duration,
+    ) -> Cookie<'static> {
         Cookie::build((name, value))
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -205,11 +216,7 @@ impl Dashboard {
     }
 
     /// The session and the viewer's access to `guild`, or the answer to give instead.
-    async fn guard(
-        &self,
-        jar: &CookieJar,
-        guild: u64,
-    ) -> Result<(WebSession, Access), Response> {
+    async fn guard(&self, jar: &CookieJar, guild: u64) -> Result<(WebSession, Access), Response> {
         let Some((_, session)) = self.session(jar).await else {
             return Err(page(StatusCode::FORBIDDEN, pages::needs_sign_in()));
         };
@@ -284,7 +291,14 @@ async fn callback(
     let expected = jar.get(STATE_COOKIE).map(|c| c.value().to_owned());
     let jar = jar.remove(Cookie::build(STATE_COOKIE).path("/dashboard").build());
     let refused = |jar: CookieJar| {
-        secured((StatusCode::BAD_REQUEST, jar, Html(pages::needs_sign_in().into_string())).into_response())
+        secured(
+            (
+                StatusCode::BAD_REQUEST,
+                jar,
+                Html(pages::needs_sign_in().into_string()),
+            )
+                .into_response(),
+        )
     };
     if query.error.is_some() {
         return refused(jar);
@@ -326,12 +340,19 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(d): State<Dashboard>, jar: CookieJar, Form(form): Form<CsrfForm>) -> Response {
+async fn logout(
+    State(d): State<Dashboard>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
     let Some((id_hash, session)) = d.session(&jar).await else {
         return secured(Redirect::to("/dashboard").into_response());
     };
     if Sha256::digest(form.csrf.as_bytes()) != Sha256::digest(session.csrf.as_bytes()) {
-        return page(StatusCode::FORBIDDEN, pages::not_found(Some(&viewer(&session))));
+        return page(
+            StatusCode::FORBIDDEN,
+            pages::not_found(Some(&viewer(&session))),
+        );
     }
     if let Err(error) = d.0.store.delete_session(id_hash).await {
         tracing::warn!(%error, "ending a dashboard session");
@@ -393,18 +414,26 @@ async fn tickets(
         None => None,
     };
     let page_number = query.page.unwrap_or(1).max(1);
-    let found = d
-        .0
-        .store
-        .dashboard_tickets(guild, filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE)
-        .await;
-    let found = match found {
+    let found =
+        d.0.store
+            .dashboard_tickets(guild, filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE)
+            .await;
+    let mut found = match found {
         Ok(found) => found,
         Err(error) => {
             tracing::warn!(%error, guild, "listing tickets for the dashboard");
-            return page(StatusCode::INTERNAL_SERVER_ERROR, pages::not_found(Some(&viewer(&session))));
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::not_found(Some(&viewer(&session))),
+            );
         }
     };
+    // Links carry the derived token (an imported ticket keeps the one it came with).
+    for row in &mut found.rows {
+        if row.transcript.as_deref() == Some("") {
+            row.transcript = Some(d.0.deps.link_key.token(row.id));
+        }
+    }
     let mut ids: Vec<u64> = found
         .rows
         .iter()
@@ -412,15 +441,18 @@ async fn tickets(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: HashMap<u64, String> = d
-        .0
-        .store
-        .user_names(guild, ids)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let config = d.0.deps.config.guild(guild).expect("access checked the guild");
+    let names: HashMap<u64, String> =
+        d.0.store
+            .user_names(guild, ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let config =
+        d.0.deps
+            .config
+            .guild(guild)
+            .expect("access checked the guild");
     let pages_count = found.total.div_ceil(PAGE_SIZE);
     let ratings = found.rows.iter().any(|r| r.stars.is_some());
     let guild_name = d.guild_name(guild).await;
@@ -451,7 +483,10 @@ async fn staff_report(
 ) -> Result<(WebSession, crate::stats::Report), Response> {
     let (session, access) = d.guard(jar, guild).await?;
     if access != Access::Staff {
-        return Err(page(StatusCode::NOT_FOUND, pages::not_found(Some(&viewer(&session)))));
+        return Err(page(
+            StatusCode::NOT_FOUND,
+            pages::not_found(Some(&viewer(&session))),
+        ));
     }
     match crate::stats::report(&d.0.store, guild, None).await {
         Ok(report) => Ok((session, report)),
@@ -473,7 +508,11 @@ async fn stats(State(d): State<Dashboard>, jar: CookieJar, Path(guild): Path<u64
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let days = d.0.store.daily_counts(guild, CHART_DAYS).await.unwrap_or_default();
+    let days =
+        d.0.store
+            .daily_counts(guild, CHART_DAYS)
+            .await
+            .unwrap_or_default();
     let name = d.guild_name(guild).await;
     page(
         StatusCode::OK,
@@ -517,7 +556,11 @@ async fn chart(
     };
     let drawn = match chart.as_str() {
         "daily.svg" => {
-            let days = d.0.store.daily_counts(guild, CHART_DAYS).await.unwrap_or_default();
+            let days =
+                d.0.store
+                    .daily_counts(guild, CHART_DAYS)
+                    .await
+                    .unwrap_or_default();
             charts::daily(&days, "opened", "closed")
         }
         "first-response-staff.svg" => charts::bars(
@@ -557,13 +600,7 @@ async fn chart(
         _ => return page(StatusCode::NOT_FOUND, pages::not_found(None)),
     };
     match drawn {
-        Ok(svg) => secured(
-            (
-                [(header::CONTENT_TYPE, "image/svg+xml")],
-                svg,
-            )
-                .into_response(),
-        ),
+        Ok(svg) => secured(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()),
         Err(error) => {
             tracing::warn!(%error, "drawing a dashboard chart");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -145,7 +145,6 @@ impl DiscordOAuth {
             .await
             .map_err(|e| failed(e.without_url().to_string()))
     }
-
 }
 
 /// The `oauth2` crate's requests, sent with our HTTP client.

@@ -417,7 +417,10 @@ mod tests {
             state: "closed".into(),
             ..Default::default()
         };
-        assert_eq!(query.with_page(2), "state=closed&q=itens%20%26%20ouro&page=2");
+        assert_eq!(
+            query.with_page(2),
+            "state=closed&q=itens%20%26%20ouro&page=2"
+        );
         let filter = query.filter();
         assert_eq!(filter.state, Some(TicketState::Closed));
         assert_eq!(filter.text.as_deref(), Some("itens & ouro"));
