@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::config::Config;
+use crate::config::{Config, DashboardSettings};
 use crate::plugins::{ComponentCache, LoadProblem, PluginHost};
 
 /// What a check found.
@@ -16,6 +16,8 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
     /// What was checked, for the line a clean check prints.
     pub summary: String,
+    /// What is on or off and why (the dashboard), printed after the findings.
+    pub notes: Vec<String>,
 }
 
 impl CheckReport {
@@ -35,6 +37,7 @@ pub fn check(path: &Path) -> CheckReport {
                 problems: error.problems.iter().map(|p| p.to_string()).collect(),
                 warnings: Vec::new(),
                 summary: path.display().to_string(),
+                notes: Vec::new(),
             }
         }
     };
@@ -66,7 +69,18 @@ pub fn check(path: &Path) -> CheckReport {
         ),
     };
     let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
+    let redirect = format!("{}/dashboard/callback", config.web.public_url);
+    let notes = vec![match DashboardSettings::from_env() {
+        Ok(_) => format!(
+            "dashboard: on with `ticketbot run`, at {}/dashboard; the Discord application must list {redirect} as an OAuth2 redirect",
+            config.web.public_url
+        ),
+        Err(missing) => format!(
+            "dashboard: off ({missing}); to turn it on, set both from the Discord application's OAuth2 page and add {redirect} as its redirect"
+        ),
+    }];
     CheckReport {
+        notes,
         problems,
         warnings,
         summary: format!(

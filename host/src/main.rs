@@ -377,6 +377,9 @@ fn check(path: &Path) -> ExitCode {
             n => format!(", {n} warning(s)"),
         };
         println!("{}: ok ({}{warned})", path.display(), report.summary);
+        for note in &report.notes {
+            println!("{note}");
+        }
         return ExitCode::SUCCESS;
     }
     for problem in &report.problems {

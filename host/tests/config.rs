@@ -249,3 +249,49 @@ fn check_locates_a_plugins_setting_problems_in_the_file() {
     );
     assert!(stderr.contains("2 problem(s)"), "{stderr}");
 }
+
+/// `ticketbot check` says whether the dashboard is on, what is missing when it is not, and the
+/// redirect URI to register with Discord.
+#[test]
+fn check_says_what_the_dashboard_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "database = \"t.duckdb\"\n[web]\npublic_url = \"https://tickets.example.org\"\n\
+         [[guild]]\nid = 1\npanel_channel = 2\nlog_channel = 3\nticket_category = 4\nstaff_roles = [5]\n\
+         [[guild.ticket_type]]\nid = \"support\"\nlabel = \"Suporte\"\n",
+    )
+    .unwrap();
+    let check = |env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+            .arg("check")
+            .arg(&file)
+            .env_remove("DISCORD_CLIENT_ID")
+            .env_remove("DISCORD_CLIENT_SECRET")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let off = check(&[("DISCORD_CLIENT_ID", "123")]);
+    assert!(
+        off.contains("dashboard: off (DISCORD_CLIENT_SECRET is not set)"),
+        "{off}"
+    );
+    assert!(
+        off.contains("https://tickets.example.org/dashboard/callback"),
+        "{off}"
+    );
+    let on = check(&[
+        ("DISCORD_CLIENT_ID", "123"),
+        ("DISCORD_CLIENT_SECRET", "s3cret"),
+    ]);
+    assert!(on.contains("dashboard: on"), "{on}");
+    assert!(!on.contains("s3cret"), "the secret is never printed: {on}");
+}

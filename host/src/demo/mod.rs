@@ -129,8 +129,18 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     // config's `public_url`) point at the server that really runs.
     let listen: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let text = world.config_toml(&database, listen, &options.locale);
-    let config = Config::parse(&database.with_file_name("demo-config.toml"), text)
+    let mut config = Config::parse(&database.with_file_name("demo-config.toml"), text)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
+    // The dashboard signs in through the emulator's OAuth2, as it would through Discord's.
+    let secret = format!("{:032x}", rand::random::<u128>());
+    let client = emulator.oauth_client(
+        &secret,
+        &format!("{}/dashboard/callback", config.web.public_url),
+    );
+    config.web.dashboard = Some(crate::config::DashboardSettings {
+        client_id: client.to_string(),
+        client_secret: crate::config::Secret::new(secret),
+    });
     // An author's plugin the guild cannot enable (settings its schema refuses) stops the demo
     // here, saying why, rather than after a walk without its button.
     if !extra.is_empty() {
@@ -170,6 +180,14 @@ pub async fn run(workdir: &Path, options: &DemoOptions) -> anyhow::Result<()> {
     let problems = emulator.model_errors();
     if let Ok(link) = &walked {
         say(&format!("the transcript: {link}"));
+        let name = |id: u64| {
+            emulator.world(|w| w.users.get(&id).map(|u| u.name.clone()).unwrap_or_default())
+        };
+        say(&format!(
+            "the dashboard: {base}/dashboard (sign in on the emulator's page as {} to see the guild's tickets and statistics as staff, or as {} to see a player's own tickets)",
+            name(world.staff),
+            name(world.player)
+        ));
         if options.stay {
             say("open it in a browser; the server keeps running until Ctrl-C");
             stop.wait().await;

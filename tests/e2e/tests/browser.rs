@@ -299,3 +299,202 @@ async fn chromium_opens_a_transcript_without_errors_or_outside_requests_and_sear
     assert_eq!(found[2], true, "other messages are hidden while searching");
     h.finish().await;
 }
+
+impl Page {
+    /// Runs `action` (a script that navigates) and waits for the next page to load.
+    async fn navigating(&mut self, action: &str) {
+        self.events.clear();
+        self.eval(action).await;
+        self.until(|e| e["method"] == "Page.loadEventFired").await;
+    }
+
+    /// Opens `url` and waits for it to load and go quiet.
+    async fn visit(&mut self, url: &str) {
+        self.events.clear();
+        let session = self.session.clone();
+        self.call(Some(&session), "Page.navigate", json!({"url": url}))
+            .await;
+        self.until(|e| e["method"] == "Page.loadEventFired").await;
+    }
+
+    /// Console errors, failed scripts and requests outside `base` seen since the last clear.
+    fn problems(&self, base: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        for event in &self.events {
+            match event["method"].as_str() {
+                Some("Network.requestWillBeSent") => {
+                    let target = event["params"]["request"]["url"]
+                        .as_str()
+                        .unwrap_or_default();
+                    if !target.starts_with(base) && !target.starts_with("data:") {
+                        problems.push(format!("a request outside the server: {target}"));
+                    }
+                }
+                Some("Runtime.exceptionThrown") => problems.push(event["params"].to_string()),
+                Some("Runtime.consoleAPICalled") if event["params"]["type"] == "error" => {
+                    problems.push(event["params"].to_string())
+                }
+                Some("Log.entryAdded") if event["params"]["entry"]["level"] == "error" => {
+                    problems.push(event["params"].to_string())
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+
+    /// Saves a PNG of the page when `TICKETBOT_SCREENSHOTS` names a folder (for the README).
+    async fn screenshot(&mut self, name: &str) {
+        let Some(dir) = std::env::var_os("TICKETBOT_SCREENSHOTS") else {
+            return;
+        };
+        use base64::Engine;
+        let session = self.session.clone();
+        let shot = self
+            .call(
+                Some(&session),
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// The dashboard in a real browser: signing in on the emulator's consent page, the ticket
+/// list and a search, a transcript from the list, the statistics with their charts, and the
+/// list at phone width; no console error and no request outside the server on any page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_signs_in_to_the_dashboard_and_reads_tickets_transcripts_and_charts() {
+    let h = Harness::start_with_dashboard("en", |w| w.close_delay_seconds = 0).await;
+    let guild = h.world.guild;
+    let (channel, welcome) = h.open_ticket(h.world.player, "support").await;
+    let said = h
+        .emu
+        .user(h.world.player)
+        .say(channel, "My blue Sultan vanished near the pier")
+        .unwrap();
+    let ticket = h.ticket_in(channel).await.unwrap();
+    h.message_handled(ticket.id, said).await;
+    let answer = h
+        .emu
+        .user(h.world.staff)
+        .say(channel, "Found it in the impound lot")
+        .unwrap();
+    h.message_handled(ticket.id, answer).await;
+    h.close_by_staff(channel, &welcome, "car returned").await;
+    let (second, _) = h.open_ticket(h.world.player, "support").await;
+    let asked = h
+        .emu
+        .user(h.world.player)
+        .say(second, "Lost my phone")
+        .unwrap();
+    h.message_handled(h.ticket_in(second).await.unwrap().id, asked)
+        .await;
+    let base = h.web_base();
+
+    let browser = tokio::task::spawn_blocking(launch).await.unwrap();
+    let mut page = Page::open(&browser).await;
+    page.visit(&format!("{base}/dashboard")).await;
+    page.screenshot("dashboard-sign-in").await;
+    assert!(
+        page.problems(&base).is_empty(),
+        "{:#?}",
+        page.problems(&base)
+    );
+    // To the emulator's consent page (another origin, as Discord is), and back signed in.
+    page.navigating("document.getElementById('sign-in').click()")
+        .await;
+    let at = page.eval("location.href").await;
+    assert!(
+        at.as_str().unwrap().starts_with(&h.emu.authorize_url()),
+        "{at}"
+    );
+    page.navigating(&format!(
+        "document.querySelector('button[data-user=\"{}\"]').click()",
+        h.world.staff
+    ))
+    .await;
+    let at = page.eval("location.pathname").await;
+    assert_eq!(at, "/dashboard");
+    let link = page
+        .eval(&format!(
+            "document.querySelector('a[href=\"/dashboard/g/{guild}\"]') !== null"
+        ))
+        .await;
+    assert_eq!(link, true);
+
+    // The list, then a search through the form.
+    page.navigating(&format!(
+        "document.querySelector('a[href=\"/dashboard/g/{guild}\"]').click()"
+    ))
+    .await;
+    let count = page
+        .eval("document.getElementById('count').textContent")
+        .await;
+    assert_eq!(count, "2 ticket(s)");
+    page.screenshot("dashboard-tickets").await;
+    assert!(
+        page.problems(&base).is_empty(),
+        "{:#?}",
+        page.problems(&base)
+    );
+    page.navigating(
+        "(() => { document.getElementById('search').value = 'sultan'; \
+         document.getElementById('filter').click(); })()",
+    )
+    .await;
+    let count = page
+        .eval("document.getElementById('count').textContent")
+        .await;
+    assert_eq!(count, "1 ticket(s)");
+    // Its transcript, from the row's link.
+    page.navigating("document.querySelector('a.transcript').click()")
+        .await;
+    let text = page.eval("document.body.innerText").await;
+    assert!(text.as_str().unwrap().contains("impound lot"), "{text}");
+
+    // Statistics: every chart is an image from the server that decoded.
+    page.visit(&format!("{base}/dashboard/g/{guild}/stats"))
+        .await;
+    page.until(|e| e["method"] == "Page.lifecycleEvent" && e["params"]["name"] == "networkIdle")
+        .await;
+    let charts = page
+        .eval("Array.from(document.querySelectorAll('figure img')).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
+        .await;
+    let charts = charts.as_array().unwrap();
+    assert_eq!(charts.len(), 4, "{charts:?}");
+    for chart in charts {
+        assert_eq!(chart[1], true, "a chart did not render: {chart}");
+    }
+    let rows = page
+        .eval("document.querySelectorAll('#types tbody tr').length")
+        .await;
+    assert_eq!(rows, 1);
+    page.screenshot("dashboard-statistics").await;
+    assert!(
+        page.problems(&base).is_empty(),
+        "{:#?}",
+        page.problems(&base)
+    );
+
+    // At phone width the list fits the screen (rows become cards).
+    let session = page.session.clone();
+    page.call(
+        Some(&session),
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    page.visit(&format!("{base}/dashboard/g/{guild}")).await;
+    let width = page.eval("document.documentElement.scrollWidth").await;
+    assert!(
+        width.as_u64().unwrap() <= 390,
+        "wider than the phone: {width}"
+    );
+    page.screenshot("dashboard-phone").await;
+    h.finish().await;
+}

@@ -53,6 +53,7 @@ pub fn daily(days: &[DayCount], opened: &str, closed: &str) -> Result<String, Ch
             .axis_style(INK)
             .label_style(("sans-serif", 13).into_font().color(&INK))
             .x_labels(8)
+            .y_labels(5)
             .x_label_formatter(&label)
             .draw()
             .map_err(failed)?;
@@ -116,13 +117,21 @@ pub fn bars(items: &[(String, f64)], unit: &str) -> Result<String, ChartError> {
                 .unwrap_or_default(),
             SegmentValue::Last => String::new(),
         };
-        let y_label = |v: &f64| format!("{v:.0} {unit}");
+        let y_label = |v: &f64| {
+            let number = if (v - v.round()).abs() < 1e-9 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            };
+            format!("{number} {unit}").trim_end().to_owned()
+        };
         chart
             .configure_mesh()
             .disable_mesh()
             .axis_style(INK)
             .label_style(("sans-serif", 13).into_font().color(&INK))
             .x_labels(items.len().max(1))
+            .y_labels(5)
             .x_label_formatter(&label)
             .y_label_formatter(&y_label)
             .draw()

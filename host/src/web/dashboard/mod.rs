@@ -90,6 +90,7 @@ pub fn router(store: Store, public_url: &str, deps: DashboardDeps) -> Router {
         .route("/dashboard", get(home))
         .route("/dashboard/", get(home))
         .route("/dashboard/style.css", get(style))
+        .route("/dashboard/icon.svg", get(icon))
         .route("/dashboard/login", get(login))
         .route("/dashboard/callback", get(callback))
         .route("/dashboard/logout", post(logout))
@@ -245,6 +246,19 @@ async fn style() -> Response {
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         include_str!("style.css"),
+    )
+        .into_response()
+}
+
+/// The tab's icon: a ticket.
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><path fill=\"#3d7fe0\" d=\"M1 4h14v3a1 1 0 0 0 0 2v3H1V9a1 1 0 0 0 0-2z\"/></svg>",
     )
         .into_response()
 }

@@ -26,6 +26,7 @@ pub fn layout(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup 
                 meta name="referrer" content="no-referrer";
                 title { (title) " · ticketbot" }
                 link rel="stylesheet" href="/dashboard/style.css";
+                link rel="icon" href="/dashboard/icon.svg" type="image/svg+xml";
             }
             body {
                 header {
