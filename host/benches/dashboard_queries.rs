@@ -18,8 +18,26 @@ const MESSAGES: i64 = 8;
 const RUNS: usize = 30;
 
 const WORDS: &[&str] = &[
-    "carro", "sumiu", "perto", "do", "pier", "a", "equipe", "vai", "verificar", "os", "logs",
-    "itens", "devolvidos", "obrigado", "bug", "na", "garagem", "dinheiro", "banco", "policia",
+    "carro",
+    "sumiu",
+    "perto",
+    "do",
+    "pier",
+    "a",
+    "equipe",
+    "vai",
+    "verificar",
+    "os",
+    "logs",
+    "itens",
+    "devolvidos",
+    "obrigado",
+    "bug",
+    "na",
+    "garagem",
+    "dinheiro",
+    "banco",
+    "policia",
 ];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -80,7 +98,9 @@ async fn fill(store: &Store) {
                     ])?;
                     for m in 0..MESSAGES {
                         let mut text: Vec<&str> = (0..12)
-                            .map(|w| WORDS[((id * 31 + m * 7 + w * 3) % WORDS.len() as i64) as usize])
+                            .map(|w| {
+                                WORDS[((id * 31 + m * 7 + w * 3) % WORDS.len() as i64) as usize]
+                            })
                             .collect();
                         // A rare word: in one ticket out of a thousand.
                         if id % 1_000 == 0 && m == 3 {
@@ -142,7 +162,11 @@ async fn main() {
         })
         .await
         .unwrap();
-    assert_eq!(columns.len(), 17, "the fill matches the tickets table: {columns:?}");
+    assert_eq!(
+        columns.len(),
+        17,
+        "the fill matches the tickets table: {columns:?}"
+    );
     let started = Instant::now();
     fill(&store).await;
     println!(
@@ -180,9 +204,21 @@ async fn main() {
     };
     for (name, filter, offset) in [
         ("list: newest 50 of 100,000", TicketFilter::default(), 0),
-        ("list: page 1,000 (offset 49,950)", TicketFilter::default(), 49_950),
-        ("filtered: type, status, dates, claimer", filtered.clone(), 0),
-        ("search: a rare word (1 ticket in 1,000)", search("ESPADA-DOURADA"), 0),
+        (
+            "list: page 1,000 (offset 49,950)",
+            TicketFilter::default(),
+            49_950,
+        ),
+        (
+            "filtered: type, status, dates, claimer",
+            filtered.clone(),
+            0,
+        ),
+        (
+            "search: a rare word (1 ticket in 1,000)",
+            search("ESPADA-DOURADA"),
+            0,
+        ),
         ("search: a common word", search("garagem"), 0),
         ("search: nothing matches", search("helicoptero"), 0),
         (

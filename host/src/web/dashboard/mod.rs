@@ -68,11 +68,14 @@ enum Access {
     Player,
 }
 
+/// What the bot last saw of a (guild, user), and when.
+type Seen = (Option<Access>, Instant);
+
 struct Inner {
     store: Store,
     deps: DashboardDeps,
     secure: bool,
-    access: Mutex<HashMap<(u64, u64), (Option<Access>, Instant)>>,
+    access: Mutex<HashMap<(u64, u64), Seen>>,
 }
 
 #[derive(Clone)]
