@@ -43,6 +43,7 @@ fn plugin(id: &str, source: PluginSource, capabilities: &[&str]) -> PluginConfig
     PluginConfig {
         id: id.into(),
         source,
+        enabled: true,
         capabilities: capabilities
             .iter()
             .map(|c| Capability::parse(c).expect("a known capability"))

@@ -63,7 +63,7 @@ fn load_plugins(config: &Config) -> Result<PluginHost, String> {
 
 /// The dashboard's parts, when its OAuth2 client is configured and the bot's REST view of
 /// Discord is there to decide who sees what (with `run`; `serve` has no bot).
-fn dashboard(config: &Arc<Config>, mode: &Mode) -> Option<DashboardDeps> {
+fn dashboard(config: &Arc<Config>, mode: &Mode, plugins: Arc<PluginHost>) -> Option<DashboardDeps> {
     let oauth = config.web.dashboard.as_ref()?;
     let Mode::Full(settings) = mode else {
         tracing::info!("the dashboard runs with the bot (`ticketbot run`), not in `serve`");
@@ -90,11 +90,34 @@ fn dashboard(config: &Arc<Config>, mode: &Mode) -> Option<DashboardDeps> {
                 discord: crate::discord::rest_client(settings),
                 oauth,
                 link_key,
+                plugins,
             })
         }
         Err(error) => {
             tracing::error!(%error, "the dashboard cannot start");
             None
+        }
+    }
+}
+
+/// Applies every guild's stored choices for its plugins (made from the dashboard) over the
+/// file's defaults; a choice the file no longer allows is logged and the file's default stays.
+async fn apply_guild_choices(config: &Config, store: &Store, plugins: &PluginHost) {
+    for guild in &config.guilds {
+        let stored = match store.guild_choices(guild.id).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(%error, guild = guild.id, "reading the guild's plugin choices");
+                continue;
+            }
+        };
+        for stored in stored {
+            let applied = crate::plugins::choices::Choice::from_stored(&stored)
+                .map_err(|e| vec![e])
+                .and_then(|choice| plugins.apply(guild.id, &choice));
+            if let Err(problems) = applied {
+                tracing::warn!(guild = guild.id, plugin = %stored.plugin, problems = %problems.join("; "), "a guild's plugin choice no longer fits the config; the file's default applies");
+            }
         }
     }
 }
@@ -110,7 +133,23 @@ pub struct Running {
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
     let store = Store::open(&config.database).await?;
-    let dashboard = dashboard(&config, &mode);
+    // The plugins, with each guild's own choices applied over the file's defaults.
+    let plugins = match &mode {
+        Mode::WebOnly => None,
+        Mode::Full(_) => match load_plugins(&config) {
+            Ok(plugins) => {
+                apply_guild_choices(&config, &store, &plugins).await;
+                Some(Arc::new(plugins))
+            }
+            Err(error) => {
+                store.close().await;
+                return Err(AppError::Plugins(error));
+            }
+        },
+    };
+    let dashboard = plugins
+        .as_ref()
+        .and_then(|plugins| dashboard(&config, &mode, plugins.clone()));
     let web = match WebServer::start(&config.web, store.clone(), dashboard).await {
         Ok(web) => web,
         Err(source) => {
@@ -124,14 +163,7 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
     let (bot, tickets) = match mode {
         Mode::WebOnly => (None, None),
         Mode::Full(settings) => {
-            let plugins = match load_plugins(&config) {
-                Ok(plugins) => Arc::new(plugins),
-                Err(error) => {
-                    web.stop().await;
-                    store.close().await;
-                    return Err(AppError::Plugins(error));
-                }
-            };
+            let plugins = plugins.expect("loaded for the bot");
             let key_file = config.database.with_extension("link-key");
             let link_key = match LinkKey::load(&key_file) {
                 Ok(key) => key,

@@ -340,6 +340,7 @@ fn describe_plugins(paths: &[PathBuf], locale: &str) -> anyhow::Result<String> {
         let config = |id: String| PluginConfig {
             id,
             source: source.clone(),
+            enabled: true,
             capabilities: Vec::new(),
             http_allow: Vec::new(),
             settings: Default::default(),

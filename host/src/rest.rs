@@ -167,6 +167,9 @@ pub trait DiscordApi: Send + Sync {
     fn guild_roles(&self, guild: u64) -> Answer<'_, Vec<(u64, String)>>;
     /// A member's roles; none when the user is not a member.
     fn member_roles(&self, guild: u64, user: u64) -> Answer<'_, Option<Vec<u64>>>;
+    /// Whether a member may manage the guild (its owner, or a role with Administrator or
+    /// Manage Server); false when the user is not a member.
+    fn member_manages_guild(&self, guild: u64, user: u64) -> Answer<'_, bool>;
     /// Creates a text channel in `category` with `overwrites`; its id.
     fn create_text_channel<'a>(
         &'a self,

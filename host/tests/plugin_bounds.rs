@@ -36,6 +36,7 @@ fn faulty() -> PluginInstance {
     let config = PluginConfig {
         id: "faulty".into(),
         source: PluginSource::Path(ticketbot_test_guests::path("faulty")),
+        enabled: true,
         capabilities: vec![],
         http_allow: vec![],
         settings: toml::Table::new(),

@@ -324,7 +324,11 @@ pub struct PluginConfig {
     pub id: String,
     /// Where its component comes from.
     pub source: PluginSource,
-    /// Capabilities granted to it in this guild.
+    /// On unless the guild turns it off; `false` in the file makes it available for the
+    /// guild to turn on itself (`enabled = false`).
+    pub enabled: bool,
+    /// Capabilities granted to it in this guild: by default, and the most the guild may grant
+    /// it itself.
     pub capabilities: Vec<crate::capability::Capability>,
     /// The hosts its HTTP requests may go to.
     pub http_allow: Vec<AllowedHost>,

@@ -119,6 +119,8 @@ pub struct RawPlugin {
     pub builtin: Option<String>,
     pub path: Option<String>,
     pub native: Option<String>,
+    /// `false`: available for the guild to turn on (from the dashboard), but off.
+    pub enabled: Option<bool>,
     #[serde(default)]
     pub capabilities: Vec<String>,
     #[serde(default)]

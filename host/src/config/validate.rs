@@ -591,6 +591,7 @@ fn check_plugins(
         out.push(PluginConfig {
             id: p.id.clone(),
             source,
+            enabled: p.enabled.unwrap_or(true),
             capabilities: granted,
             http_allow,
             settings: p.settings.clone(),

@@ -40,6 +40,7 @@ fn describe_plugin(path: &Path) -> anyhow::Result<crate::plugins::Manifest> {
     let config = crate::config::PluginConfig {
         id: String::new(),
         source: crate::config::PluginSource::Path(path.to_owned()),
+        enabled: true,
         capabilities: Vec::new(),
         http_allow: Vec::new(),
         settings: toml::Table::new(),
@@ -69,6 +70,7 @@ fn builtin_manifest(id: &str) -> anyhow::Result<crate::plugins::Manifest> {
     let config = crate::config::PluginConfig {
         id: id.to_owned(),
         source: crate::config::PluginSource::Builtin(id.to_owned()),
+        enabled: true,
         capabilities: Vec::new(),
         http_allow: Vec::new(),
         settings: toml::Table::new(),

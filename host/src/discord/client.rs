@@ -249,6 +249,27 @@ impl DiscordClient {
         }
     }
 
+    /// Whether `user` owns `guild` or holds a role with Administrator or Manage Server.
+    pub async fn member_manages_guild(&self, guild: u64, user: u64) -> Result<bool, DiscordError> {
+        let Some(roles) = self.member_roles(guild, user).await? else {
+            return Ok(false);
+        };
+        let found = retry(RetryPolicy::STANDARD, "get guild", || {
+            self.http.get_guild(GuildId::new(guild))
+        })
+        .await
+        .map_err(|e| DiscordError::from_serenity("get guild", e))?;
+        if found.owner_id.get() == user {
+            return Ok(true);
+        }
+        let manage = serenity::model::Permissions::ADMINISTRATOR
+            | serenity::model::Permissions::MANAGE_GUILD;
+        Ok(found.roles.values().any(|role| {
+            (role.id.get() == guild || roles.contains(&role.id.get()))
+                && role.permissions.intersects(manage)
+        }))
+    }
+
     /// Creates a text channel; returns its id.
     pub async fn create_text_channel(
         &self,
@@ -545,6 +566,10 @@ impl DiscordApi for DiscordClient {
     fn guild_name(&self, guild: u64) -> Answer<'_, String> {
         Box::pin(DiscordClient::guild_name(self, guild))
     }
+    fn member_manages_guild(&self, guild: u64, user: u64) -> Answer<'_, bool> {
+        Box::pin(DiscordClient::member_manages_guild(self, guild, user))
+    }
+
     fn guild_roles(&self, guild: u64) -> Answer<'_, Vec<(u64, String)>> {
         Box::pin(DiscordClient::guild_roles(self, guild))
     }

@@ -7,6 +7,7 @@
 //! - `instance`: one loaded plugin, called in a fresh store per event with limits.
 //! - `manifest`: the rules a manifest must follow.
 //! - `settings`: a guild's settings checked against the manifest's schema.
+//! - `choices`: a guild's own choices (on/off, grants, settings) within the operator's ceiling.
 //! - `checks`: what each effect needs and the bounds, and who may use a plugin's buttons and
 //!   forms, decided before the lifecycle (or `ticketbot plugin try`) does anything.
 //! - `http`: outbound HTTP for plugins, within the guild's allow-list.
@@ -22,6 +23,7 @@
 pub mod builtin;
 pub mod cache;
 pub mod checks;
+pub mod choices;
 pub mod contract;
 mod cpu_clock;
 pub mod describe;
@@ -35,7 +37,7 @@ pub mod settings;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use wasmtime::Engine;
 
@@ -350,6 +352,10 @@ impl PluginInstance {
     }
 }
 
+/// A plugin the file makes available to a guild: its entry (the ceiling) and the loaded
+/// component.
+pub type Entry = (PluginConfig, Arc<PluginInstance>);
+
 /// The lock a plugin's events take in one guild.
 type Turn = Arc<tokio::sync::Mutex<()>>;
 
@@ -445,7 +451,13 @@ impl std::fmt::Display for LoadProblem {
 /// Every configured plugin, loaded; which guild enables which; and failure counts.
 pub struct PluginHost {
     engine: Arc<Engine>,
-    guilds: HashMap<u64, Vec<GuildPlugin>>,
+    /// The plugins on in each guild, in config order; swapped when a guild changes its choices.
+    guilds: RwLock<HashMap<u64, Vec<GuildPlugin>>>,
+    /// Every plugin the file makes available to each guild (on or not), loaded: the ceiling a
+    /// guild's own choices are checked against.
+    entries: HashMap<u64, Vec<Entry>>,
+    /// Each guild's language and ticket types, to check choices as loading does.
+    guild_facts: HashMap<u64, (String, Vec<String>)>,
     failures: Mutex<HashMap<(u64, String), u32>>,
     disabled: Mutex<HashSet<(u64, String)>>,
     /// Bounds concurrent instances to the pool's size.
@@ -466,7 +478,9 @@ impl PluginHost {
     fn with_engine(engine: Arc<Engine>) -> Self {
         Self {
             engine,
-            guilds: HashMap::new(),
+            guilds: RwLock::default(),
+            entries: HashMap::new(),
+            guild_facts: HashMap::new(),
             failures: Mutex::default(),
             disabled: Mutex::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(
@@ -514,6 +528,13 @@ impl PluginHost {
                         continue;
                     }
                 };
+                host.entries
+                    .entry(guild.id)
+                    .or_default()
+                    .push((plugin.clone(), instance.clone()));
+                if !plugin.enabled {
+                    continue;
+                }
                 match enable(instance, plugin, guild.locale.tag()) {
                     Ok((enabled_plugin, warnings)) => {
                         enabled.push(enabled_plugin);
@@ -564,15 +585,110 @@ impl PluginHost {
                 }
                 true
             });
-            host.guilds.insert(guild.id, enabled);
+            host.guilds
+                .get_mut()
+                .expect("plugin lock")
+                .insert(guild.id, enabled);
+            host.guild_facts.insert(
+                guild.id,
+                (
+                    guild.locale.tag().to_owned(),
+                    guild.ticket_types.iter().map(|t| t.id.clone()).collect(),
+                ),
+            );
         }
         Ok((host, problems))
+    }
+
+    /// Every plugin the file makes available to `guild` (on or off), with its ceiling.
+    pub fn entries(&self, guild: u64) -> &[Entry] {
+        self.entries.get(&guild).map_or(&[], Vec::as_slice)
+    }
+
+    /// Applies `guild`'s own `choice` for a plugin, live: checked against the file's ceiling
+    /// and the plugin's schema like the file is, then the guild's next click uses it. The
+    /// plugin's storage and timers are untouched (they belong to the guild and plugin, not to
+    /// this choice). Returns every problem instead when the choice is refused.
+    pub fn apply(&self, guild: u64, choice: &choices::Choice) -> Result<(), Vec<String>> {
+        let Some((entry, instance)) = self
+            .entries(guild)
+            .iter()
+            .find(|(e, _)| e.id == choice.plugin)
+            .cloned()
+        else {
+            return Err(vec![format!(
+                "plugin {:?} is not available in this guild (the operator makes plugins available in config.toml)",
+                choice.plugin
+            )]);
+        };
+        let (locale, types) = self
+            .guild_facts
+            .get(&guild)
+            .cloned()
+            .unwrap_or_else(|| ("en".into(), Vec::new()));
+        let checked = choices::check(&entry, instance, choice, &locale)?;
+        let mut guilds = self.guilds.write().expect("plugin lock");
+        let list = guilds.entry(guild).or_default();
+        list.retain(|p| p.id() != choice.plugin);
+        if let Some(plugin) = checked {
+            // A form holds five questions per ticket type, this plugin's with the others'.
+            let mut asked: HashMap<&str, usize> = HashMap::new();
+            for other in list.iter() {
+                for t in &types {
+                    let n = other
+                        .questions
+                        .iter()
+                        .filter(|q| q.ticket_types.is_empty() || q.ticket_types.contains(t))
+                        .map(|q| q.questions.len())
+                        .sum::<usize>();
+                    *asked.entry(t.as_str()).or_default() += n;
+                }
+            }
+            let per_type: Vec<(&str, usize)> = types
+                .iter()
+                .map(|t| {
+                    let n = plugin
+                        .questions
+                        .iter()
+                        .filter(|q| q.ticket_types.is_empty() || q.ticket_types.contains(t))
+                        .map(|q| q.questions.len())
+                        .sum::<usize>();
+                    (t.as_str(), n)
+                })
+                .collect();
+            if let Some(t) = overflowing_type(&asked, &per_type) {
+                return Err(vec![format!(
+                    "its opening questions would make more than {} for ticket type {t:?} (a Discord form holds {0})",
+                    manifest::MAX_QUESTIONS
+                )]);
+            }
+            // Keep the file's order, so buttons stay where staff expect them.
+            let order = |id: &str| {
+                self.entries(guild)
+                    .iter()
+                    .position(|(e, _)| e.id == id)
+                    .unwrap_or(usize::MAX)
+            };
+            let at = list
+                .iter()
+                .position(|p| order(p.id()) > order(&choice.plugin))
+                .unwrap_or(list.len());
+            list.insert(at, plugin);
+        }
+        drop(guilds);
+        // A plugin the owner turns on again starts with a clean slate.
+        let key = (guild, choice.plugin.clone());
+        self.disabled.lock().expect("plugin lock").remove(&key);
+        self.failures.lock().expect("plugin lock").remove(&key);
+        Ok(())
     }
 
     /// The plugins enabled (and not disabled by failures) in `guild`, in config order.
     pub fn enabled(&self, guild: u64) -> Vec<GuildPlugin> {
         let disabled = self.disabled.lock().expect("plugin lock");
         self.guilds
+            .read()
+            .expect("plugin lock")
             .get(&guild)
             .into_iter()
             .flatten()
@@ -584,12 +700,17 @@ impl PluginHost {
     /// Whether a plugin enabled anywhere subscribes to members leaving (the bot then asks
     /// Discord for the privileged GUILD_MEMBERS intent).
     pub fn wants_members_left(&self) -> bool {
-        self.guilds.values().flatten().any(|p| {
-            p.instance
-                .manifest()
-                .subscriptions
-                .contains(&contract::Subscription::MembersLeft)
-        })
+        self.guilds
+            .read()
+            .expect("plugin lock")
+            .values()
+            .flatten()
+            .any(|p| {
+                p.instance
+                    .manifest()
+                    .subscriptions
+                    .contains(&contract::Subscription::MembersLeft)
+            })
     }
 
     /// Plugin `id` in `guild`, if enabled and not disabled.
@@ -600,6 +721,8 @@ impl PluginHost {
     /// Plugin `id` as configured in `guild`, whether or not it is disabled now.
     pub fn configured(&self, guild: u64, id: &str) -> Option<GuildPlugin> {
         self.guilds
+            .read()
+            .expect("plugin lock")
             .get(&guild)
             .into_iter()
             .flatten()

@@ -8,6 +8,7 @@
 //! an in-memory index without touching DuckDB. The submodules add typed queries per table.
 
 mod blacklist;
+mod choices;
 mod close_requests;
 mod dashboard;
 mod events;
@@ -30,6 +31,7 @@ use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
 pub use blacklist::{BlockEntry, BlockTarget};
+pub use choices::{ChoiceChange, StoredChoice};
 pub use close_requests::CloseRequest;
 pub use dashboard::{DayCount, TicketFilter, TicketPage, TicketRow, TicketState, WebSession};
 pub use events::EventRecord;

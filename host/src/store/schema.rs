@@ -207,6 +207,27 @@ const MIGRATIONS: &[&str] = &[
         expires_at TIMESTAMP NOT NULL
     );
     "#,
+    // 11: guilds' own choices for their plugins, and every change to them.
+    r#"
+    CREATE TABLE guild_plugin_choices (
+        guild_id   UBIGINT NOT NULL,
+        plugin     VARCHAR NOT NULL,
+        choice     VARCHAR NOT NULL,
+        updated_by UBIGINT NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (guild_id, plugin)
+    );
+    CREATE SEQUENCE guild_change_ids START 1;
+    CREATE TABLE guild_changes (
+        id       BIGINT PRIMARY KEY DEFAULT nextval('guild_change_ids'),
+        guild_id UBIGINT NOT NULL,
+        plugin   VARCHAR NOT NULL,
+        actor    UBIGINT NOT NULL,
+        changed_at TIMESTAMP NOT NULL,
+        before_choice VARCHAR,
+        after_choice  VARCHAR NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

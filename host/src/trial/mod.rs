@@ -143,6 +143,7 @@ fn enable(
     let config = |id: String| PluginConfig {
         id,
         source: PluginSource::Path(wasm.to_owned()),
+        enabled: true,
         capabilities: granted.clone(),
         http_allow: Vec::new(),
         settings: settings.clone(),

@@ -1,6 +1,8 @@
 //! The end-to-end harness: the emulator, the demo community, a DuckDB file in a temporary
 //! folder, and the real bot (`ticketbot::app`) started, stopped and restarted on it.
 
+pub mod web;
+
 use std::sync::Arc;
 use std::time::Duration;
 

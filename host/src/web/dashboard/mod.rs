@@ -3,6 +3,7 @@
 //! - `oauth`: the authorization code grant and the two reads it allows.
 //! - `pages`: the pages (maud), no script.
 //! - `charts`: the statistics as SVG.
+//! - `settings`: self-service for holders of Manage Server (plugins, grants, settings, history).
 //!
 //! Who sees what is decided here, from the bot's own view of the guild (the member's roles as
 //! Discord tells the bot, against the configured staff roles), never from what the browser
@@ -16,6 +17,7 @@
 mod charts;
 pub mod oauth;
 mod pages;
+mod settings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -57,6 +59,8 @@ pub struct DashboardDeps {
     pub oauth: DiscordOAuth,
     /// What transcript links are derived from.
     pub link_key: crate::transcript::token::LinkKey,
+    /// The plugins, which guilds' own choices change live.
+    pub plugins: Arc<crate::plugins::PluginHost>,
 }
 
 /// What a viewer may see in a guild.
@@ -101,6 +105,16 @@ pub fn router(store: Store, public_url: &str, deps: DashboardDeps) -> Router {
         .route("/dashboard/g/{guild}/stats", get(stats))
         .route("/dashboard/g/{guild}/stats.csv", get(stats_csv))
         .route("/dashboard/g/{guild}/charts/{chart}", get(chart))
+        .route("/dashboard/g/{guild}/plugins", get(settings::list))
+        .route(
+            "/dashboard/g/{guild}/plugins/{plugin}",
+            get(settings::edit).post(settings::save),
+        )
+        .route("/dashboard/g/{guild}/history", get(settings::history))
+        .route(
+            "/dashboard/g/{guild}/history/{change}/rollback",
+            post(settings::rollback),
+        )
         .with_state(state)
 }
 
@@ -277,10 +291,17 @@ async fn home(State(d): State<Dashboard>, jar: CookieJar) -> Response {
             continue;
         }
         if let Some(access) = d.access(guild.id, session.user_id).await {
+            let manages =
+                d.0.deps
+                    .discord
+                    .member_manages_guild(guild.id, session.user_id)
+                    .await
+                    .unwrap_or(false);
             links.push(pages::GuildLink {
                 id: guild.id,
                 name: d.guild_name(guild.id).await,
                 staff: access == Access::Staff,
+                manages,
             });
         }
     }

@@ -90,6 +90,8 @@ pub struct GuildLink {
     pub name: String,
     /// Whether they are staff there.
     pub staff: bool,
+    /// Whether they manage the guild (its plugins' settings).
+    pub manages: bool,
 }
 
 /// The guilds the viewer may open.
@@ -108,6 +110,9 @@ pub fn guilds(viewer: &Viewer<'_>, guilds: &[GuildLink]) -> Markup {
                         a href=(format!("/dashboard/g/{}", g.id)) { (g.name) }
                         " "
                         span.muted { @if g.staff { "staff" } @else { "your tickets" } }
+                        @if g.manages {
+                            " · " a href=(format!("/dashboard/g/{}/plugins", g.id)) { "plugins" }
+                        }
                     }
                 }
             }

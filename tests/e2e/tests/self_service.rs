@@ -1,0 +1,178 @@
+//! Self-service from the dashboard: the guild's owner turns on a plugin the operator made
+//! available (`enabled = false` in the file), with grants within the file's ceiling and
+//! settings checked like the file's; a new ticket shows its button without a restart, the
+//! choice survives a restart, the history rolls it back; a staff member without Manage Server
+//! is refused every settings page and form.
+
+use reqwest::StatusCode;
+use ticketbot_e2e::web::WebUser;
+use ticketbot_e2e::{custom_ids, Harness};
+
+/// A ticket by a new player (one each, whatever the limit per player), its welcome message.
+async fn new_ticket(h: &Harness, name: &str) -> serde_json::Value {
+    let player = h.emu.create_user(name);
+    h.emu.add_member(h.world.guild, player, &[]);
+    h.open_ticket(player, "support").await.1
+}
+
+fn has_poke(welcome: &serde_json::Value) -> bool {
+    custom_ids(welcome)
+        .concat()
+        .iter()
+        .any(|id| id.starts_with("pl:poke:"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
+    let mut h = Harness::start_with_dashboard("en", |w| {
+        w.plugins.retain(|p| !p.contains("id = \"poke\""));
+        w.plugins.push(
+            "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\nenabled = false\ncapabilities = [\"dm\", \"storage\"]\n"
+                .into(),
+        );
+    })
+    .await;
+    let guild = h.world.guild;
+    let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
+    let before = new_ticket(&h, "Ana").await;
+    assert!(!has_poke(&before), "poke is off by the file");
+
+    // Staff without Manage Server: every settings page and form is the same 404.
+    let mut staff = WebUser::sign_in(&h, h.world.staff).await;
+    let (_, _, home) = staff.get("/dashboard").await;
+    assert!(!home.contains("/plugins"), "{home}");
+    for path in [
+        format!("/dashboard/g/{guild}/plugins"),
+        format!("/dashboard/g/{guild}/plugins/poke"),
+        format!("/dashboard/g/{guild}/history"),
+    ] {
+        let (status, _, body) = staff.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!body.contains("cooldown"), "{path} leaked: {body}");
+    }
+    let csrf = csrf_of(&mut staff).await;
+    let (status, _) = staff
+        .post(
+            &format!("/dashboard/g/{guild}/plugins/poke"),
+            &[("csrf", &csrf), ("enabled", "on")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The owner.
+    let mut owner_web = WebUser::sign_in(&h, owner).await;
+    let (_, _, home) = owner_web.get("/dashboard").await;
+    assert!(
+        home.contains(&format!("/dashboard/g/{guild}/plugins")),
+        "{home}"
+    );
+    let (status, _, list) = owner_web
+        .get(&format!("/dashboard/g/{guild}/plugins"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("(poke)") && list.contains(">off<"), "{list}");
+    let (_, _, form) = owner_web
+        .get(&format!("/dashboard/g/{guild}/plugins/poke"))
+        .await;
+    assert!(form.contains("name=\"s.cooldown_seconds\""), "{form}");
+    assert!(
+        form.contains("send direct messages to the ticket"),
+        "{form}"
+    );
+    let csrf = csrf_of(&mut owner_web).await;
+    let path = format!("/dashboard/g/{guild}/plugins/poke");
+
+    // Refused, with the file's own words, and nothing changes: a setting past its bound, a
+    // capability beyond the ceiling, a missing CSRF token.
+    let (status, body) = owner_web
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("enabled", "on"),
+                ("cap", "dm"),
+                ("cap", "storage"),
+                ("s.cooldown_seconds", "999999"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("settings.cooldown_seconds: between 0 and 86400"),
+        "{body}"
+    );
+    let (status, body) = owner_web
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("enabled", "on"),
+                ("cap", "dm"),
+                ("cap", "storage"),
+                ("cap", "notes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("capability &quot;notes&quot; is beyond what the operator allows"),
+        "{body}"
+    );
+    let (status, _) = owner_web.post(&path, &[("enabled", "on")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let still_off = new_ticket(&h, "Bia").await;
+    assert!(!has_poke(&still_off));
+
+    // Accepted: the next ticket has the button, no restart.
+    let (status, _) = owner_web
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("enabled", "on"),
+                ("cap", "dm"),
+                ("cap", "storage"),
+                ("s.cooldown_seconds", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let after = new_ticket(&h, "Caio").await;
+    assert!(has_poke(&after), "{after}");
+
+    // The choice is the guild's, kept across a restart.
+    h.restart().await;
+    let mut owner_web = WebUser::sign_in(&h, owner).await;
+    let restarted = new_ticket(&h, "Duda").await;
+    assert!(has_poke(&restarted), "{restarted}");
+
+    // The history shows who changed what; rolling back turns it off again, live.
+    let (status, _, history) = owner_web
+        .get(&format!("/dashboard/g/{guild}/history"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains(&owner.to_string()), "{history}");
+    assert!(history.contains("the config file's default"), "{history}");
+    assert!(history.contains("cooldown_seconds = 30"), "{history}");
+    let at = history.find("/rollback\"").expect("a rollback form");
+    let start = history[..at].rfind("/history/").unwrap() + "/history/".len();
+    let change = &history[start..at];
+    let csrf = csrf_of(&mut owner_web).await;
+    let (status, _) = owner_web
+        .post(
+            &format!("/dashboard/g/{guild}/history/{change}/rollback"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let rolled_back = new_ticket(&h, "Edu").await;
+    assert!(!has_poke(&rolled_back));
+    h.finish().await;
+}
+
+/// The CSRF token of the signed-in session, from the sign-out form.
+async fn csrf_of(user: &mut WebUser) -> String {
+    let (_, _, page) = user.get("/dashboard").await;
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    page[at..at + 64].to_owned()
+}
