@@ -170,3 +170,18 @@ questions-invalid = Your ticket was not opened yet; please fix these answers:
 questions-typed = What you typed:
 questions-again = Answer again
 question-length = { $min } to { $max } characters
+
+## /plugins
+plugins-command-description = Turn this server's plugins on and off (members who manage the server)
+plugins-list-description = List the plugins available here, on or off
+plugins-enable-description = Turn a plugin on
+plugins-disable-description = Turn a plugin off
+plugins-option-plugin = The plugin
+plugins-not-manager = Only members who can manage the server can change its plugins.
+plugins-state-on = on
+plugins-state-off = off
+plugins-none = No plugins are available here.
+plugins-unknown = There is no plugin { $plugin } available here.
+plugins-changed = { $plugin } is now { $state }. The next ticket uses it; the dashboard's history has the change.
+plugins-refused = Not changed:
+    { $problems }

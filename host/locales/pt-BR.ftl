@@ -171,3 +171,18 @@ questions-invalid = Seu ticket ainda não foi aberto; corrija estas respostas:
 questions-typed = O que você digitou:
 questions-again = Responder de novo
 question-length = de { $min } a { $max } caracteres
+
+## /plugins
+plugins-command-description = Liga e desliga os plugins deste servidor (quem gerencia o servidor)
+plugins-list-description = Lista os plugins disponíveis aqui, ligados ou não
+plugins-enable-description = Liga um plugin
+plugins-disable-description = Desliga um plugin
+plugins-option-plugin = O plugin
+plugins-not-manager = Só quem pode gerenciar o servidor muda os plugins dele.
+plugins-state-on = ligado
+plugins-state-off = desligado
+plugins-none = Nenhum plugin está disponível aqui.
+plugins-unknown = Não há um plugin { $plugin } disponível aqui.
+plugins-changed = { $plugin } agora está { $state }. O próximo ticket já usa; o histórico do painel tem a mudança.
+plugins-refused = Nada mudou:
+    { $problems }

@@ -12,6 +12,7 @@
 //! - [`web`]: the transcript web server.
 //! - [`trial`]: `ticketbot plugin try`, a plugin run through a script without Discord;
 //!   [`scaffold`]: `ticketbot plugin new`, a plugin crate of an author's own.
+//! - [`self_service`]: a guild's own plugin choices (dashboard and `/plugins`), applied live.
 //! - [`config`] and [`locale`]: the checked `config.toml` and the texts in each language;
 //!   [`check`]: `ticketbot check`, the config and its plugins checked with file and line.
 //! - [`app`] wires these together; `demo` (the default feature `demo`) runs them against the
@@ -33,6 +34,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod rest;
 pub mod scaffold;
+pub mod self_service;
 pub mod stats;
 pub mod store;
 pub mod tickets;

@@ -1,5 +1,6 @@
 //! The slash commands: what is registered in each guild (`/setup-tickets`, `/transcript`,
-//! `/stats`, `/blacklist`, described in every language), and the staff commands' answers.
+//! `/stats`, `/blacklist`, `/ticket`, `/plugins`, described in every language), and the staff
+//! commands' answers.
 
 use serde_json::json;
 
@@ -82,6 +83,7 @@ impl Tickets {
             },
             self.blacklist_spec(guild),
             self.ticket_spec(guild),
+            self.plugins_spec(guild),
             // Right-click a member → Apps → "Open ticket".
             CommandSpec {
                 name: self.open_for_menu(guild.id),
@@ -399,7 +401,7 @@ impl Tickets {
 }
 
 /// A text key's description in every locale, by Discord's locale names.
-fn localized_for_key(key: &str) -> Vec<(String, String)> {
+pub(super) fn localized_for_key(key: &str) -> Vec<(String, String)> {
     crate::locale::Locale::ALL
         .into_iter()
         .map(|locale| {

@@ -16,6 +16,7 @@ mod notes;
 mod open;
 mod panel;
 mod plugin_actions;
+mod plugin_command;
 pub mod plugin_ids;
 mod recovery;
 pub mod router;
@@ -523,6 +524,15 @@ impl Tickets {
             {
                 self.open_for_player(&interaction, *player, None).await
             }
+            InteractionKind::Command {
+                name,
+                subcommand,
+                options,
+                ..
+            } if name == plugin_command::PLUGINS_COMMAND => Handled::Reply(
+                self.plugins_command(&interaction, subcommand.as_deref(), options)
+                    .await,
+            ),
             InteractionKind::Command { name, .. } if name == STATS_COMMAND => {
                 Handled::Reply(self.show_stats(&interaction).await)
             }

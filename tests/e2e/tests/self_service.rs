@@ -2,11 +2,12 @@
 //! available (`enabled = false` in the file), with grants within the file's ceiling and
 //! settings checked like the file's; a new ticket shows its button without a restart, the
 //! choice survives a restart, the history rolls it back; a staff member without Manage Server
-//! is refused every settings page and form.
+//! is refused every settings page and form; `/plugins` does the same from Discord.
 
 use reqwest::StatusCode;
+use serde_json::json;
 use ticketbot_e2e::web::WebUser;
-use ticketbot_e2e::{custom_ids, Harness};
+use ticketbot_e2e::{custom_ids, Harness, WAIT};
 
 /// A ticket by a new player (one each, whatever the limit per player), its welcome message.
 async fn new_ticket(h: &Harness, name: &str) -> serde_json::Value {
@@ -167,7 +168,56 @@ async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let rolled_back = new_ticket(&h, "Edu").await;
     assert!(!has_poke(&rolled_back));
+
+    // The same from Discord: /plugins, answered privately, for managers only.
+    assert_eq!(
+        plugins(
+            &h,
+            h.world.staff,
+            "enable",
+            json!([{"name": "plugin", "type": 3, "value": "poke"}])
+        )
+        .await,
+        "Only members who can manage the server can change its plugins."
+    );
+    let listed = plugins(&h, owner, "list", json!([])).await;
+    assert!(listed.contains("Poke (`poke`): off"), "{listed}");
+    let enabled = plugins(
+        &h,
+        owner,
+        "enable",
+        json!([{"name": "plugin", "type": 3, "value": "poke"}]),
+    )
+    .await;
+    assert!(enabled.starts_with("Poke is now on."), "{enabled}");
+    let listed = plugins(&h, owner, "list", json!([])).await;
+    assert!(
+        listed.contains("Poke (`poke`): on — dm, storage"),
+        "{listed}"
+    );
+    assert!(has_poke(&new_ticket(&h, "Fabi").await));
+    let history = h.bot().store().choice_history(guild, 1).await.unwrap();
+    assert_eq!(history[0].actor, owner);
+    assert!(history[0].after.enabled);
     h.finish().await;
+}
+
+/// `user` runs `/plugins <sub>`; the private answer's text.
+async fn plugins(h: &Harness, user: u64, sub: &str, options: serde_json::Value) -> String {
+    let answer = h
+        .emu
+        .user(user)
+        .slash(
+            h.world.log_channel,
+            "plugins",
+            json!([{"name": sub, "type": 1, "options": options}]),
+        )
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["flags"], 64, "{answer}");
+    answer["data"]["content"].as_str().unwrap().to_owned()
 }
 
 /// The CSRF token of the signed-in session, from the sign-out form.

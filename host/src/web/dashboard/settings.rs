@@ -50,22 +50,8 @@ async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSessio
     Ok(session)
 }
 
-/// The guild's current choice for each available plugin: its stored one, or the file's.
 async fn current(d: &Dashboard, guild: u64) -> HashMap<String, Choice> {
-    let stored = d.0.store.guild_choices(guild).await.unwrap_or_default();
-    let mut out: HashMap<String, Choice> =
-        d.0.deps
-            .plugins
-            .entries(guild)
-            .iter()
-            .map(|(entry, _)| (entry.id.clone(), Choice::default_of(entry)))
-            .collect();
-    for choice in stored.iter().filter_map(|s| Choice::from_stored(s).ok()) {
-        if out.contains_key(&choice.plugin) {
-            out.insert(choice.plugin.clone(), choice);
-        }
-    }
-    out
+    crate::self_service::current(&d.0.store, &d.0.deps.plugins, guild).await
 }
 
 fn tabs(guild: u64) -> Markup {
@@ -358,24 +344,8 @@ fn choice_from(entry: &Entry, fields: &[(String, String)]) -> (Choice, Vec<Strin
     (choice, problems)
 }
 
-/// Applies `choice` live and records it; the problems when refused.
 async fn change(d: &Dashboard, guild: u64, actor: u64, choice: &Choice) -> Result<(), Vec<String>> {
-    let before = current(d, guild).await.remove(&choice.plugin);
-    d.0.deps.plugins.apply(guild, choice)?;
-    if let Err(error) =
-        d.0.store
-            .record_choice(guild, actor, choice.to_stored())
-            .await
-    {
-        tracing::error!(%error, guild, "recording a guild's plugin choice");
-        // Not kept, so not applied either: back to what it was.
-        if let Some(before) = before {
-            let _ = d.0.deps.plugins.apply(guild, &before);
-        }
-        return Err(vec!["the change could not be saved; nothing changed".into()]);
-    }
-    tracing::info!(guild, actor, plugin = %choice.plugin, enabled = choice.enabled, "a guild changed a plugin");
-    Ok(())
+    crate::self_service::change(&d.0.store, &d.0.deps.plugins, guild, actor, choice).await
 }
 
 /// `POST /dashboard/g/{guild}/plugins/{id}`.
