@@ -458,6 +458,8 @@ pub struct PluginHost {
     entries: HashMap<u64, Vec<Entry>>,
     /// Each guild's language and ticket types, to check choices as loading does.
     guild_facts: HashMap<u64, (String, Vec<String>)>,
+    /// Guilds whose plugins changed live (the lifecycle refreshes their open tickets).
+    changes: tokio::sync::broadcast::Sender<u64>,
     failures: Mutex<HashMap<(u64, String), u32>>,
     disabled: Mutex<HashSet<(u64, String)>>,
     /// Bounds concurrent instances to the pool's size.
@@ -481,6 +483,7 @@ impl PluginHost {
             guilds: RwLock::default(),
             entries: HashMap::new(),
             guild_facts: HashMap::new(),
+            changes: tokio::sync::broadcast::channel(64).0,
             failures: Mutex::default(),
             disabled: Mutex::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(
@@ -680,7 +683,13 @@ impl PluginHost {
         let key = (guild, choice.plugin.clone());
         self.disabled.lock().expect("plugin lock").remove(&key);
         self.failures.lock().expect("plugin lock").remove(&key);
+        let _ = self.changes.send(guild);
         Ok(())
+    }
+
+    /// The guilds whose plugins change live from now on.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The plugins enabled (and not disabled by failures) in `guild`, in config order.

@@ -90,6 +90,8 @@ pub struct Tickets {
     /// Work in flight (events being handled, their effects, file downloads), which a stop
     /// lets finish; waits (close delays, timers, watches) are not in it and end at once.
     in_flight: tokio_util::task::TaskTracker,
+    /// Whether open tickets already follow the guilds' plugin changes.
+    following_changes: std::sync::atomic::AtomicBool,
     /// (guild, user) pairs already recorded as staff in this run.
     staff_seen: Mutex<HashSet<(u64, u64)>>,
     /// Guilds whose file budget ran out (said once per run in the log).
@@ -186,6 +188,7 @@ impl Tickets {
             faults: Faults::default(),
             file_turns: Arc::default(),
             in_flight: tokio_util::task::TaskTracker::new(),
+            following_changes: std::sync::atomic::AtomicBool::new(false),
             file_budget_warned: Arc::default(),
             staff_seen: Mutex::default(),
             me: me.clone(),
@@ -244,6 +247,33 @@ impl Tickets {
     /// cutting it off (a download, a plugin's effects).
     fn spawn_tracked(&self, work: impl Future<Output = ()> + Send + 'static) {
         self.in_flight.spawn(work.in_current_span());
+    }
+
+    /// Refreshes open tickets' buttons whenever a guild turns a plugin on or off (once per
+    /// process: READY can come again after a reconnect).
+    fn follow_plugin_changes(self: &Arc<Self>) {
+        if self
+            .following_changes
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let mut changes = self.plugins.changes();
+        let tickets = Arc::downgrade(self);
+        self.spawn_until_shutdown(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(guild) => {
+                        let Some(tickets) = tickets.upgrade() else {
+                            return;
+                        };
+                        tickets.refresh_welcomes(guild).await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// Runs `work` in the background unless the lifecycle is shutting down first.
@@ -366,6 +396,7 @@ impl Tickets {
         }
         self.resume(guilds).await;
         self.start_timers();
+        self.follow_plugin_changes();
         for guild in guilds {
             if self.guild(*guild).is_none() {
                 tracing::info!(

@@ -126,3 +126,33 @@ impl Tickets {
         message
     }
 }
+
+impl Tickets {
+    /// Edits the welcome message of every open ticket of `guild` to how it should look now
+    /// (after the guild turned a plugin on or off, its buttons change).
+    pub(super) async fn refresh_welcomes(&self, guild: u64) {
+        let Some(config) = self.guild(guild) else {
+            return;
+        };
+        let tickets = match self.store.active_tickets().await {
+            Ok(tickets) => tickets,
+            Err(error) => {
+                tracing::warn!(%error, guild, "listing open tickets to refresh their buttons");
+                return;
+            }
+        };
+        for ticket in tickets
+            .iter()
+            .filter(|t| t.guild_id == guild && t.status == crate::store::TicketStatus::Open)
+        {
+            let (Some(channel), Some(message)) = (ticket.channel_id, ticket.welcome_message_id)
+            else {
+                continue;
+            };
+            let welcome = self.welcome_message(config, ticket);
+            if let Err(error) = self.discord.edit_message(channel, message, &welcome).await {
+                tracing::warn!(%error, guild, ticket = ticket.id, "could not refresh a welcome message");
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Self-service from the dashboard: the guild's owner turns on a plugin the operator made
 //! available (`enabled = false` in the file), with grants within the file's ceiling and
-//! settings checked like the file's; a new ticket shows its button without a restart, the
+//! settings checked like the file's; a new ticket shows its button without a restart (and an
+//! open ticket's buttons are refreshed), the
 //! choice survives a restart, the history rolls it back; a staff member without Manage Server
 //! is refused every settings page and form; `/plugins` does the same from Discord.
 
@@ -11,9 +12,14 @@ use ticketbot_e2e::{custom_ids, Harness, WAIT};
 
 /// A ticket by a new player (one each, whatever the limit per player), its welcome message.
 async fn new_ticket(h: &Harness, name: &str) -> serde_json::Value {
+    new_ticket_in(h, name).await.1
+}
+
+/// Same, with its channel.
+async fn new_ticket_in(h: &Harness, name: &str) -> (u64, serde_json::Value) {
     let player = h.emu.create_user(name);
     h.emu.add_member(h.world.guild, player, &[]);
-    h.open_ticket(player, "support").await.1
+    h.open_ticket(player, "support").await
 }
 
 fn has_poke(welcome: &serde_json::Value) -> bool {
@@ -35,7 +41,7 @@ async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
     .await;
     let guild = h.world.guild;
     let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
-    let before = new_ticket(&h, "Ana").await;
+    let (open_channel, before) = new_ticket_in(&h, "Ana").await;
     assert!(!has_poke(&before), "poke is off by the file");
 
     // Staff without Manage Server: every settings page and form is the same 404.
@@ -140,6 +146,15 @@ async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let after = new_ticket(&h, "Caio").await;
     assert!(has_poke(&after), "{after}");
+    // The ticket opened before gets the button too: its welcome message is refreshed.
+    let welcome = ticketbot_e2e::id_of(&before);
+    ticketbot_e2e::eventually("the open ticket's buttons refreshed", || {
+        h.emu
+            .messages_in(open_channel)
+            .into_iter()
+            .find(|m| ticketbot_e2e::id_of(m) == welcome && has_poke(m))
+    })
+    .await;
 
     // The choice is the guild's, kept across a restart.
     h.restart().await;
