@@ -100,10 +100,23 @@ fn dashboard(config: &Arc<Config>, mode: &Mode, plugins: Arc<PluginHost>) -> Opt
     }
 }
 
-/// Applies every guild's stored choices for its plugins (made from the dashboard) over the
-/// file's defaults; a choice the file no longer allows is logged and the file's default stays.
+/// Adds every guild's uploaded plugins and applies its stored choices (made from the
+/// dashboard or `/plugins`) over the file's defaults; a choice the file no longer allows is logged and the file's default stays.
 async fn apply_guild_choices(config: &Config, store: &Store, plugins: &PluginHost) {
+    let cache = ComponentCache::new(Some(config.plugin_cache.clone()));
     for guild in &config.guilds {
+        // The guild's own uploads first, so its choices can name them.
+        if let Some(ceiling) = &guild.uploads {
+            for upload in store.guild_uploads(guild.id).await.unwrap_or_else(|error| {
+                tracing::error!(%error, guild = guild.id, "reading the guild's uploaded plugins");
+                Vec::new()
+            }) {
+                if let Err(problems) = plugins.add_upload(guild.id, &upload.bytes, &cache, ceiling)
+                {
+                    tracing::warn!(guild = guild.id, plugin = %upload.plugin, problems = %problems.join("; "), "an uploaded plugin no longer loads");
+                }
+            }
+        }
         let stored = match store.guild_choices(guild.id).await {
             Ok(stored) => stored,
             Err(error) => {

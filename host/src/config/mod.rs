@@ -218,8 +218,10 @@ pub struct GuildConfig {
     pub close_delay: std::time::Duration,
     /// The ticket types offered by the panel, in order.
     pub ticket_types: Vec<TicketType>,
-    /// Action plugins enabled in this guild.
+    /// Action plugins available in this guild (on unless `enabled = false`).
     pub plugins: Vec<PluginConfig>,
+    /// Whether the guild may upload plugins of its own, and within what.
+    pub uploads: Option<UploadCeiling>,
     /// Text overrides by catalogue key.
     pub texts: BTreeMap<String, String>,
 }
@@ -315,6 +317,19 @@ pub enum PluginSource {
     Path(PathBuf),
     /// A trusted native library (`.so`, `.dylib`, `.dll`): no sandbox.
     Native(PathBuf),
+    /// A component a guild uploaded, kept in the database by the hash of its bytes.
+    Uploaded(String),
+}
+
+/// What a guild may upload of its own plugins (`[guild.uploads]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadCeiling {
+    /// Largest component, in bytes.
+    pub max_bytes: usize,
+    /// Most uploaded plugins at once.
+    pub max_plugins: usize,
+    /// The most an uploaded plugin may be granted.
+    pub capabilities: Vec<crate::capability::Capability>,
 }
 
 /// A plugin enabled in a guild.

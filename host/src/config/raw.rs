@@ -96,6 +96,8 @@ pub struct RawGuild {
     pub ticket_types: Vec<RawTicketType>,
     #[serde(default, rename = "plugin")]
     pub plugins: Vec<RawPlugin>,
+    /// Whether (and within what) the guild may upload plugins of its own.
+    pub uploads: Option<RawUploads>,
     #[serde(default)]
     pub texts: BTreeMap<String, String>,
 }
@@ -111,6 +113,15 @@ pub struct RawTicketType {
     pub staff_roles: Vec<Snowflake>,
     pub cooldown_minutes: Option<f64>,
     pub claim_mode: Option<String>,
+}
+
+/// `[guild.uploads]`.
+#[derive(Debug, Deserialize)]
+pub struct RawUploads {
+    pub max_kib: Option<i64>,
+    pub max_plugins: Option<i64>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::AllowedHost;
 use super::{
     ClaimMode, Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType,
-    TranscriptConfig, WebConfig, WebLimits,
+    TranscriptConfig, UploadCeiling, WebConfig, WebLimits,
 };
 use crate::capability::Capability;
 use crate::locale::{Catalogue, Locale};
@@ -405,6 +405,36 @@ fn check_guild(
         });
     }
     let plugins = check_plugins(checker, path, &raw.plugins, base, trust_native);
+    let uploads = raw.uploads.as_ref().map(|u| {
+        let upath = path.key("uploads");
+        let max_kib = u.max_kib.unwrap_or(1024);
+        if !(1..=16 * 1024).contains(&max_kib) {
+            checker.report(&upath.key("max_kib"), "between 1 and 16384 (16 MiB)");
+        }
+        let max_plugins = u.max_plugins.unwrap_or(3);
+        if !(1..=20).contains(&max_plugins) {
+            checker.report(&upath.key("max_plugins"), "between 1 and 20");
+        }
+        let mut capabilities = Vec::new();
+        for (j, name) in u.capabilities.iter().enumerate() {
+            match Capability::parse(name) {
+                Some(c) if !capabilities.contains(&c) => capabilities.push(c),
+                Some(_) => checker.report(&upath.key("capabilities").index(j), "listed twice"),
+                None => checker.report(
+                    &upath.key("capabilities").index(j),
+                    format!(
+                        "unknown capability {name:?}; known: {}",
+                        Capability::known()
+                    ),
+                ),
+            }
+        }
+        UploadCeiling {
+            max_bytes: max_kib.clamp(1, 16 * 1024) as usize * 1024,
+            max_plugins: max_plugins.clamp(1, 20) as usize,
+            capabilities,
+        }
+    });
     let catalogue = Catalogue::builtin(locale);
     for (key, text) in &raw.texts {
         let kpath = path.key("texts").key(key);
@@ -441,6 +471,7 @@ fn check_guild(
         close_delay: std::time::Duration::from_secs(close_delay.clamp(0, 300) as u64),
         ticket_types,
         plugins,
+        uploads,
         texts: raw.texts.clone(),
     }
 }

@@ -455,7 +455,7 @@ pub struct PluginHost {
     guilds: RwLock<HashMap<u64, Vec<GuildPlugin>>>,
     /// Every plugin the file makes available to each guild (on or not), loaded: the ceiling a
     /// guild's own choices are checked against.
-    entries: HashMap<u64, Vec<Entry>>,
+    entries: RwLock<HashMap<u64, Vec<Entry>>>,
     /// Each guild's language and ticket types, to check choices as loading does.
     guild_facts: HashMap<u64, (String, Vec<String>)>,
     /// Guilds whose plugins changed live (the lifecycle refreshes their open tickets).
@@ -481,7 +481,7 @@ impl PluginHost {
         Self {
             engine,
             guilds: RwLock::default(),
-            entries: HashMap::new(),
+            entries: RwLock::default(),
             guild_facts: HashMap::new(),
             changes: tokio::sync::broadcast::channel(64).0,
             failures: Mutex::default(),
@@ -532,6 +532,8 @@ impl PluginHost {
                     }
                 };
                 host.entries
+                    .get_mut()
+                    .expect("plugin lock")
                     .entry(guild.id)
                     .or_default()
                     .push((plugin.clone(), instance.clone()));
@@ -604,8 +606,97 @@ impl PluginHost {
     }
 
     /// Every plugin the file makes available to `guild` (on or off), with its ceiling.
-    pub fn entries(&self, guild: u64) -> &[Entry] {
-        self.entries.get(&guild).map_or(&[], Vec::as_slice)
+    pub fn entries(&self, guild: u64) -> Vec<Entry> {
+        self.entries
+            .read()
+            .expect("plugin lock")
+            .get(&guild)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Adds a component `guild` uploaded (`bytes`) to what is available there, off, with the
+    /// most `ceiling` allows of what it asks for as its default grant; its id, or every
+    /// problem (the size, the component, its contract, its manifest, an id taken by another
+    /// plugin, too many uploads). Uploading a plugin again under its id replaces it (turned
+    /// off until the guild turns it on again). Other guilds never see it.
+    pub fn add_upload(
+        &self,
+        guild: u64,
+        bytes: &[u8],
+        cache: &ComponentCache,
+        ceiling: &crate::config::UploadCeiling,
+    ) -> Result<(String, String), Vec<String>> {
+        if bytes.len() > ceiling.max_bytes {
+            return Err(vec![format!(
+                "the component has {} KiB; this guild may upload at most {} KiB",
+                bytes.len().div_ceil(1024),
+                ceiling.max_bytes / 1024
+            )]);
+        }
+        let (component, _) = cache
+            .load(&self.engine, bytes)
+            .map_err(|e| vec![format!("not a valid WebAssembly component: {e}")])?;
+        let instance = WasmPlugin::new(self.engine.clone(), &component, "uploaded")
+            .map(PluginInstance::Wasm)
+            .map_err(|e| vec![e.reason()])?;
+        let id = instance.manifest().id.clone();
+        let problems = manifest::problems(instance.manifest());
+        if !problems.is_empty() {
+            return Err(problems
+                .into_iter()
+                .map(|p| format!("its manifest: {p}"))
+                .collect());
+        }
+        use sha2::Digest as _;
+        let hash: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut entries = self.entries.write().expect("plugin lock");
+        let list = entries.entry(guild).or_default();
+        let uploaded = |e: &Entry| matches!(e.0.source, PluginSource::Uploaded(_));
+        match list.iter().find(|e| e.0.id == id) {
+            Some(e) if !uploaded(e) => {
+                return Err(vec![format!(
+                    "its id {id:?} is taken by a plugin the operator provides here; give yours another id"
+                )])
+            }
+            Some(_) => {}
+            None if list.iter().filter(|e| uploaded(e)).count() >= ceiling.max_plugins => {
+                return Err(vec![format!(
+                    "this guild may have at most {} uploaded plugins",
+                    ceiling.max_plugins
+                )])
+            }
+            None => {}
+        }
+        let declared = &instance.manifest().capabilities;
+        let config = PluginConfig {
+            id: id.clone(),
+            source: PluginSource::Uploaded(hash.clone()),
+            enabled: false,
+            capabilities: ceiling
+                .capabilities
+                .iter()
+                .copied()
+                .filter(|c| declared.iter().any(|d| d == c.name()))
+                .collect(),
+            http_allow: Vec::new(),
+            settings: toml::Table::new(),
+        };
+        list.retain(|e| e.0.id != id);
+        list.push((config, Arc::new(instance)));
+        drop(entries);
+        // A replaced upload starts off: the guild turns it on again, having seen what it is.
+        self.guilds
+            .write()
+            .expect("plugin lock")
+            .entry(guild)
+            .or_default()
+            .retain(|p| p.id() != id);
+        let _ = self.changes.send(guild);
+        Ok((id, hash))
     }
 
     /// Applies `guild`'s own `choice` for a plugin, live: checked against the file's ceiling
@@ -845,6 +936,14 @@ pub fn load_one(
                 source,
             })?;
             (bytes.into(), path.display().to_string())
+        }
+        PluginSource::Uploaded(hash) => {
+            return Err(PluginError::Describe {
+                plugin: plugin.id.clone(),
+                message: format!(
+                    "an uploaded plugin ({hash}) is loaded from the database, not the config"
+                ),
+            })
         }
         PluginSource::Native(path) => {
             let instance = PluginInstance::Native(NativePlugin::load(path, &plugin.id)?);

@@ -22,6 +22,7 @@ pub mod schema;
 mod stats;
 mod tickets;
 mod transcripts;
+mod uploads;
 
 pub use transcripts::{read_legacy_transcripts, token_hash};
 
@@ -44,6 +45,7 @@ pub use plugins::{PluginChannel, PluginTimer};
 pub use stats::{GuildStats, StaffStats, TypeStats};
 pub use tickets::{Answer, NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
+pub use uploads::UploadedPlugin;
 
 use duckdb::Connection;
 

@@ -228,6 +228,21 @@ const MIGRATIONS: &[&str] = &[
         after_choice  VARCHAR NOT NULL
     );
     "#,
+    // 12: components guilds uploaded, kept once by hash, and which guild uses which.
+    r#"
+    CREATE TABLE plugin_blobs (
+        hash  VARCHAR PRIMARY KEY,
+        bytes BLOB NOT NULL
+    );
+    CREATE TABLE guild_uploads (
+        guild_id    UBIGINT NOT NULL,
+        plugin      VARCHAR NOT NULL,
+        hash        VARCHAR NOT NULL,
+        uploaded_by UBIGINT NOT NULL,
+        uploaded_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (guild_id, plugin)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -47,6 +47,7 @@ async fn the_bot_reaches_ready_caches_the_guild_and_registers_its_command() {
             "stats",
             "blacklist",
             "ticket",
+            "plugins",
             "Abrir ticket"
         ]
     );

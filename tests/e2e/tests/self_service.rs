@@ -241,3 +241,146 @@ async fn csrf_of(user: &mut WebUser) -> String {
     let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
     page[at..at + 64].to_owned()
 }
+
+/// A multipart form with a CSRF token and a file, as a browser sends it.
+fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "ticketbot-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"plugin.wasm\"\r\nContent-Type: application/wasm\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(h: &Harness, user: &WebUser, file: &[u8], csrf: &str) -> (StatusCode, String) {
+    let (content_type, body) = multipart(csrf, file);
+    let response = user
+        .http
+        .post(format!(
+            "{}/dashboard/g/{}/plugins/upload",
+            h.web_base(),
+            h.world.guild
+        ))
+        .header(reqwest::header::COOKIE, user.cookie_header())
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+/// A guild uploads its own plugin: checked before it runs (size, component), kept, off until
+/// turned on, then contained like a built-in when it misbehaves, and still there after a
+/// restart; staff without Manage Server cannot upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guild_uploads_its_own_plugin_which_runs_contained() {
+    let mut h = Harness::start_with_dashboard("en", |w| {
+        w.plugins.push(
+            "[guild.uploads]\nmax_kib = 1024\nmax_plugins = 2\ncapabilities = [\"dm\", \"storage\"]\n"
+                .into(),
+        );
+    })
+    .await;
+    let guild = h.world.guild;
+    let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
+    let faulty = std::fs::read(ticketbot_test_guests::path("faulty")).unwrap();
+
+    let mut staff = WebUser::sign_in(&h, h.world.staff).await;
+    let csrf = csrf_of(&mut staff).await;
+    let (status, _) = upload(&h, &staff, &faulty, &csrf).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "staff without Manage Server");
+
+    let mut owner_web = WebUser::sign_in(&h, owner).await;
+    let csrf = csrf_of(&mut owner_web).await;
+    let (_, _, list) = owner_web
+        .get(&format!("/dashboard/g/{guild}/plugins"))
+        .await;
+    assert!(list.contains("id=\"upload\""), "{list}");
+    let (status, body) = upload(&h, &owner_web, b"not a component", &csrf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("not a valid WebAssembly component"), "{body}");
+    let (status, body) = upload(&h, &owner_web, &vec![0u8; 1100 * 1024], &csrf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("this guild may upload at most 1024 KiB"),
+        "{body}"
+    );
+    let (status, _) = upload(&h, &owner_web, &faulty, "forged").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _) = upload(&h, &owner_web, &faulty, &csrf).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, list) = owner_web
+        .get(&format!("/dashboard/g/{guild}/plugins"))
+        .await;
+    assert!(
+        list.contains("(faulty)") && list.contains("uploaded"),
+        "{list}"
+    );
+    let has_faulty = |welcome: &serde_json::Value| {
+        custom_ids(welcome)
+            .concat()
+            .iter()
+            .any(|id| id.starts_with("pl:faulty:"))
+    };
+    assert!(
+        !has_faulty(&new_ticket(&h, "Gui").await),
+        "off until turned on"
+    );
+    // Turned on with what the upload ceiling allows of what it asks for.
+    let (status, body) = owner_web
+        .post(
+            &format!("/dashboard/g/{guild}/plugins/faulty"),
+            &[
+                ("csrf", &csrf),
+                ("enabled", "on"),
+                ("cap", "dm"),
+                ("cap", "read-members"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("capability &quot;read-members&quot; is beyond"),
+        "{body}"
+    );
+    let (status, _) = owner_web
+        .post(
+            &format!("/dashboard/g/{guild}/plugins/faulty"),
+            &[("csrf", &csrf), ("enabled", "on"), ("cap", "dm")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let player = h.emu.create_user("Hana");
+    h.emu.add_member(guild, player, &[]);
+    let (_, welcome) = h.open_ticket(player, "support").await;
+    assert!(has_faulty(&welcome));
+    // Contained like a built-in: a panic ends that click only.
+    let press = |button: &str| {
+        let id = custom_ids(&welcome)
+            .concat()
+            .into_iter()
+            .find(|id| id.starts_with("pl:faulty:") && id.ends_with(&format!(":b:{button}")))
+            .unwrap();
+        h.emu
+            .user(player)
+            .click(ticketbot_e2e::id_of(&welcome), &id)
+            .unwrap()
+    };
+    let answer = press("panic").response(WAIT).await.unwrap();
+    assert_eq!(
+        answer["data"]["content"],
+        "The Faulty action failed. The staff were told; please try again later."
+    );
+    let answer = press("ok").response(WAIT).await.unwrap();
+    assert_eq!(answer["data"]["content"], "still serving");
+
+    // Kept, and still on, after a restart.
+    h.restart().await;
+    assert!(has_faulty(&new_ticket(&h, "Iris").await));
+    h.finish().await;
+}

@@ -107,6 +107,12 @@ pub fn router(store: Store, public_url: &str, deps: DashboardDeps) -> Router {
         .route("/dashboard/g/{guild}/charts/{chart}", get(chart))
         .route("/dashboard/g/{guild}/plugins", get(settings::list))
         .route(
+            "/dashboard/g/{guild}/plugins/upload",
+            post(settings::upload).layer(axum::extract::DefaultBodyLimit::max(
+                settings::UPLOAD_BODY_LIMIT,
+            )),
+        )
+        .route(
             "/dashboard/g/{guild}/plugins/{plugin}",
             get(settings::edit).post(settings::save),
         )

@@ -76,23 +76,33 @@ pub(super) async fn list(
         Err(answer) => return answer,
     };
     let choices = current(&d, guild).await;
-    let locale =
-        d.0.deps
-            .config
-            .guild(guild)
-            .map_or("en", |g| g.locale.tag());
+    let config = d.0.deps.config.guild(guild);
+    let locale = config.map_or("en", |g| g.locale.tag());
+    let uploads = config.and_then(|g| g.uploads.clone());
     let entries = d.0.deps.plugins.entries(guild);
     let body = html! {
         h1 { "Plugins" }
         (tabs(guild))
         p.muted { "The plugins this bot's operator makes available here. Changes apply to the next click; every change is in the history." }
+        @if let Some(ceiling) = &uploads {
+            form method="post" action=(format!("/dashboard/g/{guild}/plugins/upload")) enctype="multipart/form-data" id="upload" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label { "Upload a plugin of your own (.wasm, at most " (ceiling.max_bytes / 1024) " KiB) "
+                    input type="file" name="component" accept=".wasm"; }
+                " "
+                button type="submit" { "Upload" }
+            }
+        }
         table id="plugins" {
             thead { tr { th { "Plugin" } th { "State" } th { "Granted" } th {} } }
             tbody {
-                @for (entry, instance) in entries {
+                @for (entry, instance) in &entries {
                     @let choice = &choices[&entry.id];
                     tr {
-                        td data-label="Plugin" { (c::pick(&instance.manifest().name, locale)) " " span.muted { "(" (entry.id) ")" } }
+                        td data-label="Plugin" {
+                            (c::pick(&instance.manifest().name, locale)) " " span.muted { "(" (entry.id) ")" }
+                            @if matches!(entry.source, crate::config::PluginSource::Uploaded(_)) { " " span.muted { "uploaded" } }
+                        }
                         td data-label="State" { @if choice.enabled { "on" } @else { "off" } }
                         td data-label="Granted" { (choice.capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")) }
                         td { a href=(format!("/dashboard/g/{guild}/plugins/{}", entry.id)) { "Edit" } }
@@ -498,4 +508,89 @@ pub(super) async fn rollback(
             ),
         ),
     }
+}
+
+/// The largest upload request the server reads (the biggest component a guild may be allowed,
+/// plus the form around it).
+pub(super) const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024 + 64 * 1024;
+
+/// `POST /dashboard/g/{guild}/plugins/upload`: a component of the guild's own, checked before
+/// anything of it runs beyond describing itself (size, component, contract, imports,
+/// manifest), kept by its hash, available here only and off until turned on.
+pub(super) async fn upload(
+    State(d): State<Dashboard>,
+    jar: CookieJar,
+    Path(guild): Path<u64>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let session = match manager(&d, &jar, guild).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let Some(ceiling) = d.0.deps.config.guild(guild).and_then(|g| g.uploads.clone()) else {
+        return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
+    };
+    let mut csrf = None;
+    let mut bytes = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("component") => bytes = field.bytes().await.ok(),
+            _ => {}
+        }
+    }
+    let fields = vec![("csrf".to_owned(), csrf.unwrap_or_default())];
+    if !csrf_ok(&session, &fields) {
+        return page(StatusCode::FORBIDDEN, not_found(Some(&viewer(&session))));
+    }
+    let refused = |problems: Vec<String>| {
+        page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            layout(
+                "Upload",
+                Some(&viewer(&session)),
+                html! {
+                    h1 { "Not uploaded" }
+                    (tabs(guild))
+                    div id="problems" { ul { @for p in &problems { li { (p) } } } }
+                },
+            ),
+        )
+    };
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return refused(vec!["choose a .wasm file".into()]);
+    };
+    let plugins = d.0.deps.plugins.clone();
+    let cache = crate::plugins::ComponentCache::new(Some(d.0.deps.config.plugin_cache.clone()));
+    let kept = bytes.to_vec();
+    // Compiling takes a while: off the async workers.
+    let added =
+        tokio::task::spawn_blocking(move || plugins.add_upload(guild, &kept, &cache, &ceiling))
+            .await
+            .unwrap_or_else(|e| Err(vec![format!("checking the component failed: {e}")]));
+    let (id, hash) = match added {
+        Ok(added) => added,
+        Err(problems) => return refused(problems),
+    };
+    let upload = crate::store::UploadedPlugin {
+        plugin: id.clone(),
+        hash,
+        bytes: bytes.to_vec(),
+    };
+    if let Err(error) = d.0.store.save_upload(guild, session.user_id, upload).await {
+        tracing::error!(%error, guild, "keeping an uploaded plugin");
+        return refused(vec!["the component could not be kept; try again".into()]);
+    }
+    // The history shows the upload as a change to the plugin's (new) default: off.
+    if let Some((entry, _)) =
+        d.0.deps
+            .plugins
+            .entries(guild)
+            .into_iter()
+            .find(|(e, _)| e.id == id)
+    {
+        let _ = change(&d, guild, session.user_id, &Choice::default_of(&entry)).await;
+    }
+    tracing::info!(guild, plugin = %id, "a guild uploaded a plugin");
+    secured(Redirect::to(&format!("/dashboard/g/{guild}/plugins/{id}")).into_response())
 }
