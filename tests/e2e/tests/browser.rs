@@ -498,3 +498,74 @@ async fn chromium_signs_in_to_the_dashboard_and_reads_tickets_transcripts_and_ch
     page.screenshot("dashboard-phone").await;
     h.finish().await;
 }
+
+/// The self-service form in a real browser: the guild's owner turns on a plugin the operator
+/// made available, ticks its capabilities, sets a setting and saves; the preview shows its
+/// button and the next ticket has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_turns_a_plugin_on_from_the_settings_form() {
+    let h = Harness::start_with_dashboard("en", |w| {
+        w.plugins.retain(|p| !p.contains("id = \"poke\""));
+        w.plugins.push(
+            "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\nenabled = false\ncapabilities = [\"dm\", \"storage\"]\n"
+                .into(),
+        );
+    })
+    .await;
+    let guild = h.world.guild;
+    let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
+    let base = h.web_base();
+    let browser = tokio::task::spawn_blocking(launch).await.unwrap();
+    let mut page = Page::open(&browser).await;
+    page.visit(&format!("{base}/dashboard")).await;
+    page.navigating("document.getElementById('sign-in').click()")
+        .await;
+    page.navigating(&format!(
+        "document.querySelector('button[data-user=\"{owner}\"]').click()"
+    ))
+    .await;
+    page.navigating(&format!(
+        "document.querySelector('a[href=\"/dashboard/g/{guild}/plugins\"]').click()"
+    ))
+    .await;
+    let preview = page
+        .eval("document.getElementById('preview').textContent")
+        .await;
+    assert!(!preview.as_str().unwrap().contains("Poke"), "{preview}");
+    page.navigating(&format!(
+        "document.querySelector('a[href=\"/dashboard/g/{guild}/plugins/poke\"]').click()"
+    ))
+    .await;
+    page.navigating(
+        "(() => { document.querySelector('input[name=enabled]').checked = true; \
+         for (const c of document.querySelectorAll('input[name=cap]')) c.checked = true; \
+         document.querySelector('input[name=\"s.cooldown_seconds\"]').value = '30'; \
+         document.getElementById('save').click(); })()",
+    )
+    .await;
+    let saved = page.eval("document.getElementById('saved') !== null").await;
+    assert_eq!(
+        saved,
+        true,
+        "{}",
+        page.eval("document.body.innerText").await
+    );
+    page.screenshot("dashboard-plugin-settings").await;
+    assert!(
+        page.problems(&base).is_empty(),
+        "{:#?}",
+        page.problems(&base)
+    );
+    page.visit(&format!("{base}/dashboard/g/{guild}/plugins"))
+        .await;
+    let preview = page
+        .eval("document.getElementById('preview').textContent")
+        .await;
+    assert!(preview.as_str().unwrap().contains("Poke"), "{preview}");
+    let (_, welcome) = h.open_ticket(h.world.player, "support").await;
+    assert!(ticketbot_e2e::custom_ids(&welcome)
+        .concat()
+        .iter()
+        .any(|id| id.starts_with("pl:poke:")));
+    h.finish().await;
+}

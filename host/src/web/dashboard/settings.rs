@@ -93,6 +93,17 @@ pub(super) async fn list(
                 button type="submit" { "Upload" }
             }
         }
+        h2 { "A ticket's plugin buttons now" }
+        p id="preview" {
+            @let enabled = d.0.deps.plugins.enabled(guild);
+            @if enabled.iter().all(|p| p.instance.manifest().buttons.is_empty()) { span.muted { "none" } }
+            @for plugin in &enabled {
+                @for button in &plugin.instance.manifest().buttons {
+                    span.button { @if let Some(emoji) = &button.emoji { (emoji) " " } (plugin.label(button)) }
+                    " "
+                }
+            }
+        }
         table id="plugins" {
             thead { tr { th { "Plugin" } th { "State" } th { "Granted" } th {} } }
             tbody {
