@@ -19,6 +19,39 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// The bearer token the bot's `/metrics` answers to in tests.
 pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
+/// Poke made available to the guild but off (`enabled = false`), for the self-service tests.
+pub const POKE_AVAILABLE_OFF: &str = "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\nenabled = false\ncapabilities = [\"dm\", \"storage\"]\n";
+
+/// `world`'s plugins with poke available but off instead of on.
+pub fn with_poke_available_off(world: &mut DemoWorld) {
+    world.plugins.retain(|p| !p.contains("id = \"poke\""));
+    world.plugins.push(POKE_AVAILABLE_OFF.into());
+}
+
+/// `user` runs `/<command> <sub>` with `options` in the log channel; the private answer's text.
+pub async fn slash_answer(
+    h: &Harness,
+    user: u64,
+    command: &str,
+    sub: &str,
+    options: Value,
+) -> String {
+    let answer = h
+        .emu
+        .user(user)
+        .slash(
+            h.world.log_channel,
+            command,
+            serde_json::json!([{"name": sub, "type": 1, "options": options}]),
+        )
+        .unwrap()
+        .response(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["flags"], 64, "{answer}");
+    answer["data"]["content"].as_str().unwrap().to_owned()
+}
+
 /// The dashboard's OAuth2 client secret in tests.
 pub const DASHBOARD_SECRET: &str = "dashboard-secret-for-tests";
 

@@ -504,14 +504,7 @@ async fn chromium_signs_in_to_the_dashboard_and_reads_tickets_transcripts_and_ch
 /// button and the next ticket has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_turns_a_plugin_on_from_the_settings_form() {
-    let h = Harness::start_with_dashboard("en", |w| {
-        w.plugins.retain(|p| !p.contains("id = \"poke\""));
-        w.plugins.push(
-            "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\nenabled = false\ncapabilities = [\"dm\", \"storage\"]\n"
-                .into(),
-        );
-    })
-    .await;
+    let h = Harness::start_with_dashboard("en", ticketbot_e2e::with_poke_available_off).await;
     let guild = h.world.guild;
     let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
     let base = h.web_base();

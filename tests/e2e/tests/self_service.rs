@@ -31,14 +31,7 @@ fn has_poke(welcome: &serde_json::Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
-    let mut h = Harness::start_with_dashboard("en", |w| {
-        w.plugins.retain(|p| !p.contains("id = \"poke\""));
-        w.plugins.push(
-            "[[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\nenabled = false\ncapabilities = [\"dm\", \"storage\"]\n"
-                .into(),
-        );
-    })
-    .await;
+    let mut h = Harness::start_with_dashboard("en", ticketbot_e2e::with_poke_available_off).await;
     let guild = h.world.guild;
     let owner = h.emu.world(|w| w.guilds[&guild].owner_id);
     let (open_channel, before) = new_ticket_in(&h, "Ana").await;
@@ -219,20 +212,7 @@ async fn an_owner_turns_a_plugin_on_live_and_rolls_it_back() {
 
 /// `user` runs `/plugins <sub>`; the private answer's text.
 async fn plugins(h: &Harness, user: u64, sub: &str, options: serde_json::Value) -> String {
-    let answer = h
-        .emu
-        .user(user)
-        .slash(
-            h.world.log_channel,
-            "plugins",
-            json!([{"name": sub, "type": 1, "options": options}]),
-        )
-        .unwrap()
-        .response(WAIT)
-        .await
-        .unwrap();
-    assert_eq!(answer["data"]["flags"], 64, "{answer}");
-    answer["data"]["content"].as_str().unwrap().to_owned()
+    ticketbot_e2e::slash_answer(h, user, "plugins", sub, options).await
 }
 
 /// The CSRF token of the signed-in session, from the sign-out form.

@@ -6,20 +6,7 @@ use ticketbot_e2e::{Harness, WAIT};
 
 /// Staff run `/blacklist <sub>` with `options`; the private answer's text.
 async fn blacklist(h: &Harness, user: u64, sub: &str, options: Value) -> String {
-    let answer = h
-        .emu
-        .user(user)
-        .slash(
-            h.world.log_channel,
-            "blacklist",
-            json!([{"name": sub, "type": 1, "options": options}]),
-        )
-        .unwrap()
-        .response(WAIT)
-        .await
-        .unwrap();
-    assert_eq!(answer["data"]["flags"], 64, "{answer}");
-    answer["data"]["content"].as_str().unwrap().to_owned()
+    ticketbot_e2e::slash_answer(h, user, "blacklist", sub, options).await
 }
 
 /// `user` presses *Open ticket* on the panel: the private answer.

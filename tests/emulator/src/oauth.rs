@@ -182,20 +182,9 @@ pub(crate) async fn authorize(
     );
     if let Some(state) = &consent.state {
         target.push_str("&state=");
-        target.push_str(&form_encode(state));
+        target.extend(form_urlencoded::byte_serialize(state.as_bytes()));
     }
     Redirect::to(&target).into_response()
-}
-
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// What the token endpoint is posted.

@@ -214,7 +214,12 @@ impl ListQuery {
         pairs.push(("page", page.to_string()));
         pairs
             .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                )
+            })
             .collect::<Vec<_>>()
             .join("&")
     }
@@ -237,17 +242,6 @@ impl ListQuery {
             text: Some(self.q.trim().to_owned()).filter(|q| !q.is_empty()),
         }
     }
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn state_name(state: TicketState) -> &'static str {
@@ -425,7 +419,7 @@ mod tests {
         };
         assert_eq!(
             query.with_page(2),
-            "state=closed&q=itens%20%26%20ouro&page=2"
+            "state=closed&q=itens+%26+ouro&page=2"
         );
         let filter = query.filter();
         assert_eq!(filter.state, Some(TicketState::Closed));

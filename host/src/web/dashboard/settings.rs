@@ -50,6 +50,15 @@ async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSessio
     Ok(session)
 }
 
+/// The plugin `id` as the file (or an upload) makes it available in `guild`.
+fn entry(d: &Dashboard, guild: u64, id: &str) -> Option<Entry> {
+    d.0.deps
+        .plugins
+        .entries(guild)
+        .into_iter()
+        .find(|(e, _)| e.id == id)
+}
+
 async fn current(d: &Dashboard, guild: u64) -> HashMap<String, Choice> {
     crate::self_service::current(&d.0.store, &d.0.deps.plugins, guild).await
 }
@@ -267,14 +276,7 @@ pub(super) async fn edit(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let Some(entry) =
-        d.0.deps
-            .plugins
-            .entries(guild)
-            .iter()
-            .find(|(e, _)| e.id == id)
-            .cloned()
-    else {
+    let Some(entry) = entry(&d, guild, &id) else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
     let choices = current(&d, guild).await;
@@ -384,14 +386,7 @@ pub(super) async fn save(
     if !csrf_ok(&session, &fields) {
         return page(StatusCode::FORBIDDEN, not_found(Some(&viewer(&session))));
     }
-    let Some(entry) =
-        d.0.deps
-            .plugins
-            .entries(guild)
-            .iter()
-            .find(|(e, _)| e.id == id)
-            .cloned()
-    else {
+    let Some(entry) = entry(&d, guild, &id) else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
     let (choice, mut problems) = choice_from(&entry, &fields);
@@ -494,14 +489,7 @@ pub(super) async fn rollback(
     let Ok(Some(found)) = d.0.store.choice_change(guild, id).await else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
-    let Some((entry, _)) =
-        d.0.deps
-            .plugins
-            .entries(guild)
-            .iter()
-            .find(|(e, _)| e.id == found.plugin)
-            .cloned()
-    else {
+    let Some((entry, _)) = entry(&d, guild, &found.plugin) else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
     let target = match &found.before {
