@@ -63,7 +63,12 @@ fn load_plugins(config: &Config) -> Result<PluginHost, String> {
 
 /// The dashboard's parts, when its OAuth2 client is configured and the bot's REST view of
 /// Discord is there to decide who sees what (with `run`; `serve` has no bot).
-fn dashboard(config: &Arc<Config>, mode: &Mode, plugins: Arc<PluginHost>) -> Option<DashboardDeps> {
+fn dashboard(
+    config: &Arc<Config>,
+    live: &crate::config::LiveConfig,
+    mode: &Mode,
+    plugins: Arc<PluginHost>,
+) -> Option<DashboardDeps> {
     let oauth = config.web.dashboard.as_ref()?;
     let Mode::Full(settings) = mode else {
         tracing::info!("the dashboard runs with the bot (`ticketbot run`), not in `serve`");
@@ -86,7 +91,7 @@ fn dashboard(config: &Arc<Config>, mode: &Mode, plugins: Arc<PluginHost>) -> Opt
         Ok(oauth) => {
             tracing::info!(redirect = %redirect, "dashboard on");
             Some(DashboardDeps {
-                config: config.clone(),
+                config: live.clone(),
                 discord: crate::discord::rest_client(settings),
                 oauth,
                 link_key,
@@ -100,47 +105,14 @@ fn dashboard(config: &Arc<Config>, mode: &Mode, plugins: Arc<PluginHost>) -> Opt
     }
 }
 
-/// Adds every guild's uploaded plugins and applies its stored choices (made from the
-/// dashboard or `/plugins`) over the file's defaults; a choice the file no longer allows is logged and the file's default stays.
-async fn apply_guild_choices(config: &Config, store: &Store, plugins: &PluginHost) {
-    let cache = ComponentCache::new(Some(config.plugin_cache.clone()));
-    for guild in &config.guilds {
-        // The guild's own uploads first, so its choices can name them.
-        if let Some(ceiling) = &guild.uploads {
-            for upload in store.guild_uploads(guild.id).await.unwrap_or_else(|error| {
-                tracing::error!(%error, guild = guild.id, "reading the guild's uploaded plugins");
-                Vec::new()
-            }) {
-                if let Err(problems) = plugins.add_upload(guild.id, &upload.bytes, &cache, ceiling)
-                {
-                    tracing::warn!(guild = guild.id, plugin = %upload.plugin, problems = %problems.join("; "), "an uploaded plugin no longer loads");
-                }
-            }
-        }
-        let stored = match store.guild_choices(guild.id).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                tracing::error!(%error, guild = guild.id, "reading the guild's plugin choices");
-                continue;
-            }
-        };
-        for stored in stored {
-            let applied = crate::plugins::choices::Choice::from_stored(&stored)
-                .map_err(|e| vec![e])
-                .and_then(|choice| plugins.apply(guild.id, &choice));
-            if let Err(problems) = applied {
-                tracing::warn!(guild = guild.id, plugin = %stored.plugin, problems = %problems.join("; "), "a guild's plugin choice no longer fits the config; the file's default applies");
-            }
-        }
-    }
-}
-
 /// A running host.
 pub struct Running {
     store: Store,
     web: WebServer,
     bot: Option<Bot>,
     tickets: Option<Arc<Tickets>>,
+    /// The configuration in force, which the dashboard reads too.
+    live: crate::config::LiveConfig,
 }
 
 /// Starts everything `mode` asks for.
@@ -151,7 +123,7 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         Mode::WebOnly => None,
         Mode::Full(_) => match load_plugins(&config) {
             Ok(plugins) => {
-                apply_guild_choices(&config, &store, &plugins).await;
+                crate::self_service::apply_stored(&config, &store, &plugins).await;
                 Some(Arc::new(plugins))
             }
             Err(error) => {
@@ -160,9 +132,10 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
             }
         },
     };
+    let live: crate::config::LiveConfig = Arc::new(std::sync::RwLock::new(config.clone()));
     let dashboard = plugins
         .as_ref()
-        .and_then(|plugins| dashboard(&config, &mode, plugins.clone()));
+        .and_then(|plugins| dashboard(&config, &live, &mode, plugins.clone()));
     let web = match WebServer::start(&config.web, store.clone(), dashboard).await {
         Ok(web) => web,
         Err(source) => {
@@ -207,10 +180,36 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         web,
         bot,
         tickets,
+        live,
     })
 }
 
 impl Running {
+    /// Puts `config` in force without dropping the gateway (the operator's reload, on SIGHUP):
+    /// guilds' settings and texts, plugins with each guild's own choices, slash commands, open
+    /// tickets' buttons, the dashboard. What cannot change while running (the web server's
+    /// addresses and limits, the database) keeps its value until a restart, and is named in
+    /// the result beside the plugins' problems.
+    pub async fn reload(&self, mut config: Config) -> Vec<String> {
+        let running = self.live.read().expect("config lock").clone();
+        let mut notes = Vec::new();
+        if config.database != running.database {
+            notes.push("database: changes at the next restart".to_owned());
+        }
+        if config.web.listen != running.web.listen || config.web.limits != running.web.limits {
+            notes.push("[web] listen and limits: change at the next restart".to_owned());
+        }
+        // Secrets come from the environment, as at start.
+        config.web.metrics_token = running.web.metrics_token.clone();
+        config.web.dashboard = running.web.dashboard.clone();
+        let config = Arc::new(config);
+        if let Some(tickets) = &self.tickets {
+            notes.extend(tickets.reload(config.clone()).await);
+        }
+        *self.live.write().expect("config lock") = config;
+        notes
+    }
+
     /// The web server's address.
     pub fn web_addr(&self) -> SocketAddr {
         self.web.addr()

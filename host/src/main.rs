@@ -88,6 +88,9 @@ enum Command {
         #[command(subcommand)]
         action: PluginAction,
     },
+    /// Checks the config file and asks the running bot (`ticketbot run` with the same config) to
+    /// put it in force without a restart (SIGHUP); a file with problems is not sent.
+    Reload,
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -246,6 +249,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Reload => reload_command(&cli.config),
         Command::Plugin { action } => match plugin_command(action) {
             Ok(code) => code,
             Err(error) => {
@@ -267,6 +271,58 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// `ticketbot reload`: the file checked as `check` does, then SIGHUP to the running bot.
+fn reload_command(path: &Path) -> ExitCode {
+    let report = ticketbot::check::check(path);
+    if !report.ok() {
+        for problem in &report.problems {
+            eprintln!("{problem}");
+        }
+        eprintln!(
+            "{} problem(s) in {}; the running bot keeps its configuration",
+            report.problems.len(),
+            path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let Ok(config) = Config::load(path) else {
+        return ExitCode::FAILURE;
+    };
+    let pid_file = config.database.with_extension("pid");
+    let pid = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok());
+    let Some(pid) = pid else {
+        eprintln!(
+            "no running bot for {} ({} is missing): start it with `ticketbot run`",
+            path.display(),
+            pid_file.display()
+        );
+        return ExitCode::FAILURE;
+    };
+    #[cfg(unix)]
+    {
+        // SAFETY: kill only sends a signal to the process the bot's pid file names.
+        if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+            eprintln!(
+                "cannot signal the bot (pid {pid}): {}",
+                std::io::Error::last_os_error()
+            );
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "{}: ok; asked the running bot (pid {pid}) to reload it",
+            path.display()
+        );
+        ExitCode::SUCCESS
+    }
+    #[cfg(not(unix))]
+    {
+        eprintln!("reload needs a Unix signal; restart the bot instead (pid {pid})");
+        ExitCode::FAILURE
     }
 }
 
@@ -413,9 +469,9 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
                 );
             };
             let config = load(config_path)?;
-            serve_until_stopped(config, Mode::Full(settings)).await
+            serve_until_stopped(config_path, config, Mode::Full(settings)).await
         }
-        Command::Serve => serve_until_stopped(load(config_path)?, Mode::WebOnly).await,
+        Command::Serve => serve_until_stopped(config_path, load(config_path)?, Mode::WebOnly).await,
         Command::ImportLegacy {
             duckdb,
             panel_json,
@@ -513,6 +569,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             ticketbot::demo::run(&dir, &options).await
         }
         Command::Check { .. }
+        | Command::Reload
         | Command::Transcript { .. }
         | Command::Plugins { .. }
         | Command::Plugin { .. } => {
@@ -521,12 +578,60 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
     }
 }
 
-async fn serve_until_stopped(config: Arc<Config>, mode: Mode) -> anyhow::Result<()> {
+async fn serve_until_stopped(
+    config_path: &Path,
+    config: Arc<Config>,
+    mode: Mode,
+) -> anyhow::Result<()> {
     let stop = app::StopSignal::listen();
+    // SIGHUP reloads the config (`ticketbot reload`, `systemctl reload`); listened for before
+    // anything starts, so an early one is never the default action (an abrupt end).
+    #[cfg(unix)]
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listening for SIGHUP")?;
+    let bot = matches!(mode, Mode::Full(_));
+    let pid_file = config.database.with_extension("pid");
     let running = app::start(config, mode).await?;
+    if bot {
+        if let Err(error) = std::fs::write(&pid_file, std::process::id().to_string()) {
+            tracing::warn!(%error, path = %pid_file.display(), "cannot write the pid file `ticketbot reload` reads");
+        }
+    }
     tracing::info!(web = %running.web_addr(), "running; press Ctrl-C to stop");
-    stop.wait().await;
+    let stopped = stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        #[cfg(unix)]
+        let hangup = hangups.recv();
+        #[cfg(not(unix))]
+        let hangup = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = &mut stopped => break,
+            Some(()) = hangup => reload(&running, config_path).await,
+        }
+    }
     tracing::info!("stopping");
     running.stop().await;
+    if bot {
+        let _ = std::fs::remove_file(&pid_file);
+    }
     Ok(())
+}
+
+/// Reads the config file again and puts it in force; a file with problems is refused (each
+/// problem logged with its file and line) and the running configuration stays.
+async fn reload(running: &app::Running, path: &Path) {
+    match Config::load(path) {
+        Err(error) => {
+            for problem in &error.problems {
+                tracing::error!(%problem, "the config file has a problem; the running configuration stays");
+            }
+        }
+        Ok(config) => {
+            for note in running.reload(config).await {
+                tracing::warn!(%note, "reload");
+            }
+            tracing::info!(path = %path.display(), "config reloaded");
+        }
+    }
 }

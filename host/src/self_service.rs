@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::config::Config;
 use crate::plugins::choices::Choice;
 use crate::plugins::PluginHost;
 use crate::store::Store;
@@ -51,4 +52,40 @@ pub async fn change(
     }
     tracing::info!(guild, actor, plugin = %choice.plugin, enabled = choice.enabled, "a guild changed a plugin");
     Ok(())
+}
+
+/// Adds every guild's uploaded plugins and applies its stored choices (made from the
+/// dashboard or `/plugins`) over the file's defaults; a choice the file no longer allows is
+/// logged and the file's default stays.
+pub async fn apply_stored(config: &Config, store: &Store, plugins: &PluginHost) {
+    let cache = crate::plugins::ComponentCache::new(Some(config.plugin_cache.clone()));
+    for guild in &config.guilds {
+        // The guild's own uploads first, so its choices can name them.
+        if let Some(ceiling) = &guild.uploads {
+            for upload in store.guild_uploads(guild.id).await.unwrap_or_else(|error| {
+                tracing::error!(%error, guild = guild.id, "reading the guild's uploaded plugins");
+                Vec::new()
+            }) {
+                if let Err(problems) = plugins.add_upload(guild.id, &upload.bytes, &cache, ceiling)
+                {
+                    tracing::warn!(guild = guild.id, plugin = %upload.plugin, problems = %problems.join("; "), "an uploaded plugin no longer loads");
+                }
+            }
+        }
+        let stored = match store.guild_choices(guild.id).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(%error, guild = guild.id, "reading the guild's plugin choices");
+                continue;
+            }
+        };
+        for stored in stored {
+            let applied = crate::plugins::choices::Choice::from_stored(&stored)
+                .map_err(|e| vec![e])
+                .and_then(|choice| plugins.apply(guild.id, &choice));
+            if let Err(problems) = applied {
+                tracing::warn!(guild = guild.id, plugin = %stored.plugin, problems = %problems.join("; "), "a guild's plugin choice no longer fits the config; the file's default applies");
+            }
+        }
+    }
 }

@@ -321,6 +321,9 @@ pub enum PluginSource {
     Uploaded(String),
 }
 
+/// The configuration in force, shared by the parts that follow an operator's reload.
+pub type LiveConfig = std::sync::Arc<std::sync::RwLock<std::sync::Arc<Config>>>;
+
 /// What a guild may upload of its own plugins (`[guild.uploads]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadCeiling {

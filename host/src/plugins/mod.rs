@@ -457,7 +457,7 @@ pub struct PluginHost {
     /// guild's own choices are checked against.
     entries: RwLock<HashMap<u64, Vec<Entry>>>,
     /// Each guild's language and ticket types, to check choices as loading does.
-    guild_facts: HashMap<u64, (String, Vec<String>)>,
+    guild_facts: RwLock<HashMap<u64, (String, Vec<String>)>>,
     /// Guilds whose plugins changed live (the lifecycle refreshes their open tickets).
     changes: tokio::sync::broadcast::Sender<u64>,
     failures: Mutex<HashMap<(u64, String), u32>>,
@@ -482,7 +482,7 @@ impl PluginHost {
             engine,
             guilds: RwLock::default(),
             entries: RwLock::default(),
-            guild_facts: HashMap::new(),
+            guild_facts: RwLock::default(),
             changes: tokio::sync::broadcast::channel(64).0,
             failures: Mutex::default(),
             disabled: Mutex::default(),
@@ -594,7 +594,7 @@ impl PluginHost {
                 .get_mut()
                 .expect("plugin lock")
                 .insert(guild.id, enabled);
-            host.guild_facts.insert(
+            host.guild_facts.get_mut().expect("plugin lock").insert(
                 guild.id,
                 (
                     guild.locale.tag().to_owned(),
@@ -603,6 +603,35 @@ impl PluginHost {
             );
         }
         Ok((host, problems))
+    }
+
+    /// Loads `config`'s plugins again and puts them in place of the current ones in every
+    /// guild (the operator's reload); failure counts, turns and subscribers stay. Guilds' own
+    /// choices and uploads are applied again by the caller. The problems, as `load` reports
+    /// them.
+    pub fn reload(
+        &self,
+        config: &Config,
+        cache: &ComponentCache,
+    ) -> Result<Vec<LoadProblem>, engine::EngineError> {
+        let (fresh, problems) = Self::load(config, cache)?;
+        let Self {
+            guilds,
+            entries,
+            guild_facts,
+            warnings: _,
+            ..
+        } = fresh;
+        *self.entries.write().expect("plugin lock") = entries.into_inner().expect("plugin lock");
+        *self.guild_facts.write().expect("plugin lock") =
+            guild_facts.into_inner().expect("plugin lock");
+        let guilds = guilds.into_inner().expect("plugin lock");
+        let changed: Vec<u64> = guilds.keys().copied().collect();
+        *self.guilds.write().expect("plugin lock") = guilds;
+        for guild in changed {
+            let _ = self.changes.send(guild);
+        }
+        Ok(problems)
     }
 
     /// Every plugin the file makes available to `guild` (on or off), with its ceiling.
@@ -717,6 +746,8 @@ impl PluginHost {
         };
         let (locale, types) = self
             .guild_facts
+            .read()
+            .expect("plugin lock")
             .get(&guild)
             .cloned()
             .unwrap_or_else(|| ("en".into(), Vec::new()));

@@ -87,7 +87,7 @@ impl Tickets {
     /// posted at once share one budget: each checks what is kept after the previous one saved.
     fn keep_files(&self, guild: u64, ticket: i64, attachments: Vec<crate::event::AttachmentRef>) {
         let store = self.store.clone();
-        let limits = self.config.transcripts;
+        let limits = self.config().transcripts;
         let turns = self.file_turns.clone();
         let warned = self.file_budget_warned.clone();
         let turn = turns.begin(ticket);

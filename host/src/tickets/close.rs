@@ -198,11 +198,11 @@ impl Tickets {
         let Some(guild) = self.guild(ticket.guild_id) else {
             return;
         };
-        if let Err(failure) = self.end_guarded(guild, &ticket, Ending::Closed).await {
+        if let Err(failure) = self.end_guarded(&guild, &ticket, Ending::Closed).await {
             if let Err(error) = self.store.abort_close(id).await {
                 tracing::error!(%error, ticket = id, "could not reopen a ticket whose close failed");
             }
-            self.tell_staff_in_ticket(guild, &ticket, failure).await;
+            self.tell_staff_in_ticket(&guild, &ticket, failure).await;
         }
     }
 
@@ -229,7 +229,7 @@ impl Tickets {
             let Some(guild) = this.guild(guild_id) else {
                 return;
             };
-            this.finish_cancel(guild, ticket, by).await;
+            this.finish_cancel(&guild, ticket, by).await;
         });
         Handled::Then(Reply::private(texts.get("cancel-started", &[])), after)
     }
@@ -282,7 +282,7 @@ impl Tickets {
             channel,
             "ticket channel deleted by hand; closing the ticket"
         );
-        if let Err(failure) = self.end_guarded(guild, &ticket, Ending::Orphaned).await {
+        if let Err(failure) = self.end_guarded(&guild, &ticket, Ending::Orphaned).await {
             tracing::error!(
                 ?failure,
                 ticket = ticket.id,
@@ -383,7 +383,7 @@ impl Tickets {
             closed_at: now,
             notes: &notes,
             messages: &messages,
-            texts,
+            texts: &texts,
             lang: guild.locale.tag(),
             files: &files,
             token: &token,
@@ -499,7 +499,7 @@ impl Tickets {
             plain_notice: archived.plain_notice.as_deref(),
         };
         if ending == Ending::Closed {
-            let dm = farewell::close_dm(texts, &ended);
+            let dm = farewell::close_dm(&texts, &ended);
             ended.dm_delivered = Some(match self.discord.send_dm(ticket.opener_id, &dm).await {
                 Ok(_) => true,
                 Err(error) => {
@@ -510,7 +510,7 @@ impl Tickets {
                 }
             });
         }
-        let log = farewell::close_log(texts, &ended, archived.page.into_bytes());
+        let log = farewell::close_log(&texts, &ended, archived.page.into_bytes());
         if let Err(error) = self.discord.send_message(guild.log_channel, &log).await {
             tracing::error!(%error, guild = guild.id, "could not post the close log");
         }

@@ -53,11 +53,12 @@ use watch::WatchKind;
 /// The lifecycle's state: config, texts per guild, the store, the way to Discord, and what is
 /// in flight (opens, message watches, close timers).
 pub struct Tickets {
-    config: Arc<Config>,
+    /// The configuration in force; a reload swaps it (handlers keep the one they started with).
+    config: std::sync::RwLock<Arc<Config>>,
     store: Store,
     discord: Arc<dyn DiscordApi>,
-    texts: HashMap<u64, Texts>,
-    fallback_texts: Texts,
+    texts: std::sync::RwLock<HashMap<u64, Arc<Texts>>>,
+    fallback_texts: Arc<Texts>,
     /// (guild, user) pairs whose ticket is being created: a double click opens one ticket.
     opening: Mutex<HashSet<(u64, u64)>>,
     /// Tickets whose close timer runs in this process.
@@ -92,6 +93,8 @@ pub struct Tickets {
     in_flight: tokio_util::task::TaskTracker,
     /// Whether open tickets already follow the guilds' plugin changes.
     following_changes: std::sync::atomic::AtomicBool,
+    /// The configured guilds the bot is in (from READY), whose commands a reload registers.
+    joined: Mutex<Vec<u64>>,
     /// (guild, user) pairs already recorded as staff in this run.
     staff_seen: Mutex<HashSet<(u64, u64)>>,
     /// Guilds whose file budget ran out (said once per run in the log).
@@ -151,6 +154,31 @@ impl Lifecycle for Tickets {
     }
 }
 
+/// One guild's settings in the configuration in force when they were asked for: a reload
+/// swaps the configuration, and what a handler holds stays whole.
+#[derive(Clone)]
+pub struct GuildRef {
+    config: Arc<Config>,
+    index: usize,
+}
+
+impl std::ops::Deref for GuildRef {
+    type Target = GuildConfig;
+
+    fn deref(&self) -> &GuildConfig {
+        &self.config.guilds[self.index]
+    }
+}
+
+/// Each guild's texts: its language with its overrides.
+fn guild_texts(config: &Config) -> HashMap<u64, Arc<Texts>> {
+    config
+        .guilds
+        .iter()
+        .map(|g| (g.id, Arc::new(texts_for(g.locale, &g.texts))))
+        .collect()
+}
+
 impl Tickets {
     /// Builds the lifecycle for `config`.
     pub fn new(
@@ -160,17 +188,13 @@ impl Tickets {
         plugins: Arc<PluginHost>,
         link_key: LinkKey,
     ) -> Arc<Self> {
-        let texts = config
-            .guilds
-            .iter()
-            .map(|g| (g.id, texts_for(g.locale, &g.texts)))
-            .collect();
-        let fallback_texts = texts_for(config.locale, &Default::default());
+        let texts = guild_texts(&config);
+        let fallback_texts = Arc::new(texts_for(config.locale, &Default::default()));
         Arc::new_cyclic(|me| Self {
-            config,
+            config: std::sync::RwLock::new(config),
             store,
             discord,
-            texts,
+            texts: std::sync::RwLock::new(texts),
             fallback_texts,
             opening: Mutex::default(),
             closing: Mutex::default(),
@@ -189,6 +213,7 @@ impl Tickets {
             file_turns: Arc::default(),
             in_flight: tokio_util::task::TaskTracker::new(),
             following_changes: std::sync::atomic::AtomicBool::new(false),
+            joined: Mutex::default(),
             file_budget_warned: Arc::default(),
             staff_seen: Mutex::default(),
             me: me.clone(),
@@ -352,19 +377,60 @@ impl Tickets {
 
     /// The public transcript URL for a token.
     pub fn transcript_url(&self, token: &str) -> String {
-        format!("{}/api/ticket/{token}", self.config.web.public_url)
+        format!("{}/api/ticket/{token}", self.config().web.public_url)
     }
 
     /// The guild's settings, if configured.
-    pub fn guild(&self, id: u64) -> Option<&GuildConfig> {
-        self.config.guild(id)
+    pub fn guild(&self, id: u64) -> Option<GuildRef> {
+        let config = self.config();
+        let index = config.guilds.iter().position(|g| g.id == id)?;
+        Some(GuildRef { config, index })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().expect("config lock").clone()
+    }
+
+    /// Puts `config` in force without dropping the gateway (the operator's reload): the
+    /// guilds' settings and texts for every handler that starts from now on, the plugins
+    /// loaded again with each guild's own choices and uploads over them, the slash commands
+    /// registered again, open tickets' buttons refreshed. Work in flight finishes with the
+    /// configuration it started with. The plugins' problems, as at start.
+    pub async fn reload(&self, config: Arc<Config>) -> Vec<String> {
+        let cache = crate::plugins::ComponentCache::new(Some(config.plugin_cache.clone()));
+        let plugins = self.plugins.clone();
+        let loading = config.clone();
+        let reloaded = tokio::task::spawn_blocking(move || plugins.reload(&loading, &cache)).await;
+        let problems: Vec<String> = match reloaded {
+            Ok(Ok(problems)) => problems.iter().map(|p| p.to_string()).collect(),
+            Ok(Err(error)) => vec![format!("the plugin engine did not start: {error}")],
+            Err(error) => vec![format!("loading the plugins failed: {error}")],
+        };
+        crate::self_service::apply_stored(&config, &self.store, &self.plugins).await;
+        *self.texts.write().expect("texts lock") = guild_texts(&config);
+        *self.config.write().expect("config lock") = config.clone();
+        for guild in &config.guilds {
+            if !self.joined.lock().expect("joined lock").contains(&guild.id) {
+                continue;
+            }
+            if let Err(error) = self
+                .discord
+                .set_guild_commands(guild.id, &self.commands(guild))
+                .await
+            {
+                tracing::error!(%error, guild = guild.id, "could not register slash commands");
+            }
+        }
+        tracing::info!(guilds = config.guilds.len(), "configuration reloaded");
+        problems
     }
 
     /// The texts to use in `guild` (the host's default language elsewhere).
-    pub fn texts(&self, guild: Option<u64>) -> &Texts {
+    pub fn texts(&self, guild: Option<u64>) -> Arc<Texts> {
         guild
-            .and_then(|g| self.texts.get(&g))
-            .unwrap_or(&self.fallback_texts)
+            .and_then(|g| self.texts.read().expect("texts lock").get(&g).cloned())
+            .unwrap_or_else(|| self.fallback_texts.clone())
     }
 
     /// The loaded plugins.
@@ -381,7 +447,8 @@ impl Tickets {
     /// about configured guilds it is not in (a wrong id, or the bot was never invited).
     pub async fn on_ready(self: &Arc<Self>, bot_user: u64, guilds: &[u64]) {
         let _ = self.bot_user.set(bot_user);
-        for guild in &self.config.guilds {
+        *self.joined.lock().expect("joined lock") = guilds.to_vec();
+        for guild in &self.config().guilds {
             if !guilds.contains(&guild.id) {
                 tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
                 continue;
@@ -431,7 +498,7 @@ impl Tickets {
         if let Some(ticket) = ticket {
             let consumed = self.on_watched_message(&ticket, &message).await;
             if let Some(guild) = self.guild(ticket.guild_id) {
-                self.plugins_after_message(guild, &ticket, &message).await;
+                self.plugins_after_message(&guild, &ticket, &message).await;
             }
             if consumed {
                 return;
@@ -491,7 +558,7 @@ impl Tickets {
                     tracing::Span::current().record("ticket", ticket);
                     match self.active_ticket_for(&interaction, ticket).await {
                         Ok((guild, record)) => {
-                            self.close_submitted(&interaction, guild, record).await
+                            self.close_submitted(&interaction, &guild, record).await
                         }
                         Err(refusal) => Handled::Reply(refusal),
                     }
@@ -500,7 +567,7 @@ impl Tickets {
                     tracing::Span::current().record("ticket", ticket);
                     match self.active_ticket_for(&interaction, ticket).await {
                         Ok((guild, record)) => {
-                            self.note_submitted(&interaction, guild, record).await
+                            self.note_submitted(&interaction, &guild, record).await
                         }
                         Err(refusal) => Handled::Reply(refusal),
                     }
@@ -608,7 +675,7 @@ impl Tickets {
         &self,
         interaction: &Interaction,
         ticket: i64,
-    ) -> Result<(&GuildConfig, TicketRecord), Reply> {
+    ) -> Result<(GuildRef, TicketRecord), Reply> {
         let texts = self.texts(interaction.guild_id);
         let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
             return Err(Reply::private(texts.get("guild-not-configured", &[])));
@@ -658,16 +725,16 @@ impl Tickets {
         let refuse = |key: &str| Handled::Reply(Reply::private(texts.get(key, &[])));
         match action {
             TicketAction::Cancel if user.id != record.opener_id => refuse("not-opener"),
-            TicketAction::Cancel => self.cancel(guild, record, user.id).await,
+            TicketAction::Cancel => self.cancel(&guild, record, user.id).await,
             TicketAction::Close if !is_staff => refuse("not-staff"),
-            TicketAction::Close => Handled::Reply(self.close_form(guild, &record)),
+            TicketAction::Close => Handled::Reply(self.close_form(&guild, &record)),
             TicketAction::RequestClose if !is_staff => refuse("not-staff"),
-            TicketAction::RequestClose => self.request_close(guild, &record, user.id).await,
+            TicketAction::RequestClose => self.request_close(&guild, &record, user.id).await,
             TicketAction::ConfirmClose | TicketAction::KeepOpen if user.id != record.opener_id => {
                 refuse("only-opener")
             }
-            TicketAction::ConfirmClose => self.confirm_close(guild, &record).await,
-            TicketAction::KeepOpen => self.keep_open(guild, &record).await,
+            TicketAction::ConfirmClose => self.confirm_close(&guild, &record).await,
+            TicketAction::KeepOpen => self.keep_open(&guild, &record).await,
             TicketAction::Claim
             | TicketAction::Unclaim
             | TicketAction::Handover
@@ -676,22 +743,22 @@ impl Tickets {
             {
                 refuse("not-staff")
             }
-            TicketAction::Claim => Handled::Reply(self.claim(guild, record, user.id).await),
-            TicketAction::Unclaim => Handled::Reply(self.unclaim(guild, record, user.id).await),
+            TicketAction::Claim => Handled::Reply(self.claim(&guild, record, user.id).await),
+            TicketAction::Unclaim => Handled::Reply(self.unclaim(&guild, record, user.id).await),
             TicketAction::Handover => {
-                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::Handover))
+                Handled::Reply(self.start_watch(&guild, &record, user.id, WatchKind::Handover))
             }
-            TicketAction::AddNote => Handled::Reply(self.note_form(guild, &record)),
+            TicketAction::AddNote => Handled::Reply(self.note_form(&guild, &record)),
             TicketAction::AddMember | TicketAction::RemoveMember
                 if !is_staff && user.id != record.opener_id =>
             {
                 refuse("not-participant")
             }
             TicketAction::AddMember => {
-                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::AddMembers))
+                Handled::Reply(self.start_watch(&guild, &record, user.id, WatchKind::AddMembers))
             }
             TicketAction::RemoveMember => {
-                Handled::Reply(self.start_watch(guild, &record, user.id, WatchKind::RemoveMembers))
+                Handled::Reply(self.start_watch(&guild, &record, user.id, WatchKind::RemoveMembers))
             }
         }
     }

@@ -6,7 +6,7 @@ use rand::Rng;
 use serde_json::json;
 
 use super::router::CustomId;
-use super::{After, Handled, Tickets};
+use super::{After, GuildRef, Handled, Tickets};
 use crate::config::GuildConfig;
 use crate::event::{Interaction, InteractionKind};
 use crate::plugins::contract::pick;
@@ -112,14 +112,14 @@ impl Tickets {
             return Handled::Reply(Reply::private(texts.get("ticket-type-unknown", &[])));
         };
         // Checked again here: the menu may have been shown before the block.
-        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+        if let Some(refusal) = self.blacklist_refusal(&guild, &interaction.user).await {
             return Handled::Reply(Reply::private(refusal));
         }
         // Plugins' questions for this type come first, in a form; the channel after it.
-        if let Some(form) = self.questions_form(guild, &type_id) {
+        if let Some(form) = self.questions_form(&guild, &type_id) {
             return Handled::Reply(form);
         }
-        self.begin_open(interaction, guild, type_id, Vec::new())
+        self.begin_open(interaction, &guild, type_id, Vec::new())
     }
 
     /// The form of the opening questions of `type_id`, if its plugins ask any.
@@ -155,11 +155,7 @@ impl Tickets {
 
     /// The guild of `interaction` if the user may open a ticket of `type_id` there; otherwise
     /// the refusal's text (a guild not served, an unknown type, a blocked user).
-    async fn may_open(
-        &self,
-        interaction: &Interaction,
-        type_id: &str,
-    ) -> Result<&GuildConfig, String> {
+    async fn may_open(&self, interaction: &Interaction, type_id: &str) -> Result<GuildRef, String> {
         let texts = self.texts(interaction.guild_id);
         let refuse = Err;
         let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
@@ -168,7 +164,7 @@ impl Tickets {
         if guild.ticket_type(type_id).is_none() {
             return refuse(texts.get("ticket-type-unknown", &[]));
         }
-        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+        if let Some(refusal) = self.blacklist_refusal(&guild, &interaction.user).await {
             return refuse(refusal);
         }
         Ok(guild)
@@ -182,7 +178,7 @@ impl Tickets {
             Err(refusal) => return Handled::Reply(Reply::private(refusal)),
         };
         Handled::Reply(
-            self.questions_form(guild, type_id)
+            self.questions_form(&guild, type_id)
                 .unwrap_or_else(|| Reply::private(texts.get("unknown-action", &[]))),
         )
     }
@@ -205,7 +201,7 @@ impl Tickets {
         // is checked (Discord's form checks lengths, but a client may send anything).
         let mut answers = Vec::new();
         let mut wrong = Vec::new();
-        for q in self.opening_questions(guild, type_id) {
+        for q in self.opening_questions(&guild, type_id) {
             let value = fields
                 .iter()
                 .find(|(id, _)| *id == q.field)
@@ -270,7 +266,7 @@ impl Tickets {
                 ephemeral: true,
             });
         }
-        self.begin_open(interaction, guild, type_id.to_owned(), answers)
+        self.begin_open(interaction, &guild, type_id.to_owned(), answers)
     }
 
     /// Starts opening a ticket of `type_id` for the user of `interaction`: answers at once,
@@ -412,7 +408,7 @@ impl Tickets {
                 }
             };
             let mut opened = false;
-            let answer = match this.create_ticket_channel(guild, &ticket).await {
+            let answer = match this.create_ticket_channel(&guild, &ticket).await {
                 Ok(channel) => {
                     opened = true;
                     this.log_event(guild.id, Some(ticket.id), Some(for_staff.unwrap_or(opener)), "ticket.opened", json!({"channel": channel.to_string(), "number": ticket.number, "type": ticket.type_id, "opened_for": for_staff.map(|_| opener.to_string())})).await;
@@ -460,7 +456,7 @@ impl Tickets {
             if opened {
                 // Plugins hear of it once the opener has their link.
                 if let Ok(Some(ticket)) = this.store.ticket(ticket.id).await {
-                    this.plugins_after_open(guild, &ticket).await;
+                    this.plugins_after_open(&guild, &ticket).await;
                 }
             }
         })

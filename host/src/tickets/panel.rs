@@ -176,7 +176,7 @@ impl Tickets {
         let Some(guild) = interaction.guild_id.and_then(|g| self.guild(g)) else {
             return Reply::private(texts.get("guild-not-configured", &[]));
         };
-        if let Some(refusal) = self.blacklist_refusal(guild, &interaction.user).await {
+        if let Some(refusal) = self.blacklist_refusal(&guild, &interaction.user).await {
             return Reply::private(refusal);
         }
         let options = guild

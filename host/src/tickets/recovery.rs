@@ -47,7 +47,7 @@ impl Tickets {
                 TicketStatus::Cancelling => {
                     tracing::info!(ticket = ticket.id, "resuming a cancel in progress");
                     let by = ticket.closed_by.unwrap_or(ticket.opener_id);
-                    self.finish_cancel(guild, ticket, by).await;
+                    self.finish_cancel(&guild, ticket, by).await;
                 }
                 TicketStatus::Open => {
                     let Some(channel) = ticket.channel_id else {
@@ -57,7 +57,7 @@ impl Tickets {
                         Ok(true) => {}
                         Ok(false) => {
                             if let Err(failure) =
-                                self.end_guarded(guild, &ticket, Ending::Orphaned).await
+                                self.end_guarded(&guild, &ticket, Ending::Orphaned).await
                             {
                                 tracing::error!(
                                     ?failure,

@@ -156,7 +156,7 @@ impl Tickets {
         let (guild, ticket) = (guild.id, ticket.clone());
         self.spawn_tracked(async move {
             if let Some(guild) = this.guild(guild) {
-                this.plugins_after_claim(guild, &ticket, before, by).await;
+                this.plugins_after_claim(&guild, &ticket, before, by).await;
             }
         });
     }

@@ -191,7 +191,7 @@ impl Tickets {
                 let mut added = Vec::new();
                 for user in &mentioned {
                     match self
-                        .add_ticket_member(guild, ticket, *user, message.author.id, false)
+                        .add_ticket_member(&guild, ticket, *user, message.author.id, false)
                         .await
                     {
                         Ok(()) => added.push(*user),
@@ -214,7 +214,7 @@ impl Tickets {
                 let mut removed = Vec::new();
                 let mut refused = Vec::new();
                 for user in &mentioned {
-                    match self.remove_ticket_member(guild, ticket, *user).await {
+                    match self.remove_ticket_member(&guild, ticket, *user).await {
                         Ok(()) => removed.push(*user),
                         Err(error) => {
                             tracing::info!(%error, user, "a member was not removed");
@@ -252,7 +252,7 @@ impl Tickets {
                     .unwrap_or_default();
                 if guild.is_staff_for(&ticket.type_id, &roles) {
                     match self
-                        .set_claim(guild, ticket, Some(to), message.author.id)
+                        .set_claim(&guild, ticket, Some(to), message.author.id)
                         .await
                     {
                         Ok(()) => {

@@ -149,7 +149,7 @@ impl Tickets {
             else {
                 continue;
             };
-            let welcome = self.welcome_message(config, ticket);
+            let welcome = self.welcome_message(&config, ticket);
             if let Err(error) = self.discord.edit_message(channel, message, &welcome).await {
                 tracing::warn!(%error, guild, ticket = ticket.id, "could not refresh a welcome message");
             }

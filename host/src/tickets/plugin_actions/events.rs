@@ -165,7 +165,7 @@ impl Tickets {
         };
         for ticket in tickets {
             self.notify_subscribers(
-                config,
+                &config,
                 Some(&ticket),
                 c::Subscription::MembersLeft,
                 None,
@@ -227,7 +227,7 @@ impl Tickets {
                 left: left.filter(|l| *l == concerned),
                 occupants,
             });
-            self.plugin_background(config, &plugin, ticket.as_ref(), event)
+            self.plugin_background(&config, &plugin, ticket.as_ref(), event)
                 .await;
         }
     }
@@ -291,7 +291,7 @@ impl Tickets {
             key: timer.key,
             payload: timer.payload,
         });
-        self.plugin_background(guild, &plugin, ticket.as_ref(), event)
+        self.plugin_background(&guild, &plugin, ticket.as_ref(), event)
             .await;
     }
 

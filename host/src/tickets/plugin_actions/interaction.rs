@@ -19,8 +19,8 @@ use crate::tickets::{After, Handled, Tickets};
 use crate::ui::{OutMessage, Reply};
 
 /// Where a plugin's component was used, once checked.
-struct Routed<'a> {
-    guild: &'a GuildConfig,
+struct Routed {
+    guild: crate::tickets::GuildRef,
     plugin: GuildPlugin,
     ticket: Option<TicketRecord>,
     event: c::Event,
@@ -54,9 +54,9 @@ impl Tickets {
                 .flatten()
                 .unwrap_or_default();
         }
-        let user = plugin_user(guild, ticket.as_ref(), &actor);
+        let user = plugin_user(&guild, ticket.as_ref(), &actor);
         let context = self
-            .plugin_context(guild, &plugin, ticket.as_ref(), Some(user))
+            .plugin_context(&guild, &plugin, ticket.as_ref(), Some(user))
             .await;
         if plugin.has(Capability::Http) {
             // It may wait on the network: acknowledge now, answer when it is done.
@@ -68,7 +68,7 @@ impl Tickets {
                     return;
                 };
                 this.answer_later(
-                    guild,
+                    &guild,
                     plugin,
                     ticket,
                     &interaction,
@@ -124,7 +124,7 @@ impl Tickets {
                         return;
                     };
                     let scope = EffectScope {
-                        guild,
+                        guild: &guild,
                         plugin: &plugin,
                         ticket: ticket.as_ref(),
                         interaction: Some(&interaction),
@@ -283,7 +283,7 @@ impl Tickets {
         &self,
         interaction: &Interaction,
         id: &PluginCustomId,
-    ) -> Result<Routed<'_>, Reply> {
+    ) -> Result<Routed, Reply> {
         let in_dm = interaction.guild_id.is_none();
         // In a DM the guild is the one of the ticket the custom id names.
         let guild_id = match interaction.guild_id {

@@ -51,8 +51,8 @@ const PAGE_SIZE: u64 = 50;
 
 /// What the dashboard needs from the rest of the host.
 pub struct DashboardDeps {
-    /// The checked configuration (guilds, staff roles).
-    pub config: Arc<Config>,
+    /// The configuration in force (guilds, staff roles), which a reload replaces.
+    pub config: crate::config::LiveConfig,
     /// The bot's REST view of Discord (members' roles, guild names).
     pub discord: Arc<dyn DiscordApi>,
     /// The OAuth2 client.
@@ -158,6 +158,11 @@ fn random_hex() -> String {
 }
 
 impl Dashboard {
+    /// The configuration in force.
+    fn config(&self) -> Arc<Config> {
+        self.0.deps.config.read().expect("config lock").clone()
+    }
+
     fn cookie(
         &self,
         name: &'static str,
@@ -188,7 +193,8 @@ impl Dashboard {
 
     /// What `user` may see in `guild`, from the bot's view of them (reused for a minute).
     async fn access(&self, guild: u64, user: u64) -> Option<Access> {
-        let config = self.0.deps.config.guild(guild)?;
+        let all = self.config();
+        let config = all.guild(guild)?;
         if let Some((access, at)) = self
             .0
             .access
@@ -231,9 +237,7 @@ impl Dashboard {
         if let Ok(name) = self.0.deps.discord.guild_name(guild).await {
             return name;
         }
-        self.0
-            .deps
-            .config
+        self.config()
             .guild(guild)
             .and_then(|g| g.name.clone())
             .unwrap_or_else(|| guild.to_string())
@@ -291,7 +295,8 @@ async fn home(State(d): State<Dashboard>, jar: CookieJar) -> Response {
         return page(StatusCode::OK, pages::sign_in());
     };
     let mut links = Vec::new();
-    for guild in &d.0.deps.config.guilds {
+    let all = d.config();
+    for guild in &all.guilds {
         // Only guilds Discord listed for them at sign-in and the bot sees them in.
         if !session.guilds.contains(&guild.id) {
             continue;
@@ -492,11 +497,14 @@ async fn tickets(
             .unwrap_or_default()
             .into_iter()
             .collect();
-    let config =
-        d.0.deps
-            .config
-            .guild(guild)
-            .expect("access checked the guild");
+    let all = d.config();
+    let Some(config) = all.guild(guild) else {
+        // A reload may have taken the guild away since access was checked.
+        return page(
+            StatusCode::NOT_FOUND,
+            pages::not_found(Some(&viewer(&session))),
+        );
+    };
     let pages_count = found.total.div_ceil(PAGE_SIZE);
     let ratings = found.rows.iter().any(|r| r.stars.is_some());
     let guild_name = d.guild_name(guild).await;

@@ -417,10 +417,7 @@ mod tests {
             state: "closed".into(),
             ..Default::default()
         };
-        assert_eq!(
-            query.with_page(2),
-            "state=closed&q=itens+%26+ouro&page=2"
-        );
+        assert_eq!(query.with_page(2), "state=closed&q=itens+%26+ouro&page=2");
         let filter = query.filter();
         assert_eq!(filter.state, Some(TicketState::Closed));
         assert_eq!(filter.text.as_deref(), Some("itens & ouro"));

@@ -85,7 +85,8 @@ pub(super) async fn list(
         Err(answer) => return answer,
     };
     let choices = current(&d, guild).await;
-    let config = d.0.deps.config.guild(guild);
+    let all = d.config();
+    let config = all.guild(guild);
     let locale = config.map_or("en", |g| g.locale.tag());
     let uploads = config.and_then(|g| g.uploads.clone());
     let entries = d.0.deps.plugins.entries(guild);
@@ -159,11 +160,8 @@ async fn form(
 ) -> Markup {
     let (config, instance) = entry;
     let manifest = instance.manifest();
-    let locale =
-        d.0.deps
-            .config
-            .guild(guild)
-            .map_or("en", |g| g.locale.tag());
+    let all = d.config();
+    let locale = all.guild(guild).map_or("en", |g| g.locale.tag());
     let channels =
         d.0.deps
             .discord
@@ -526,7 +524,7 @@ pub(super) async fn upload(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let Some(ceiling) = d.0.deps.config.guild(guild).and_then(|g| g.uploads.clone()) else {
+    let Some(ceiling) = d.config().guild(guild).and_then(|g| g.uploads.clone()) else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
     let mut csrf = None;
@@ -560,7 +558,7 @@ pub(super) async fn upload(
         return refused(vec!["choose a .wasm file".into()]);
     };
     let plugins = d.0.deps.plugins.clone();
-    let cache = crate::plugins::ComponentCache::new(Some(d.0.deps.config.plugin_cache.clone()));
+    let cache = crate::plugins::ComponentCache::new(Some(d.config().plugin_cache.clone()));
     let kept = bytes.to_vec();
     // Compiling takes a while: off the async workers.
     let added =
