@@ -411,19 +411,23 @@ impl Tickets {
         *self.texts.write().expect("texts lock") = guild_texts(&config);
         *self.config.write().expect("config lock") = config.clone();
         for guild in &config.guilds {
-            if !self.joined.lock().expect("joined lock").contains(&guild.id) {
-                continue;
-            }
-            if let Err(error) = self
-                .discord
-                .set_guild_commands(guild.id, &self.commands(guild))
-                .await
-            {
-                tracing::error!(%error, guild = guild.id, "could not register slash commands");
+            if self.joined.lock().expect("joined lock").contains(&guild.id) {
+                self.register_commands(guild).await;
             }
         }
         tracing::info!(guilds = config.guilds.len(), "configuration reloaded");
         problems
+    }
+
+    /// Registers (or replaces) `guild`'s slash commands.
+    async fn register_commands(&self, guild: &GuildConfig) {
+        if let Err(error) = self
+            .discord
+            .set_guild_commands(guild.id, &self.commands(guild))
+            .await
+        {
+            tracing::error!(%error, guild = guild.id, "could not register slash commands");
+        }
     }
 
     /// The texts to use in `guild` (the host's default language elsewhere).
@@ -453,13 +457,7 @@ impl Tickets {
                 tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
                 continue;
             }
-            if let Err(error) = self
-                .discord
-                .set_guild_commands(guild.id, &self.commands(guild))
-                .await
-            {
-                tracing::error!(%error, guild = guild.id, "could not register slash commands");
-            }
+            self.register_commands(guild).await;
         }
         self.resume(guilds).await;
         self.start_timers();
