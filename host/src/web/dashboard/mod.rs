@@ -46,6 +46,8 @@ const STATE_COOKIE: &str = "tb_oauth_state";
 const SESSION_DAYS: i64 = 7;
 /// How long the bot's view of a member is reused.
 const ACCESS_TTL: Duration = Duration::from_secs(60);
+/// How long a guild's name is reused.
+const NAME_TTL: Duration = Duration::from_secs(600);
 /// Tickets per page.
 const PAGE_SIZE: u64 = 50;
 
@@ -80,6 +82,10 @@ struct Inner {
     deps: DashboardDeps,
     secure: bool,
     access: Mutex<HashMap<(u64, u64), Seen>>,
+    /// Whether a member manages a guild, as the bot last saw it, and when.
+    manages: Mutex<HashMap<(u64, u64), (bool, Instant)>>,
+    /// Guilds' names, as Discord last told them, and when.
+    names: Mutex<HashMap<u64, (String, Instant)>>,
 }
 
 #[derive(Clone)]
@@ -92,6 +98,8 @@ pub fn router(store: Store, public_url: &str, deps: DashboardDeps) -> Router {
         deps,
         secure: public_url.starts_with("https://"),
         access: Mutex::default(),
+        manages: Mutex::default(),
+        names: Mutex::default(),
     }));
     Router::new()
         .route("/dashboard", get(home))
@@ -234,13 +242,52 @@ impl Dashboard {
     }
 
     async fn guild_name(&self, guild: u64) -> String {
+        if let Some((name, at)) = self.0.names.lock().expect("names lock").get(&guild) {
+            if at.elapsed() < NAME_TTL {
+                return name.clone();
+            }
+        }
         if let Ok(name) = self.0.deps.discord.guild_name(guild).await {
+            self.0
+                .names
+                .lock()
+                .expect("names lock")
+                .insert(guild, (name.clone(), Instant::now()));
             return name;
         }
         self.config()
             .guild(guild)
             .and_then(|g| g.name.clone())
             .unwrap_or_else(|| guild.to_string())
+    }
+
+    /// Whether `user` manages `guild` (its owner, Administrator or Manage Server), from the
+    /// bot's view, reused for a minute like the access decision.
+    async fn manages(&self, guild: u64, user: u64) -> bool {
+        if let Some((manages, at)) = self
+            .0
+            .manages
+            .lock()
+            .expect("manages lock")
+            .get(&(guild, user))
+        {
+            if at.elapsed() < ACCESS_TTL {
+                return *manages;
+            }
+        }
+        let manages = match self.0.deps.discord.member_manages_guild(guild, user).await {
+            Ok(manages) => manages,
+            Err(error) => {
+                tracing::warn!(%error, guild, "reading whether a member manages the guild");
+                return false;
+            }
+        };
+        self.0
+            .manages
+            .lock()
+            .expect("manages lock")
+            .insert((guild, user), (manages, Instant::now()));
+        manages
     }
 
     /// The session and the viewer's access to `guild`, or the answer to give instead.
@@ -302,12 +349,7 @@ async fn home(State(d): State<Dashboard>, jar: CookieJar) -> Response {
             continue;
         }
         if let Some(access) = d.access(guild.id, session.user_id).await {
-            let manages =
-                d.0.deps
-                    .discord
-                    .member_manages_guild(guild.id, session.user_id)
-                    .await
-                    .unwrap_or(false);
+            let manages = d.manages(guild.id, session.user_id).await;
             links.push(pages::GuildLink {
                 id: guild.id,
                 name: d.guild_name(guild.id).await,

@@ -28,20 +28,7 @@ use super::{page, secured, viewer, Dashboard};
 /// to give instead: the same 404 for anyone else.
 async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSession, Response> {
     let (session, _) = d.guard(jar, guild).await?;
-    let manages = match d
-        .0
-        .deps
-        .discord
-        .member_manages_guild(guild, session.user_id)
-        .await
-    {
-        Ok(manages) => manages,
-        Err(error) => {
-            tracing::warn!(%error, guild, "reading whether a member manages the guild");
-            false
-        }
-    };
-    if !manages {
+    if !d.manages(guild, session.user_id).await {
         return Err(page(
             StatusCode::NOT_FOUND,
             not_found(Some(&viewer(&session))),
