@@ -55,19 +55,23 @@ pub fn check(path: &Path) -> CheckReport {
             .flatten()
             .map_or_else(|| format!("{}: {p}", path.display()), |l| l.to_string())
     };
-    let (problems, warnings) = match PluginHost::load(&config, &ComponentCache::new(None)) {
-        Ok((host, problems)) => (
-            problems.iter().map(locate).collect(),
-            host.warnings().iter().map(locate).collect(),
-        ),
-        Err(error) => (
-            vec![format!(
-                "{}: the plugin engine did not start: {error:#}",
-                path.display()
-            )],
-            Vec::new(),
-        ),
-    };
+    let cache = ComponentCache::new(None);
+    let mut layers = Vec::new();
+    let (problems, mut warnings): (Vec<String>, Vec<String>) =
+        match PluginHost::load(&config, &cache) {
+            Ok((host, problems)) => {
+                let warnings = host.warnings().iter().map(locate).collect();
+                layers = guild_layers(&config, &host, &cache);
+                (problems.iter().map(locate).collect(), warnings)
+            }
+            Err(error) => (
+                vec![format!(
+                    "{}: the plugin engine did not start: {error:#}",
+                    path.display()
+                )],
+                Vec::new(),
+            ),
+        };
     let plugins: usize = config.guilds.iter().map(|g| g.plugins.len()).sum();
     let redirect = format!("{}/dashboard/callback", config.web.public_url);
     let notes = vec![match DashboardSettings::from_env() {
@@ -79,6 +83,13 @@ pub fn check(path: &Path) -> CheckReport {
             "dashboard: off ({missing}); to turn it on, set both from the Discord application's OAuth2 page and add {redirect} as its redirect"
         ),
     }];
+    let mut notes = notes;
+    for layer in layers {
+        match layer {
+            Layer::Note(note) => notes.push(note),
+            Layer::Warning(warning) => warnings.push(warning),
+        }
+    }
     CheckReport {
         notes,
         problems,
@@ -88,4 +99,100 @@ pub fn check(path: &Path) -> CheckReport {
             config.guilds.len()
         ),
     }
+}
+
+/// A line of the second layer's report.
+enum Layer {
+    /// What runs and where it comes from.
+    Note(String),
+    /// A guild's own choice that no longer fits the file.
+    Warning(String),
+}
+
+/// The guilds' own choices and uploads (the database's layer) over the file's: each plugin's
+/// state and where it comes from, and the choices the file no longer allows. Reads the
+/// database only when it exists and no bot holds it (DuckDB lets one process open it).
+fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> Vec<Layer> {
+    use crate::plugins::choices::Choice;
+    if !config.database.exists() {
+        return vec![Layer::Note(
+            "guilds' own choices: none yet (no database); every plugin as config.toml says".into(),
+        )];
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    runtime.block_on(async {
+        let store = match crate::store::Store::open(&config.database).await {
+            Ok(store) => store,
+            Err(_) => {
+                return vec![Layer::Note(
+                    "guilds' own choices: the database is in use (the bot runs?); they are checked when it starts or reloads".into(),
+                )]
+            }
+        };
+        let mut out = Vec::new();
+        for guild in &config.guilds {
+            if let Some(ceiling) = &guild.uploads {
+                for upload in store.guild_uploads(guild.id).await.unwrap_or_default() {
+                    if let Err(problems) = host.add_upload(guild.id, &upload.bytes, cache, ceiling) {
+                        out.push(Layer::Warning(format!(
+                            "guild {} uploaded plugin {}: no longer loads: {}",
+                            guild.id,
+                            upload.plugin,
+                            problems.join("; ")
+                        )));
+                    }
+                }
+            }
+            let stored = store.guild_choices(guild.id).await.unwrap_or_default();
+            let mut chosen = std::collections::HashSet::new();
+            for stored in &stored {
+                let applied = Choice::from_stored(stored)
+                    .map_err(|e| vec![e])
+                    .and_then(|choice| host.apply(guild.id, &choice));
+                match applied {
+                    Ok(()) => {
+                        chosen.insert(stored.plugin.clone());
+                    }
+                    Err(problems) => out.push(Layer::Warning(format!(
+                        "guild {} plugin {}: the guild's own choice no longer fits config.toml ({}); the file's default applies",
+                        guild.id,
+                        stored.plugin,
+                        problems.join("; ")
+                    ))),
+                }
+            }
+            for (entry, _) in host.entries(guild.id) {
+                let on = host.enabled(guild.id).iter().any(|p| p.id() == entry.id);
+                let granted = host
+                    .configured(guild.id, &entry.id)
+                    .map(|p| p.granted.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                let source = if chosen.contains(&entry.id) {
+                    "the guild's own choice"
+                } else if matches!(entry.source, crate::config::PluginSource::Uploaded(_)) {
+                    "uploaded by the guild, never turned on"
+                } else {
+                    "config.toml"
+                };
+                out.push(Layer::Note(format!(
+                    "guild {} plugin {}: {}{} ({source})",
+                    guild.id,
+                    entry.id,
+                    if on { "on" } else { "off" },
+                    if on && !granted.is_empty() {
+                        format!(", granted {granted}")
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+        }
+        store.close().await;
+        out
+    })
 }

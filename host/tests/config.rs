@@ -295,3 +295,71 @@ fn check_says_what_the_dashboard_needs() {
     assert!(on.contains("dashboard: on"), "{on}");
     assert!(!on.contains("s3cret"), "the secret is never printed: {on}");
 }
+
+/// `ticketbot check` shows each guild's plugins with where their state comes from (the file or
+/// the guild's own choice in the database), and warns about a stored choice the file no longer
+/// allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_shows_which_layer_each_plugin_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "database = \"t.duckdb\"\n\
+         [[guild]]\nid = 1\npanel_channel = 2\nlog_channel = 3\nticket_category = 4\nstaff_roles = [5]\n\
+         [[guild.ticket_type]]\nid = \"support\"\nlabel = \"Suporte\"\n\
+         [[guild.plugin]]\nid = \"poke\"\nbuiltin = \"poke\"\ncapabilities = [\"dm\", \"storage\"]\n\
+         [[guild.plugin]]\nid = \"voice-call\"\nbuiltin = \"voice-call\"\ncapabilities = [\"voice-channels\", \"timers\", \"storage\"]\n",
+    )
+    .unwrap();
+    let store = ticketbot::store::Store::open(&dir.path().join("t.duckdb"))
+        .await
+        .unwrap();
+    let choice =
+        |plugin: &str, enabled: bool, capabilities: &[&str]| ticketbot::store::StoredChoice {
+            plugin: plugin.into(),
+            enabled,
+            capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
+            settings: String::new(),
+        };
+    store
+        .record_choice(1, 7, choice("poke", false, &["dm", "storage"]))
+        .await
+        .unwrap();
+    // Granted more than the file now allows.
+    store
+        .record_choice(
+            1,
+            7,
+            choice(
+                "voice-call",
+                true,
+                &["voice-channels", "timers", "storage", "notes"],
+            ),
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("guild 1 plugin poke: off (the guild's own choice)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "guild 1 plugin voice-call: on, granted voice-channels, timers, storage (config.toml)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: guild 1 plugin voice-call: the guild's own choice no longer fits config.toml (capability \"notes\" is beyond"),
+        "{stderr}"
+    );
+}
