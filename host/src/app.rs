@@ -123,8 +123,9 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         Mode::WebOnly => None,
         Mode::Full(_) => match load_plugins(&config) {
             Ok(plugins) => {
+                let plugins = Arc::new(plugins);
                 crate::self_service::apply_stored(&config, &store, &plugins).await;
-                Some(Arc::new(plugins))
+                Some(plugins)
             }
             Err(error) => {
                 store.close().await;

@@ -137,7 +137,17 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
         let mut out = Vec::new();
         for guild in &config.guilds {
             if let Some(ceiling) = &guild.uploads {
-                for upload in store.guild_uploads(guild.id).await.unwrap_or_default() {
+                let uploads = match store.guild_uploads(guild.id).await {
+                    Ok(uploads) => uploads,
+                    Err(error) => {
+                        out.push(Layer::Warning(format!(
+                            "guild {}: its uploaded plugins cannot be read: {error}",
+                            guild.id
+                        )));
+                        Vec::new()
+                    }
+                };
+                for upload in uploads {
                     if let Err(problems) = host.add_upload(guild.id, &upload.bytes, cache, ceiling) {
                         out.push(Layer::Warning(format!(
                             "guild {} uploaded plugin {}: no longer loads: {}",
@@ -148,7 +158,16 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
                     }
                 }
             }
-            let stored = store.guild_choices(guild.id).await.unwrap_or_default();
+            let stored = match store.guild_choices(guild.id).await {
+                Ok(stored) => stored,
+                Err(error) => {
+                    out.push(Layer::Warning(format!(
+                        "guild {}: its own choices cannot be read: {error}",
+                        guild.id
+                    )));
+                    Vec::new()
+                }
+            };
             let mut chosen = std::collections::HashSet::new();
             for stored in &stored {
                 let applied = Choice::from_stored(stored)

@@ -3,6 +3,7 @@
 //! applied live and recorded, or refused with every problem and nothing changed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::plugins::choices::Choice;
@@ -35,18 +36,18 @@ pub async fn current(store: &Store, plugins: &PluginHost, guild: u64) -> HashMap
 /// is refused (then nothing changed).
 pub async fn change(
     store: &Store,
-    plugins: &PluginHost,
+    plugins: &Arc<PluginHost>,
     guild: u64,
     actor: u64,
     choice: &Choice,
 ) -> Result<(), Vec<String>> {
     let before = current(store, plugins, guild).await.remove(&choice.plugin);
-    plugins.apply(guild, choice)?;
+    apply(plugins, guild, choice.clone()).await?;
     if let Err(error) = store.record_choice(guild, actor, choice.to_stored()).await {
         tracing::error!(%error, guild, "recording a guild's plugin choice");
         // Not kept, so not applied either: back to what it was.
         if let Some(before) = before {
-            let _ = plugins.apply(guild, &before);
+            let _ = apply(plugins, guild, before).await;
         }
         return Err(vec!["the change could not be saved; nothing changed".into()]);
     }
@@ -57,8 +58,10 @@ pub async fn change(
 /// Adds every guild's uploaded plugins and applies its stored choices (made from the
 /// dashboard or `/plugins`) over the file's defaults; a choice the file no longer allows is
 /// logged and the file's default stays.
-pub async fn apply_stored(config: &Config, store: &Store, plugins: &PluginHost) {
-    let cache = crate::plugins::ComponentCache::new(Some(config.plugin_cache.clone()));
+pub async fn apply_stored(config: &Config, store: &Store, plugins: &Arc<PluginHost>) {
+    let cache = Arc::new(crate::plugins::ComponentCache::new(Some(
+        config.plugin_cache.clone(),
+    )));
     for guild in &config.guilds {
         // The guild's own uploads first, so its choices can name them.
         if let Some(ceiling) = &guild.uploads {
@@ -66,9 +69,17 @@ pub async fn apply_stored(config: &Config, store: &Store, plugins: &PluginHost) 
                 tracing::error!(%error, guild = guild.id, "reading the guild's uploaded plugins");
                 Vec::new()
             }) {
-                if let Err(problems) = plugins.add_upload(guild.id, &upload.bytes, &cache, ceiling)
-                {
-                    tracing::warn!(guild = guild.id, plugin = %upload.plugin, problems = %problems.join("; "), "an uploaded plugin no longer loads");
+                let plugin = upload.plugin.clone();
+                let (host, cache, ceiling, id) =
+                    (plugins.clone(), cache.clone(), ceiling.clone(), guild.id);
+                // Compiling takes a while: off the async workers.
+                let added = tokio::task::spawn_blocking(move || {
+                    host.add_upload(id, &upload.bytes, &cache, &ceiling)
+                })
+                .await
+                .unwrap_or_else(|e| Err(vec![format!("checking the component failed: {e}")]));
+                if let Err(problems) = added {
+                    tracing::warn!(guild = guild.id, plugin = %plugin, problems = %problems.join("; "), "an uploaded plugin no longer loads");
                 }
             }
         }
@@ -80,12 +91,21 @@ pub async fn apply_stored(config: &Config, store: &Store, plugins: &PluginHost) 
             }
         };
         for stored in stored {
-            let applied = crate::plugins::choices::Choice::from_stored(&stored)
-                .map_err(|e| vec![e])
-                .and_then(|choice| plugins.apply(guild.id, &choice));
+            let applied = match Choice::from_stored(&stored) {
+                Ok(choice) => apply(plugins, guild.id, choice).await,
+                Err(e) => Err(vec![e]),
+            };
             if let Err(problems) = applied {
                 tracing::warn!(guild = guild.id, plugin = %stored.plugin, problems = %problems.join("; "), "a guild's plugin choice no longer fits the config; the file's default applies");
             }
         }
     }
+}
+
+/// `PluginHost::apply` off the async workers (it asks the plugin to check its settings).
+async fn apply(plugins: &Arc<PluginHost>, guild: u64, choice: Choice) -> Result<(), Vec<String>> {
+    let plugins = plugins.clone();
+    tokio::task::spawn_blocking(move || plugins.apply(guild, &choice))
+        .await
+        .unwrap_or_else(|e| Err(vec![format!("checking the choice failed: {e}")]))
 }

@@ -136,10 +136,34 @@ impl Store {
         guild: u64,
         id: i64,
     ) -> Result<Option<ChoiceChange>, StoreError> {
-        Ok(self
-            .choice_history(guild, u32::MAX)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id))
+        self.call(move |db| {
+            let row = db
+                .query_row(
+                    "SELECT plugin, actor, changed_at, before_choice, after_choice FROM guild_changes \
+                     WHERE guild_id = ? AND id = ?",
+                    duckdb::params![guild, id],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, u64>(1)?,
+                            row.get::<_, DateTime<Utc>>(2)?,
+                            row.get::<_, Option<String>>(3)?,
+                            row.get::<_, String>(4)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            Ok(row.and_then(|(plugin, actor, at, before, after)| {
+                Some(ChoiceChange {
+                    id,
+                    plugin,
+                    actor,
+                    at,
+                    before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                    after: serde_json::from_str(&after).ok()?,
+                })
+            }))
+        })
+        .await
     }
 }

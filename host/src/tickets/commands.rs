@@ -250,10 +250,7 @@ impl Tickets {
             }
             options
         };
-        let sub = |name: &str, key: &str, options: Vec<OptionSpec>| OptionSpec {
-            options,
-            ..OptionSpec::new(name, texts.get(key, &[]), OptionKind::SubCommand, false)
-        };
+        let sub = |name: &str, key: &str, options| subcommand(&texts, name, key, options);
         CommandSpec {
             name: BLACKLIST_COMMAND.into(),
             on_user: false,
@@ -401,6 +398,19 @@ impl Tickets {
 }
 
 /// A text key's description in every locale, by Discord's locale names.
+/// A subcommand described by text `key`, with `options`.
+pub(super) fn subcommand(
+    texts: &crate::locale::Texts,
+    name: &str,
+    key: &str,
+    options: Vec<OptionSpec>,
+) -> OptionSpec {
+    OptionSpec {
+        options,
+        ..OptionSpec::new(name, texts.get(key, &[]), OptionKind::SubCommand, false)
+    }
+}
+
 pub(super) fn localized_for_key(key: &str) -> Vec<(String, String)> {
     crate::locale::Locale::ALL
         .into_iter()

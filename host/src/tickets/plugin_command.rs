@@ -1,7 +1,7 @@
 //! `/plugins list|enable|disable`: quick self-service in Discord for members who manage the
 //! server (as the bot sees them), answered privately, with the dashboard's checks and history.
 
-use super::commands::localized_for_key;
+use super::commands::{localized_for_key, subcommand};
 use super::Tickets;
 use crate::config::GuildConfig;
 use crate::event::Interaction;
@@ -34,10 +34,7 @@ impl Tickets {
                 )
             })
             .collect();
-        let sub = |name: &str, key: &str, options: Vec<OptionSpec>| OptionSpec {
-            options,
-            ..OptionSpec::new(name, texts.get(key, &[]), OptionKind::SubCommand, false)
-        };
+        let sub = |name: &str, key: &str, options| subcommand(&texts, name, key, options);
         CommandSpec {
             name: PLUGINS_COMMAND.into(),
             on_user: false,

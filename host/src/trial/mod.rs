@@ -56,6 +56,9 @@ pub enum TrialError {
     /// The guild's choices for it are wrong (settings, grants).
     #[error("the plugin cannot be enabled with these choices:\n  {}", .0.join("\n  "))]
     Enable(Vec<String>),
+    /// The language is not one the bot speaks.
+    #[error("unknown locale {0:?}; use pt-BR or en")]
+    Locale(String),
     /// A capability name is unknown.
     #[error("unknown capability {0:?} (known: {1})")]
     Capability(String, String),
@@ -85,6 +88,9 @@ pub fn run(trial: &Trial, out: &mut dyn Write) -> Result<Summary, TrialError> {
         .clone()
         .or_else(|| script.locale.clone())
         .unwrap_or_else(|| "en".into());
+    let known_locale: crate::locale::Locale = locale
+        .parse()
+        .map_err(|()| TrialError::Locale(locale.clone()))?;
     let grant_names = trial.grant.clone().unwrap_or_else(|| script.grant.clone());
     let mut granted = Vec::new();
     for name in &grant_names {
@@ -102,7 +108,7 @@ pub fn run(trial: &Trial, out: &mut dyn Write) -> Result<Summary, TrialError> {
     let plugin = enable(&trial.wasm, granted, settings, &locale, out)?;
     let mut runner = Runner {
         world: World::new(chrono::Utc::now().timestamp_millis().max(0) as u64),
-        texts: crate::locale::texts_for(locale.parse().unwrap_or_default(), &Default::default()),
+        texts: crate::locale::texts_for(known_locale, &Default::default()),
         services: Arc::new(TrialServices {
             storage: Arc::default(),
             http: script.http.clone().into(),

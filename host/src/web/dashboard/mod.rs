@@ -461,12 +461,14 @@ async fn people(d: &Dashboard, guild: u64, text: &str) -> Option<Vec<u64>> {
     if let Ok(id) = text.parse::<u64>() {
         return Some(vec![id]);
     }
-    Some(
-        d.0.store
-            .users_named(guild, text.to_owned())
-            .await
-            .unwrap_or_default(),
-    )
+    match d.0.store.users_named(guild, text.to_owned()).await {
+        Ok(ids) => Some(ids),
+        Err(error) => {
+            // Matching nobody is the honest answer when the names cannot be read.
+            tracing::warn!(%error, guild, "looking up people by name for the dashboard");
+            Some(Vec::new())
+        }
+    }
 }
 
 async fn tickets(
@@ -532,13 +534,14 @@ async fn tickets(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: HashMap<u64, String> =
-        d.0.store
-            .user_names(guild, ids)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+    // Without names the rows show ids, which is still right.
+    let names: HashMap<u64, String> = match d.0.store.user_names(guild, ids).await {
+        Ok(names) => names.into_iter().collect(),
+        Err(error) => {
+            tracing::warn!(%error, guild, "reading people's names for the dashboard");
+            HashMap::new()
+        }
+    };
     let all = d.config();
     let Some(config) = all.guild(guild) else {
         // A reload may have taken the guild away since access was checked.
@@ -602,11 +605,16 @@ async fn stats(State(d): State<Dashboard>, jar: CookieJar, Path(guild): Path<u64
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let days =
-        d.0.store
-            .daily_counts(guild, CHART_DAYS)
-            .await
-            .unwrap_or_default();
+    let days = match d.0.store.daily_counts(guild, CHART_DAYS).await {
+        Ok(days) => days,
+        Err(error) => {
+            tracing::warn!(%error, guild, "per-day counts for the dashboard");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::not_found(Some(&viewer(&session))),
+            );
+        }
+    };
     let name = d.guild_name(guild).await;
     page(
         StatusCode::OK,
@@ -649,14 +657,13 @@ async fn chart(
         Err(answer) => return answer,
     };
     let drawn = match chart.as_str() {
-        "daily.svg" => {
-            let days =
-                d.0.store
-                    .daily_counts(guild, CHART_DAYS)
-                    .await
-                    .unwrap_or_default();
-            charts::daily(&days, "opened", "closed")
-        }
+        "daily.svg" => match d.0.store.daily_counts(guild, CHART_DAYS).await {
+            Ok(days) => charts::daily(&days, "opened", "closed"),
+            Err(error) => {
+                tracing::warn!(%error, guild, "per-day counts for a chart");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
         "first-response-staff.svg" => charts::bars(
             &report
                 .tickets

@@ -149,18 +149,25 @@ async fn form(
     let manifest = instance.manifest();
     let all = d.config();
     let locale = all.guild(guild).map_or("en", |g| g.locale.tag());
+    // Without them the pickers offer only the default; the owner can still save the rest.
     let channels =
         d.0.deps
             .discord
             .guild_channels(guild)
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, guild, "listing the guild's channels for a settings form");
+                Vec::new()
+            });
     let roles =
         d.0.deps
             .discord
             .guild_roles(guild)
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, guild, "listing the guild's roles for a settings form");
+                Vec::new()
+            });
     let grantable: Vec<Capability> = config
         .capabilities
         .iter()
@@ -277,6 +284,25 @@ fn fields(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A manager's form submission: the session and the fields, once the CSRF token matched; or
+/// the answer to give instead.
+async fn manager_form(
+    d: &Dashboard,
+    jar: &CookieJar,
+    guild: u64,
+    body: &[u8],
+) -> Result<(WebSession, Vec<(String, String)>), Response> {
+    let session = manager(d, jar, guild).await?;
+    let fields = fields(body);
+    if !csrf_ok(&session, &fields) {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            not_found(Some(&viewer(&session))),
+        ));
+    }
+    Ok((session, fields))
+}
+
 fn csrf_ok(session: &WebSession, fields: &[(String, String)]) -> bool {
     fields
         .iter()
@@ -363,14 +389,10 @@ pub(super) async fn save(
     Path((guild, id)): Path<(u64, String)>,
     body: Bytes,
 ) -> Response {
-    let session = match manager(&d, &jar, guild).await {
-        Ok(session) => session,
+    let (session, fields) = match manager_form(&d, &jar, guild, &body).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = fields(&body);
-    if !csrf_ok(&session, &fields) {
-        return page(StatusCode::FORBIDDEN, not_found(Some(&viewer(&session))));
-    }
     let Some(entry) = entry(&d, guild, &id) else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
@@ -421,11 +443,16 @@ pub(super) async fn history(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let changes =
-        d.0.store
-            .choice_history(guild, 200)
-            .await
-            .unwrap_or_default();
+    let changes = match d.0.store.choice_history(guild, 200).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            tracing::warn!(%error, guild, "reading the guild's history");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                not_found(Some(&viewer(&session))),
+            );
+        }
+    };
     let describe = |stored: &crate::store::StoredChoice| {
         Choice::from_stored(stored).map_or_else(|e| e, |c| summary(&c))
     };
@@ -464,13 +491,10 @@ pub(super) async fn rollback(
     Path((guild, id)): Path<(u64, i64)>,
     body: Bytes,
 ) -> Response {
-    let session = match manager(&d, &jar, guild).await {
-        Ok(session) => session,
+    let (session, _) = match manager_form(&d, &jar, guild, &body).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    if !csrf_ok(&session, &fields(&body)) {
-        return page(StatusCode::FORBIDDEN, not_found(Some(&viewer(&session))));
-    }
     let Ok(Some(found)) = d.0.store.choice_change(guild, id).await else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
