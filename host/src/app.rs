@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::discord::{Bot, DiscordSettings, ReadyInfo, StartError};
+use crate::guild_settings::GuildSettings;
 use crate::plugins::{ComponentCache, PluginHost};
 use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
@@ -65,7 +66,7 @@ fn load_plugins(config: &Config) -> Result<PluginHost, String> {
 /// Discord is there to decide who sees what (with `run`; `serve` has no bot).
 fn dashboard(
     config: &Arc<Config>,
-    live: &crate::config::LiveConfig,
+    guild_settings: &Arc<GuildSettings>,
     mode: &Mode,
     plugins: Arc<PluginHost>,
 ) -> Option<DashboardDeps> {
@@ -91,7 +92,7 @@ fn dashboard(
         Ok(oauth) => {
             tracing::info!(redirect = %redirect, "dashboard on");
             Some(DashboardDeps {
-                config: live.clone(),
+                settings: guild_settings.clone(),
                 discord: crate::discord::rest_client(settings),
                 oauth,
                 link_key,
@@ -111,13 +112,16 @@ pub struct Running {
     web: WebServer,
     bot: Option<Bot>,
     tickets: Option<Arc<Tickets>>,
-    /// The configuration in force, which the dashboard reads too.
-    live: crate::config::LiveConfig,
+    /// The operator's file, the guilds' own settings over it, and the configuration in force.
+    settings: Arc<GuildSettings>,
 }
 
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
     let store = Store::open(&config.database).await?;
+    // The operator's file with each guild's own settings (from the dashboard) over it.
+    let file = config;
+    let config = Arc::new(crate::guild_settings::compose(&file, &store).await);
     // The plugins, with each guild's own choices applied over the file's defaults.
     let plugins = match &mode {
         Mode::WebOnly => None,
@@ -134,9 +138,10 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         },
     };
     let live: crate::config::LiveConfig = Arc::new(std::sync::RwLock::new(config.clone()));
+    let guild_settings = Arc::new(GuildSettings::new(store.clone(), file, live));
     let dashboard = plugins
         .as_ref()
-        .and_then(|plugins| dashboard(&config, &live, &mode, plugins.clone()));
+        .and_then(|plugins| dashboard(&config, &guild_settings, &mode, plugins.clone()));
     let web = match WebServer::start(&config.web, store.clone(), dashboard).await {
         Ok(web) => web,
         Err(source) => {
@@ -167,7 +172,10 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
             })
             .await;
             match started {
-                Ok((bot, tickets)) => (Some(bot), Some(tickets)),
+                Ok((bot, tickets)) => {
+                    guild_settings.attach(&tickets);
+                    (Some(bot), Some(tickets))
+                }
                 Err(error) => {
                     web.stop().await;
                     store.close().await;
@@ -181,7 +189,7 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         web,
         bot,
         tickets,
-        live,
+        settings: guild_settings,
     })
 }
 
@@ -192,7 +200,7 @@ impl Running {
     /// addresses and limits, the database) keeps its value until a restart, and is named in
     /// the result beside the plugins' problems.
     pub async fn reload(&self, mut config: Config) -> Vec<String> {
-        let running = self.live.read().expect("config lock").clone();
+        let running = self.settings.config();
         let mut notes = Vec::new();
         if config.database != running.database {
             notes.push("database: changes at the next restart".to_owned());
@@ -203,11 +211,11 @@ impl Running {
         // Secrets come from the environment, as at start.
         config.web.metrics_token = running.web.metrics_token.clone();
         config.web.dashboard = running.web.dashboard.clone();
-        let config = Arc::new(config);
+        // The guilds' own settings apply over the new file as over the old one.
+        let config = self.settings.reload_file(Arc::new(config)).await;
         if let Some(tickets) = &self.tickets {
-            notes.extend(tickets.reload(config.clone()).await);
+            notes.extend(tickets.reload(config).await);
         }
-        *self.live.write().expect("config lock") = config;
         notes
     }
 

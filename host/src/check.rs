@@ -134,7 +134,7 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
                 )]
             }
         };
-        let mut out = Vec::new();
+        let mut out = server_layers(config, &store).await;
         for guild in &config.guilds {
             if let Some(ceiling) = &guild.uploads {
                 let uploads = match store.guild_uploads(guild.id).await {
@@ -214,4 +214,39 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
         store.close().await;
         out
     })
+}
+
+/// The guilds' own server settings (ticket types, texts, staff roles, channels) over the
+/// file's: which keys each guild set itself, and the settings the file no longer admits.
+async fn server_layers(config: &Config, store: &crate::store::Store) -> Vec<Layer> {
+    let layers = match crate::guild_settings::stored_layers(store).await {
+        Ok(layers) => layers,
+        Err(error) => {
+            return vec![Layer::Warning(format!(
+                "the guilds' own server settings cannot be read: {error}"
+            ))]
+        }
+    };
+    let (_, refused) = config.with_layers_that_fit(&layers);
+    let mut out = Vec::new();
+    for guild in &config.guilds {
+        match (layers.get(&guild.id), refused.by_guild.get(&guild.id)) {
+            (Some(_), Some(problems)) => out.push(Layer::Warning(format!(
+                "guild {}: its own server settings no longer fit config.toml ({}); the file's values apply there",
+                guild.id,
+                problems.join("; ")
+            ))),
+            (Some(layer), None) => out.push(Layer::Note(format!(
+                "guild {} settings: {} (the guild's own, from the dashboard); everything else from config.toml",
+                guild.id,
+                layer.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+            (None, _) => out.push(Layer::Note(format!(
+                "guild {} settings: all from config.toml",
+                guild.id
+            ))),
+        }
+    }
+    out.extend(refused.other.into_iter().map(Layer::Warning));
+    out
 }

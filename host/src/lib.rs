@@ -27,6 +27,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
+pub mod guild_settings;
 pub mod event;
 pub mod legacy;
 pub mod locale;

@@ -80,6 +80,19 @@ pub struct ChannelInfo {
     pub parent: Option<u64>,
     /// Its topic (ticket channels name their ticket there).
     pub topic: Option<String>,
+    /// What it is: a text channel, a category, or something else (voice, forum, …).
+    pub kind: ChannelKind,
+}
+
+/// The kinds of guild channel the bot tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// A text channel (where panels, logs and tickets go).
+    Text,
+    /// A category (where ticket channels are made).
+    Category,
+    /// Voice, forum, stage, announcement, …
+    Other,
 }
 
 /// Why a Discord call failed after its retries.
@@ -204,8 +217,8 @@ pub trait DiscordApi: Send + Sync {
     fn delete_channel(&self, channel: u64) -> Answer<'_, ()>;
     /// Sets one permission overwrite.
     fn set_overwrite(&self, channel: u64, overwrite: Overwrite) -> Answer<'_, ()>;
-    /// Removes a member's overwrite.
-    fn remove_member_overwrite(&self, channel: u64, user: u64) -> Answer<'_, ()>;
+    /// Removes a member's or a role's overwrite.
+    fn remove_overwrite(&self, channel: u64, target: OverwriteTarget) -> Answer<'_, ()>;
     /// Replaces a message's content, embeds and components.
     fn edit_message<'a>(
         &'a self,

@@ -164,7 +164,7 @@ pub struct TextInput {
 }
 
 /// Who a permission overwrite applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OverwriteTarget {
     /// A role.
     Role(u64),

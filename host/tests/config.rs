@@ -339,15 +339,27 @@ async fn check_shows_which_layer_each_plugin_comes_from() {
         )
         .await
         .unwrap();
-    store.close().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
-        .arg("check")
-        .arg(&file)
-        .output()
+    // The guild's own server settings: fitting the file, then no longer.
+    store
+        .record_layer(1, 7, "staff_roles = [\"9\"]\n[texts]\npanel-title = \"Ajuda\"\n".into())
+        .await
         .unwrap();
+    store.close().await;
+    let check = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+            .arg("check")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = check();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("guild 1 settings: staff_roles, texts (the guild's own, from the dashboard)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("guild 1 plugin poke: off (the guild's own choice)"),
         "{stdout}"
@@ -360,6 +372,19 @@ async fn check_shows_which_layer_each_plugin_comes_from() {
     );
     assert!(
         stderr.contains("warning: guild 1 plugin voice-call: the guild's own choice no longer fits config.toml (capability \"notes\" is beyond"),
+        "{stderr}"
+    );
+    // The operator takes staff roles back: the guild's layer no longer fits.
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "staff_roles = [5]\n",
+        "staff_roles = [5]\nself_service = [\"texts\"]\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = check();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: guild 1: its own server settings no longer fit config.toml (staff_roles: the operator keeps this in config.toml"),
         "{stderr}"
     );
 }

@@ -116,6 +116,11 @@ impl SourceFile {
         &self.text
     }
 
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// A problem at a byte offset, naming the innermost key there.
     pub fn problem_at_offset(&self, offset: usize, message: String) -> Problem {
         let key = self.key_at(offset).to_string();

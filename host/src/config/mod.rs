@@ -5,6 +5,7 @@
 
 mod allow;
 mod file;
+mod layer;
 mod raw;
 mod validate;
 
@@ -12,9 +13,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use allow::{AllowedHost, HostName};
 pub use file::{KeyPath, Problem, Segment};
+pub use layer::{Editable, GuildLayer, LayerProblems, EDITABLE_TEXTS};
 
 use crate::locale::Locale;
 
@@ -33,6 +36,17 @@ pub struct Config {
     pub transcripts: TranscriptConfig,
     /// The guilds this host serves.
     pub guilds: Vec<GuildConfig>,
+    /// The operator's file this was read from (guilds' own layers are applied over it).
+    pub source: Arc<ConfigSource>,
+}
+
+/// The text of the operator's config file and where it was read from.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigSource {
+    /// The file.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
 }
 
 /// The transcript web server's settings.
@@ -224,6 +238,8 @@ pub struct GuildConfig {
     pub uploads: Option<UploadCeiling>,
     /// Text overrides by catalogue key.
     pub texts: BTreeMap<String, String>,
+    /// What the guild's managers may change themselves (its own layer over this file).
+    pub self_service: Vec<Editable>,
 }
 
 impl GuildConfig {
@@ -297,6 +313,18 @@ pub enum ClaimMode {
 }
 
 impl ClaimMode {
+    /// Every mode.
+    pub const ALL: [ClaimMode; 3] = [ClaimMode::Label, ClaimMode::Exclusive, ClaimMode::Hidden];
+
+    /// Its name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClaimMode::Label => "label",
+            ClaimMode::Exclusive => "exclusive",
+            ClaimMode::Hidden => "hidden",
+        }
+    }
+
     /// The mode named `text` in the config.
     pub fn parse(text: &str) -> Option<Self> {
         match text {

@@ -98,6 +98,9 @@ pub struct RawGuild {
     pub plugins: Vec<RawPlugin>,
     /// Whether (and within what) the guild may upload plugins of its own.
     pub uploads: Option<RawUploads>,
+    /// What the guild's managers may change themselves (`staff`, `ticket_types`, `texts`,
+    /// `channels`); all of them when left out.
+    pub self_service: Option<Vec<String>>,
     #[serde(default)]
     pub texts: BTreeMap<String, String>,
 }

@@ -3,12 +3,13 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::AllowedHost;
 use super::{
-    ClaimMode, Config, ConfigError, GuildConfig, PluginConfig, PluginSource, TicketType,
+    ClaimMode, Config, ConfigError, ConfigSource, Editable, GuildConfig, PluginConfig, PluginSource, TicketType,
     TranscriptConfig, UploadCeiling, WebConfig, WebLimits,
 };
 use crate::capability::Capability;
@@ -152,6 +153,10 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
             .map_or_else(|| PathBuf::from("plugin-cache"), |p| p.join("plugin-cache")),
     };
     Ok(Config {
+        source: Arc::new(ConfigSource {
+            path: source.path().to_owned(),
+            text: source.text().to_owned(),
+        }),
         transcripts,
         database,
         plugin_cache,
@@ -447,6 +452,23 @@ fn check_guild(
             checker.report(&kpath, error);
         }
     }
+    let self_service = match &raw.self_service {
+        None => Editable::ALL.to_vec(),
+        Some(names) => {
+            let mut out = Vec::new();
+            for (j, name) in names.iter().enumerate() {
+                match Editable::parse(name) {
+                    Some(e) if !out.contains(&e) => out.push(e),
+                    Some(_) => checker.report(&path.key("self_service").index(j), "listed twice"),
+                    None => checker.report(
+                        &path.key("self_service").index(j),
+                        format!("unknown part {name:?}; known: {}", Editable::known()),
+                    ),
+                }
+            }
+            out
+        }
+    };
     GuildConfig {
         id,
         name: raw.name.clone(),
@@ -473,6 +495,7 @@ fn check_guild(
         plugins,
         uploads,
         texts: raw.texts.clone(),
+        self_service,
     }
 }
 

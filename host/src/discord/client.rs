@@ -6,15 +6,17 @@ use std::sync::Arc;
 use serenity::all::{
     Channel, ChannelId, ChannelType, CommandOptionType, CommandType, CreateChannel, CreateCommand,
     CreateCommandOption, EditChannel, GuildId, Http, InteractionId, MessageId,
-    PermissionOverwriteType, UserId,
+    PermissionOverwriteType, RoleId, UserId,
 };
 use serenity::http::HttpError;
 
 use super::convert;
 use super::retry::{retry, RetryPolicy};
 use crate::event::InteractionRef;
-use crate::rest::{Answer, ChannelInfo, CommandSpec, DiscordApi, DiscordError, OptionKind};
-use crate::ui::{OutMessage, Overwrite, Reply};
+use crate::rest::{
+    Answer, ChannelInfo, ChannelKind, CommandSpec, DiscordApi, DiscordError, OptionKind,
+};
+use crate::ui::{OutMessage, Overwrite, OverwriteTarget, Reply};
 
 impl DiscordError {
     fn from_serenity(what: &'static str, error: serenity::Error) -> Self {
@@ -226,6 +228,11 @@ impl DiscordClient {
                 name: c.name.clone(),
                 parent: c.parent_id.map(|p| p.get()),
                 topic: c.topic.clone(),
+                kind: match c.kind {
+                    ChannelType::Text => ChannelKind::Text,
+                    ChannelType::Category => ChannelKind::Category,
+                    _ => ChannelKind::Other,
+                },
             })
             .collect())
     }
@@ -430,16 +437,17 @@ impl DiscordClient {
     }
 
     /// Removes a member's overwrite from a channel.
-    pub async fn remove_member_overwrite(
+    pub async fn remove_overwrite(
         &self,
         channel: u64,
-        user: u64,
+        target: OverwriteTarget,
     ) -> Result<(), DiscordError> {
+        let kind = match target {
+            OverwriteTarget::Member(user) => PermissionOverwriteType::Member(UserId::new(user)),
+            OverwriteTarget::Role(role) => PermissionOverwriteType::Role(RoleId::new(role)),
+        };
         retry(RetryPolicy::STANDARD, "remove permissions", || {
-            ChannelId::new(channel).delete_permission(
-                &*self.http,
-                PermissionOverwriteType::Member(UserId::new(user)),
-            )
+            ChannelId::new(channel).delete_permission(&*self.http, kind)
         })
         .await
         .map_err(|e| DiscordError::from_serenity("remove permissions", e))
@@ -624,8 +632,8 @@ impl DiscordApi for DiscordClient {
     fn set_overwrite(&self, channel: u64, overwrite: Overwrite) -> Answer<'_, ()> {
         Box::pin(DiscordClient::set_overwrite(self, channel, overwrite))
     }
-    fn remove_member_overwrite(&self, channel: u64, user: u64) -> Answer<'_, ()> {
-        Box::pin(DiscordClient::remove_member_overwrite(self, channel, user))
+    fn remove_overwrite(&self, channel: u64, target: OverwriteTarget) -> Answer<'_, ()> {
+        Box::pin(DiscordClient::remove_overwrite(self, channel, target))
     }
     fn edit_message<'a>(
         &'a self,

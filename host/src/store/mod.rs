@@ -14,6 +14,7 @@ mod dashboard;
 mod events;
 mod feedback;
 mod files;
+mod layers;
 mod messages;
 mod notes;
 mod panels;
@@ -38,6 +39,7 @@ pub use dashboard::{DayCount, TicketFilter, TicketPage, TicketRow, TicketState, 
 pub use events::EventRecord;
 pub use feedback::FeedbackRecord;
 pub use files::StoredFile;
+pub use layers::LayerChange;
 pub use messages::CapturedMessage;
 pub use notes::NoteRecord;
 pub use panels::PanelRecord;

@@ -243,6 +243,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (guild_id, plugin)
     );
     "#,
+    // 13: a guild's own ticket types, texts, staff roles and channels (a TOML layer over its
+    // entry in the config file), and the history of its changes.
+    r#"
+    CREATE TABLE guild_layers (
+        guild_id   UBIGINT PRIMARY KEY,
+        layer      VARCHAR NOT NULL,
+        updated_by UBIGINT NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+    );
+    CREATE SEQUENCE guild_layer_change_ids START 1;
+    CREATE TABLE guild_layer_changes (
+        id         BIGINT PRIMARY KEY DEFAULT nextval('guild_layer_change_ids'),
+        guild_id   UBIGINT NOT NULL,
+        actor      UBIGINT NOT NULL,
+        changed_at TIMESTAMP NOT NULL,
+        before_layer VARCHAR NOT NULL,
+        after_layer  VARCHAR NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

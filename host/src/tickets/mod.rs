@@ -11,6 +11,7 @@ mod close;
 mod close_request;
 mod commands;
 mod farewell;
+mod guild_change;
 mod members;
 mod notes;
 mod open;

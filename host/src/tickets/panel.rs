@@ -48,7 +48,48 @@ pub enum SetupError {
     Discord(#[from] DiscordError),
 }
 
+/// The panel in a guild's texts.
+fn panel_message(texts: &crate::locale::Texts) -> OutMessage {
+    OutMessage::embed(
+        Embed::new(
+            texts.get("panel-title", &[]),
+            texts.get("panel-description", &[]),
+        )
+        .color(PANEL_COLOR),
+    )
+    .row(vec![Component::Button {
+        custom_id: CustomId::OpenPanel.to_string(),
+        label: texts.get("panel-open-button", &[]),
+        emoji: Some("🎫".into()),
+        style: ButtonStyle::Primary,
+        disabled: false,
+    }])
+}
+
 impl Tickets {
+    /// Edits the guild's posted panel to its current texts (when it is in the panel channel).
+    pub(super) async fn refresh_panel(&self, guild_id: u64) {
+        let Some(guild) = self.guild(guild_id) else {
+            return;
+        };
+        let panel = match self.store.panel(guild_id).await {
+            Ok(Some(panel)) if panel.channel_id == guild.panel_channel => panel,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, guild = guild_id, "reading the panel to refresh it");
+                return;
+            }
+        };
+        let message = panel_message(&self.texts(Some(guild_id)));
+        if let Err(error) = self
+            .discord
+            .edit_message(panel.channel_id, panel.message_id, &message)
+            .await
+        {
+            tracing::warn!(%error, guild = guild_id, "could not refresh the panel");
+        }
+    }
+
     /// Posts the guild's panel unless the stored one still exists.
     pub async fn setup_panel(
         &self,
@@ -61,7 +102,14 @@ impl Tickets {
         if !guild.is_staff(&actor.roles) {
             return Ok(SetupOutcome::NotStaff);
         }
-        if let Some(existing) = self.store.panel(guild_id).await? {
+        // A panel in another channel than the one configured now is left where it is (its
+        // button keeps working) and a new one is posted.
+        if let Some(existing) = self
+            .store
+            .panel(guild_id)
+            .await?
+            .filter(|p| p.channel_id == guild.panel_channel)
+        {
             if self
                 .discord
                 .message_exists(existing.channel_id, existing.message_id)
@@ -74,21 +122,7 @@ impl Tickets {
             }
             tracing::info!(guild = guild_id, "stored panel is gone; posting a new one");
         }
-        let texts = self.texts(Some(guild_id));
-        let panel = OutMessage::embed(
-            Embed::new(
-                texts.get("panel-title", &[]),
-                texts.get("panel-description", &[]),
-            )
-            .color(PANEL_COLOR),
-        )
-        .row(vec![Component::Button {
-            custom_id: CustomId::OpenPanel.to_string(),
-            label: texts.get("panel-open-button", &[]),
-            emoji: Some("🎫".into()),
-            style: ButtonStyle::Primary,
-            disabled: false,
-        }]);
+        let panel = panel_message(&self.texts(Some(guild_id)));
         let message = self
             .discord
             .send_message(guild.panel_channel, &panel)

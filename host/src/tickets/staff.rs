@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Tickets;
 use crate::config::GuildConfig;
 use crate::store::TicketRecord;
-use crate::ui::{OutMessage, Reply};
+use crate::ui::{OutMessage, OverwriteTarget, Reply};
 
 impl Tickets {
     /// Claims the ticket for `staff`; the welcome message is updated in the answer itself.
@@ -134,7 +134,7 @@ impl Tickets {
         if let Some(former) = before.filter(|b| Some(*b) != ticket.claimed_by) {
             let members = self.store.members(ticket.id).await.unwrap_or_default();
             if former != ticket.opener_id && !members.contains(&former) {
-                if let Err(error) = self.discord.remove_member_overwrite(channel, former).await {
+                if let Err(error) = self.discord.remove_overwrite(channel, OverwriteTarget::Member(former)).await {
                     tracing::warn!(%error, channel, "could not remove a former claimer's permissions");
                 }
             }

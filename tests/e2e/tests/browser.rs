@@ -499,9 +499,10 @@ async fn chromium_signs_in_to_the_dashboard_and_reads_tickets_transcripts_and_ch
     h.finish().await;
 }
 
-/// The self-service form in a real browser: the guild's owner turns on a plugin the operator
+/// The self-service forms in a real browser: the guild's owner turns on a plugin the operator
 /// made available, ticks its capabilities, sets a setting and saves; the preview shows its
-/// button and the next ticket has it.
+/// button and the next ticket has it. Then, in the server's settings, adds a ticket type and a
+/// panel title; the preview and the panel's menu show them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_turns_a_plugin_on_from_the_settings_form() {
     let h = Harness::start_with_dashboard("en", ticketbot_e2e::with_poke_available_off).await;
@@ -560,5 +561,43 @@ async fn chromium_turns_a_plugin_on_from_the_settings_form() {
         .concat()
         .iter()
         .any(|id| id.starts_with("pl:poke:")));
+
+    // The server's own settings: a new ticket type in the blank row and a panel title.
+    page.navigating(&format!(
+        "document.querySelector('a[href=\"/dashboard/g/{guild}/server\"]').click()"
+    ))
+    .await;
+    page.navigating(
+        "(() => { document.querySelector('input[name=\"t.2.id\"]').value = 'ban'; \
+         document.querySelector('input[name=\"t.2.label\"]').value = 'Ban appeal'; \
+         document.querySelector('textarea[name=\"text.panel-title\"]').value = 'Help desk'; \
+         document.getElementById('save').click(); })()",
+    )
+    .await;
+    let saved = page.eval("document.getElementById('saved') !== null").await;
+    assert_eq!(
+        saved,
+        true,
+        "{}",
+        page.eval("document.body.innerText").await
+    );
+    let preview = page
+        .eval("document.getElementById('panel-preview').textContent")
+        .await;
+    let preview = preview.as_str().unwrap();
+    assert!(
+        preview.contains("Help desk") && preview.contains("Ban appeal"),
+        "{preview}"
+    );
+    page.screenshot("dashboard-server-settings").await;
+    assert!(
+        page.problems(&base).is_empty(),
+        "{:#?}",
+        page.problems(&base)
+    );
+    let bia = h.emu.create_user("Bia");
+    h.emu.add_member(guild, bia, &[]);
+    let menu = h.type_menu(bia).await;
+    assert!(menu.to_string().contains("Ban appeal"), "{menu}");
     h.finish().await;
 }

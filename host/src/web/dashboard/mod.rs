@@ -4,6 +4,7 @@
 //! - `pages`: the pages (maud), no script.
 //! - `charts`: the statistics as SVG.
 //! - `settings`: self-service for holders of Manage Server (plugins, grants, settings, history).
+//! - `server`: the server's own ticket types, texts, staff roles and channels (same holders).
 //!
 //! Who sees what is decided here, from the bot's own view of the guild (the member's roles as
 //! Discord tells the bot, against the configured staff roles), never from what the browser
@@ -17,6 +18,7 @@
 mod charts;
 pub mod oauth;
 mod pages;
+mod server;
 mod settings;
 
 use std::collections::HashMap;
@@ -53,8 +55,9 @@ const PAGE_SIZE: u64 = 50;
 
 /// What the dashboard needs from the rest of the host.
 pub struct DashboardDeps {
-    /// The configuration in force (guilds, staff roles), which a reload replaces.
-    pub config: crate::config::LiveConfig,
+    /// The configuration in force (guilds, staff roles) and the guilds' own settings, which
+    /// managers change here.
+    pub settings: Arc<crate::guild_settings::GuildSettings>,
     /// The bot's REST view of Discord (members' roles, guild names).
     pub discord: Arc<dyn DiscordApi>,
     /// The OAuth2 client.
@@ -124,7 +127,15 @@ pub fn router(store: Store, public_url: &str, deps: DashboardDeps) -> Router {
             "/dashboard/g/{guild}/plugins/{plugin}",
             get(settings::edit).post(settings::save),
         )
+        .route(
+            "/dashboard/g/{guild}/server",
+            get(server::edit).post(server::save),
+        )
         .route("/dashboard/g/{guild}/history", get(settings::history))
+        .route(
+            "/dashboard/g/{guild}/history/server/{change}/rollback",
+            post(server::rollback),
+        )
         .route(
             "/dashboard/g/{guild}/history/{change}/rollback",
             post(settings::rollback),
@@ -168,7 +179,7 @@ fn random_hex() -> String {
 impl Dashboard {
     /// The configuration in force.
     fn config(&self) -> Arc<Config> {
-        self.0.deps.config.read().expect("config lock").clone()
+        self.0.deps.settings.config()
     }
 
     fn cookie(

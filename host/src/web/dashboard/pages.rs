@@ -111,6 +111,7 @@ pub fn guilds(viewer: &Viewer<'_>, guilds: &[GuildLink]) -> Markup {
                         " "
                         span.muted { @if g.staff { "staff" } @else { "your tickets" } }
                         @if g.manages {
+                            " · " a href=(format!("/dashboard/g/{}/server", g.id)) { "settings" }
                             " · " a href=(format!("/dashboard/g/{}/plugins", g.id)) { "plugins" }
                         }
                     }

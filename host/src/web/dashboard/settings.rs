@@ -26,7 +26,7 @@ use super::{page, secured, viewer, Dashboard};
 
 /// The signed-in session of someone who manages `guild` (as the bot sees them), or the answer
 /// to give instead: the same 404 for anyone else.
-async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSession, Response> {
+pub(super) async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSession, Response> {
     let (session, _) = d.guard(jar, guild).await?;
     if !d.manages(guild, session.user_id).await {
         return Err(page(
@@ -50,11 +50,12 @@ async fn current(d: &Dashboard, guild: u64) -> HashMap<String, Choice> {
     crate::self_service::current(&d.0.store, &d.0.deps.plugins, guild).await
 }
 
-fn tabs(guild: u64) -> Markup {
+pub(super) fn tabs(guild: u64) -> Markup {
     html! {
         nav.tabs {
             a href=(format!("/dashboard/g/{guild}")) { "Tickets" }
             a href=(format!("/dashboard/g/{guild}/stats")) { "Statistics" }
+            a href=(format!("/dashboard/g/{guild}/server")) { "Server" }
             a href=(format!("/dashboard/g/{guild}/plugins")) { "Plugins" }
             a href=(format!("/dashboard/g/{guild}/history")) { "History" }
         }
@@ -286,7 +287,7 @@ fn fields(body: &[u8]) -> Vec<(String, String)> {
 
 /// A manager's form submission: the session and the fields, once the CSRF token matched; or
 /// the answer to give instead.
-async fn manager_form(
+pub(super) async fn manager_form(
     d: &Dashboard,
     jar: &CookieJar,
     guild: u64,
@@ -453,12 +454,24 @@ pub(super) async fn history(
             );
         }
     };
+    let server = match d.0.store.layer_history(guild, 200).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            tracing::warn!(%error, guild, "reading the guild's history");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                not_found(Some(&viewer(&session))),
+            );
+        }
+    };
     let describe = |stored: &crate::store::StoredChoice| {
         Choice::from_stored(stored).map_or_else(|e| e, |c| summary(&c))
     };
     let body = html! {
         h1 { "History" }
         (tabs(guild))
+        (super::server::history_table(guild, &session, &server))
+        h2 { "Plugins" }
         table id="history" {
             thead { tr { th { "When" } th { "Who" } th { "Plugin" } th { "Before" } th { "After" } th {} } }
             tbody { @for change in &changes {
