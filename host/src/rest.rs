@@ -6,7 +6,7 @@
 use futures::future::BoxFuture;
 
 use crate::event::InteractionRef;
-use crate::ui::{OutMessage, Overwrite, Reply};
+use crate::ui::{OutMessage, Overwrite, OverwriteTarget, Reply};
 
 /// A slash command (or a user context-menu command) to register in a guild.
 #[derive(Clone, Debug, PartialEq, Eq)]

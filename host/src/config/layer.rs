@@ -149,19 +149,20 @@ impl Config {
             let mut out = LayerProblems::default();
             for problem in error.problems {
                 let owner = positions.iter().find_map(|(id, index)| {
-                    let prefix = format!("guild[{index}].");
-                    problem
-                        .key
-                        .strip_prefix(&prefix)
-                        .filter(|_| layers.contains_key(id))
-                        .map(|rest| (*id, rest.to_owned()))
+                    let rest = problem.key.strip_prefix(&format!("guild[{index}]"))?;
+                    let below = match rest.strip_prefix('.') {
+                        Some(key) => Some(key),
+                        None if rest.is_empty() => None,
+                        // `guild[1]` is not a prefix of `guild[12]`.
+                        None => return None,
+                    };
+                    layers.contains_key(id).then(|| (*id, below.map(str::to_owned)))
                 });
                 match owner {
-                    Some((id, key)) => out
-                        .by_guild
-                        .entry(id)
-                        .or_default()
-                        .push(format!("{key}: {}", problem.message)),
+                    Some((id, key)) => out.by_guild.entry(id).or_default().push(match key {
+                        Some(key) => format!("{key}: {}", problem.message),
+                        None => problem.message,
+                    }),
                     None => out.other.push(problem.to_string()),
                 }
             }
@@ -336,6 +337,16 @@ cooldown_minutes = 60
         ));
         assert!(mine.iter().any(|p| p.starts_with("ticket_type[0].label: must be 1-100")));
         assert!(problems.other.is_empty());
+    }
+
+    #[test]
+    fn a_problem_about_the_whole_guild_is_the_guilds() {
+        let layers = BTreeMap::from([(111, layer("ticket_type = []"))]);
+        let problems = file().with_layers(&layers).unwrap_err();
+        assert_eq!(
+            problems.by_guild[&111],
+            vec!["add at least one [[guild.ticket_type]]: the panel offers these".to_owned()]
+        );
     }
 
     #[test]

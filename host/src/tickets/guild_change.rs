@@ -24,12 +24,30 @@ impl Tickets {
         if self.joined.lock().expect("joined lock").contains(&guild) {
             self.register_commands(&after).await;
         }
-        self.refresh_panel(guild).await;
-        self.refresh_welcomes(guild).await;
         if let Some(before) = before {
-            self.restaff(&before, &after).await;
+            self.follow_guild(&before, &after).await;
         }
         tracing::info!(guild, "a guild's own settings are in force");
+    }
+
+    /// Brings what the bot posted in a guild up to date after its settings went from
+    /// `before` to `after`: the panel when its texts changed, open tickets' welcome messages
+    /// when texts or ticket types changed, open tickets' staff access.
+    pub(super) async fn follow_guild(&self, before: &GuildConfig, after: &GuildConfig) {
+        let texts_changed = before.texts != after.texts || before.locale != after.locale;
+        let shown = |g: &GuildConfig| -> Vec<(String, String, Option<String>)> {
+            g.ticket_types
+                .iter()
+                .map(|t| (t.id.clone(), t.label.clone(), t.emoji.clone()))
+                .collect()
+        };
+        if texts_changed || before.panel_channel != after.panel_channel {
+            self.refresh_panel(after.id).await;
+        }
+        if texts_changed || shown(before) != shown(after) {
+            self.refresh_welcomes(after.id).await;
+        }
+        self.restaff(before, after).await;
     }
 
     /// Gives open tickets the staff roles of `after` (the guild's and their type's) with the

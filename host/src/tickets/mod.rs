@@ -409,8 +409,15 @@ impl Tickets {
             Err(error) => vec![format!("loading the plugins failed: {error}")],
         };
         crate::self_service::apply_stored(&config, &self.store, &self.plugins).await;
+        let before = self.config();
         *self.texts.write().expect("texts lock") = guild_texts(&config);
         *self.config.write().expect("config lock") = config.clone();
+        // What the bot posted follows: panels, welcome messages, open tickets' staff.
+        for after in &config.guilds {
+            if let Some(before) = before.guild(after.id) {
+                self.follow_guild(before, after).await;
+            }
+        }
         for guild in &config.guilds {
             if self.joined.lock().expect("joined lock").contains(&guild.id) {
                 self.register_commands(guild).await;
