@@ -116,12 +116,14 @@ pub struct AttachmentRef {
 /// Everything the Discord edge hands to the lifecycle, in the bot's own types.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inbound {
-    /// Connected (again): the bot's user id and the guilds it is in.
+    /// A shard connected (again): the bot's user id and the guilds it is in on that shard.
     Ready {
         /// The bot's user id.
         bot_user: u64,
-        /// Guilds the bot is in.
+        /// Guilds the bot is in, on this shard.
         guilds: Vec<u64>,
+        /// This shard's number and how many there are.
+        shard: (u32, u32),
     },
     /// A message was posted.
     Message(ChatMessage),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ticketbot::app::{self, Mode};
 use ticketbot::config::{Config, DashboardSettings, Secret, METRICS_TOKEN_VAR};
-use ticketbot::discord::{DiscordSettings, TOKEN_VAR};
+use ticketbot::discord::{DiscordSettings, Shards, TOKEN_VAR};
 
 /// Discord ticket-support bot for FiveM communities.
 #[derive(Parser, Debug)]
@@ -42,7 +42,15 @@ enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs the bot and the transcript web server (needs DISCORD_TOKEN).
-    Run,
+    Run {
+        /// How many gateway shards there are: a number, or `auto` for Discord's recommendation
+        /// (needed from 2,500 guilds). Without it, one.
+        #[arg(long, env = "TICKETBOT_SHARD_TOTAL")]
+        shard_total: Option<String>,
+        /// Which of them this process runs (`0-3`, or `2`); all of them when left out.
+        #[arg(long, env = "TICKETBOT_SHARDS")]
+        shards: Option<String>,
+    },
     /// Runs only the transcript web server.
     Serve,
     /// Checks the config file and prints every problem with file, line and key.
@@ -460,14 +468,27 @@ fn load(path: &Path) -> anyhow::Result<Arc<Config>> {
 
 async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run => {
-            let Some(settings) = DiscordSettings::from_env() else {
+        Command::Run {
+            shard_total,
+            shards,
+        } => {
+            let layout = Shards::parse(shard_total.as_deref(), shards.as_deref())?;
+            if !layout.all_here() {
+                anyhow::bail!(
+                    "this process would run only some of the shards ({layout:?}); the others would \
+                     need the same database, and a DuckDB file opens in one process only: run \
+                     every shard in this process (leave out --shards) until the PostgreSQL \
+                     backend is there"
+                );
+            }
+            let Some(mut settings) = DiscordSettings::from_env() else {
                 anyhow::bail!(
                     "no bot token: set the environment variable {TOKEN_VAR} to your bot's token \
                      (see README.md, \"Running it for your community\"), \
                      or try `ticketbot demo`, which needs no token"
                 );
             };
+            settings.shards = layout;
             let config = load(config_path)?;
             serve_until_stopped(config_path, config, Mode::Full(settings)).await
         }

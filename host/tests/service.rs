@@ -121,3 +121,38 @@ fn sigterm_during_start_up_stops_the_binary_cleanly() {
     assert!(status.success(), "{status:?}\n{first}\n{log}");
     assert!(log.contains("stopped"), "{first}\n{log}");
 }
+
+/// A process running only some of the shards is refused on DuckDB (the other processes could
+/// not open the same file), and a malformed layout is refused with what was wrong; both
+/// before anything starts.
+#[test]
+fn run_refuses_a_shard_subset_on_duckdb_and_a_bad_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("run")
+            .args(args)
+            .env("DISCORD_TOKEN", "not-used")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--shard-total", "2", "--shards", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("a DuckDB file opens in one process only"),
+        "{stderr}"
+    );
+    for (args, says) in [
+        (&["--shard-total", "two"][..], "--shard-total: \"two\" is not a number"),
+        (&["--shard-total", "2", "--shards", "1-2"][..], "--shards: \"1-2\" is not a shard"),
+        (&["--shards", "0-1"][..], "--shards needs --shard-total"),
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}

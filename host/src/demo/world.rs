@@ -265,5 +265,6 @@ pub fn settings(emulator: &Emulator) -> DiscordSettings {
     DiscordSettings {
         token: emulator.token().to_owned(),
         api_base: Some(emulator.api_base()),
+        shards: crate::discord::Shards::One,
     }
 }

@@ -17,6 +17,10 @@ use crate::event::{Inbound, Lifecycle};
 pub struct Handler {
     pub(super) lifecycle: Arc<OnceLock<Arc<dyn Lifecycle>>>,
     pub(super) ready: watch::Sender<Option<ReadyInfo>>,
+    /// How many shards this process runs (none: as many as the first READY's total).
+    pub(super) expected: Option<u32>,
+    /// Each shard's guilds at its last READY.
+    pub(super) seen: std::sync::Mutex<std::collections::BTreeMap<u32, Vec<u64>>>,
 }
 
 /// What the bot learnt at READY.
@@ -24,7 +28,7 @@ pub struct Handler {
 pub struct ReadyInfo {
     /// The bot's user id.
     pub bot_id: u64,
-    /// Guilds the bot is in.
+    /// Guilds the bot is in (on this process's shards).
     pub guilds: Vec<u64>,
 }
 
@@ -41,16 +45,29 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
-        tracing::info!(bot = %ready.user.name, guilds = guilds.len(), "connected to Discord");
+        let (shard, total) = ready
+            .shard
+            .map_or((0, 1), |s| (s.id.0, s.total));
+        tracing::info!(bot = %ready.user.name, guilds = guilds.len(), shard, total, "connected to Discord");
         self.pass(Inbound::Ready {
             bot_user: ready.user.id.get(),
             guilds: guilds.clone(),
+            shard: (shard, total),
         })
         .await;
-        self.ready.send_replace(Some(ReadyInfo {
-            bot_id: ready.user.id.get(),
-            guilds,
-        }));
+        // Ready once every shard of this process is.
+        let all = {
+            let mut seen = self.seen.lock().expect("seen lock");
+            seen.insert(shard, guilds);
+            let expected = self.expected.unwrap_or(total) as usize;
+            (seen.len() >= expected).then(|| seen.values().flatten().copied().collect())
+        };
+        if let Some(guilds) = all {
+            self.ready.send_replace(Some(ReadyInfo {
+                bot_id: ready.user.id.get(),
+                guilds,
+            }));
+        }
     }
 
     async fn message(&self, _ctx: Context, message: Message) {

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 
 pub use handler::ReadyInfo;
 
+
 use crate::event::Lifecycle;
 use crate::rest::DiscordApi;
 use client::DiscordClient;
@@ -36,6 +37,86 @@ pub struct DiscordSettings {
     pub token: String,
     /// Another API base, e.g. `http://127.0.0.1:PORT`; `None` for discord.com.
     pub api_base: Option<String>,
+    /// Which gateway shards this process runs.
+    pub shards: Shards,
+}
+
+/// Which gateway shards a process runs. Discord requires sharding from 2,500 guilds; each
+/// shard is one gateway connection carrying the events of the guilds whose
+/// `(id >> 22) % total` is its number (DMs go to shard 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Shards {
+    /// One connection for everything (shard 0 of 1).
+    #[default]
+    One,
+    /// As many as Discord recommends (`GET /gateway/bot`), all in this process.
+    Auto,
+    /// Shards `first..=last` of `total`.
+    Range {
+        /// The first shard this process runs.
+        first: u32,
+        /// The last shard this process runs.
+        last: u32,
+        /// How many shards all processes run together.
+        total: u32,
+    },
+}
+
+/// Why a shard layout was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShardsError {
+    /// Not `N` or `auto`.
+    #[error("--shard-total: {0:?} is not a number of shards (1 or more) or `auto`")]
+    Total(String),
+    /// Not `A-B` or `A` within the total.
+    #[error("--shards: {0:?} is not a shard or a range of shards (`0-3`) below --shard-total")]
+    Range(String),
+    /// A range without a total.
+    #[error("--shards needs --shard-total (how many shards all processes run together)")]
+    NoTotal,
+}
+
+impl Shards {
+    /// The layout `--shard-total` (`N` or `auto`) and `--shards` (`A-B`, or `A`) describe.
+    pub fn parse(total: Option<&str>, range: Option<&str>) -> Result<Self, ShardsError> {
+        let total = match total.map(str::trim) {
+            None if range.is_some() => return Err(ShardsError::NoTotal),
+            None => return Ok(Shards::One),
+            Some("auto") if range.is_none() => return Ok(Shards::Auto),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=65_535).contains(n))
+                .ok_or_else(|| ShardsError::Total(text.to_owned()))?,
+        };
+        let Some(text) = range.map(str::trim) else {
+            return Ok(Shards::Range {
+                first: 0,
+                last: total - 1,
+                total,
+            });
+        };
+        let bad = || ShardsError::Range(text.to_owned());
+        let (first, last) = match text.split_once('-') {
+            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            None => {
+                let one = text.parse().map_err(|_| bad())?;
+                (one, one)
+            }
+        };
+        if first > last || last >= total {
+            return Err(bad());
+        }
+        Ok(Shards::Range { first, last, total })
+    }
+
+    /// Whether this process runs every shard (so it sees every guild and DM).
+    pub fn all_here(&self) -> bool {
+        match self {
+            Shards::One | Shards::Auto => true,
+            Shards::Range { first, last, total } => *first == 0 && *last + 1 == *total,
+        }
+    }
 }
 
 impl fmt::Debug for DiscordSettings {
@@ -43,6 +124,7 @@ impl fmt::Debug for DiscordSettings {
         f.debug_struct("DiscordSettings")
             .field("token", &"<redacted>")
             .field("api_base", &self.api_base)
+            .field("shards", &self.shards)
             .finish()
     }
 }
@@ -59,6 +141,7 @@ impl DiscordSettings {
         Some(Self {
             token: token.trim().to_owned(),
             api_base,
+            shards: Shards::One,
         })
     }
 }
@@ -128,9 +211,17 @@ impl Bot {
         }
         let slot = Arc::new(OnceLock::new());
         let (ready_tx, ready) = watch::channel(None);
+        let expected = match settings.shards {
+            Shards::One => Some(1),
+            // Known from the first READY (it names the total).
+            Shards::Auto => None,
+            Shards::Range { first, last, .. } => Some(last - first + 1),
+        };
         let handler = handler::Handler {
             lifecycle: slot.clone(),
             ready: ready_tx,
+            expected,
+            seen: std::sync::Mutex::default(),
         };
         let mut client: Client = ClientBuilder::new_with_http(http.build(), intents(members))
             .event_handler(handler)
@@ -140,8 +231,17 @@ impl Bot {
         let _ = slot.set(tickets.clone() as Arc<dyn Lifecycle>);
         let shards = client.shard_manager.clone();
         let cache = client.cache.clone();
+        let layout = settings.shards;
         let task = tokio::spawn(async move {
-            if let Err(error) = client.start().await {
+            let ended = match layout {
+                Shards::One => client.start().await,
+                Shards::Auto => client.start_autosharded().await,
+                // serenity's range is first..last with `last` included.
+                Shards::Range { first, last, total } => {
+                    client.start_shard_range(first..last, total).await
+                }
+            };
+            if let Err(error) = ended {
                 tracing::error!(%error, "the Discord connection ended");
             }
         });
@@ -157,7 +257,7 @@ impl Bot {
         ))
     }
 
-    /// Waits until READY arrived and returns what it said.
+    /// Waits until every shard of this process sent READY and returns what they said.
     pub async fn ready(&self) -> ReadyInfo {
         let mut ready = self.ready.clone();
         let info = match ready.wait_for(Option::is_some).await {
@@ -185,6 +285,38 @@ impl Bot {
         self.shards.shutdown_all().await;
         if let Err(error) = self.task.await {
             tracing::warn!(%error, "the Discord task ended abnormally");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_layouts() {
+        assert_eq!(Shards::parse(None, None), Ok(Shards::One));
+        assert_eq!(Shards::parse(Some("auto"), None), Ok(Shards::Auto));
+        let all = Shards::parse(Some("4"), None).unwrap();
+        assert_eq!(all, Shards::Range { first: 0, last: 3, total: 4 });
+        assert!(all.all_here());
+        let some = Shards::parse(Some("8"), Some("2-3")).unwrap();
+        assert_eq!(some, Shards::Range { first: 2, last: 3, total: 8 });
+        assert!(!some.all_here());
+        assert_eq!(
+            Shards::parse(Some("8"), Some("5")),
+            Ok(Shards::Range { first: 5, last: 5, total: 8 })
+        );
+        for (total, range) in [
+            (Some("0"), None),
+            (Some("x"), None),
+            (Some("auto"), Some("0")),
+            (Some("4"), Some("3-1")),
+            (Some("4"), Some("4")),
+            (Some("4"), Some("-1")),
+            (None, Some("0")),
+        ] {
+            assert!(Shards::parse(total, range).is_err(), "{total:?} {range:?}");
         }
     }
 }

@@ -126,7 +126,11 @@ impl Lifecycle for Tickets {
     fn handle(self: Arc<Self>, event: Inbound) -> futures::future::BoxFuture<'static, ()> {
         Box::pin(async move {
             match event {
-                Inbound::Ready { bot_user, guilds } => self.on_ready(bot_user, &guilds).await,
+                Inbound::Ready {
+                    bot_user,
+                    guilds,
+                    shard,
+                } => self.on_ready(bot_user, &guilds, shard).await,
                 Inbound::Message(message) => self.on_message(message).await,
                 Inbound::MessageEdited {
                     channel,
@@ -178,6 +182,11 @@ fn guild_texts(config: &Config) -> HashMap<u64, Arc<Texts>> {
         .iter()
         .map(|g| (g.id, Arc::new(texts_for(g.locale, &g.texts))))
         .collect()
+}
+
+/// The shard of `guild` among `total`, by Discord's formula.
+pub fn shard_of(guild: u64, total: u32) -> u32 {
+    ((guild >> 22) % u64::from(total.max(1))) as u32
 }
 
 impl Tickets {
@@ -455,12 +464,23 @@ impl Tickets {
         &self.store
     }
 
-    /// At READY: registers the slash commands in every configured guild the bot is in, and warns
-    /// about configured guilds it is not in (a wrong id, or the bot was never invited).
-    pub async fn on_ready(self: &Arc<Self>, bot_user: u64, guilds: &[u64]) {
+    /// At a shard's READY: registers the slash commands in every configured guild the bot is in
+    /// on that shard, and warns about configured guilds of that shard it is not in (a wrong id,
+    /// or the bot was never invited).
+    pub async fn on_ready(self: &Arc<Self>, bot_user: u64, guilds: &[u64], shard: (u32, u32)) {
         let _ = self.bot_user.set(bot_user);
-        *self.joined.lock().expect("joined lock") = guilds.to_vec();
+        let (number, total) = shard;
+        let on_this_shard = |guild: u64| shard_of(guild, total) == number;
+        {
+            // Every shard's guilds: this shard's replace what it said before.
+            let mut joined = self.joined.lock().expect("joined lock");
+            joined.retain(|g| !on_this_shard(*g));
+            joined.extend_from_slice(guilds);
+        }
         for guild in &self.config().guilds {
+            if !on_this_shard(guild.id) {
+                continue;
+            }
             if !guilds.contains(&guild.id) {
                 tracing::warn!(guild = guild.id, name = ?guild.name, "configured guild not joined: invite the bot or fix the id");
                 continue;

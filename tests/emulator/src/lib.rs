@@ -8,7 +8,8 @@
 //!   wire format.
 //! - `rest`: the REST routes that really change the world, with Discord's rules (interaction
 //!   deadlines, one initial response, message limits, rename limits, closed DMs).
-//! - `gateway`: HELLO/IDENTIFY/RESUME/heartbeats and ordered dispatches with a resume backlog.
+//! - `gateway`: HELLO/IDENTIFY/RESUME/heartbeats and ordered dispatches with a resume backlog,
+//!   one session per shard (events go to their guild's shard; DMs to shard 0).
 //! - [`Actor`]: typed user actions (say, click, choose, submit a modal, run a slash command, join
 //!   or leave voice) whose payloads are checked against serenity's models before sending.
 
@@ -37,7 +38,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use actors::{Actor, InteractionHandle};
-pub use gateway::GatewayStats;
+pub use gateway::{shard_of, GatewayStats};
 pub use world::World;
 
 use world::{channel_type, Channel, Guild, Member, Role, User};
@@ -161,6 +162,14 @@ impl Inner {
     pub(crate) fn dispatch(&self, event: &str, data: Value) {
         match validate::gateway_event(event, &data) {
             Ok(()) => self.gateway.dispatch(event, data),
+            Err(error) => self.model_error(error),
+        }
+    }
+
+    /// Same, to shard `shard` whatever the event is about (READY and a shard's guilds).
+    pub(crate) fn dispatch_to_shard(&self, shard: u32, event: &str, data: Value) {
+        match validate::gateway_event(event, &data) {
+            Ok(()) => self.gateway.dispatch_shard(shard, event, data),
             Err(error) => self.model_error(error),
         }
     }
@@ -667,6 +676,19 @@ impl Emulator {
     /// Makes the next `rule.times` matching requests fail.
     pub fn inject(&self, rule: FaultRule) {
         self.inner.faults.lock().expect("faults lock").push(rule);
+    }
+
+    /// Makes the next id the emulator gives out (the next guild's, when a guild is created
+    /// next) fall on shard `shard` of `total`, by moving its id clock a few milliseconds on.
+    pub fn next_id_on_shard(&self, shard: u32, total: u32) {
+        let mut world = self.inner.world.lock().expect("world lock");
+        world.next_id_on_shard(shard, total);
+    }
+
+    /// Makes `GET /gateway/bot` recommend `count` shards (Discord requires one per 2,500
+    /// guilds); guild events and interactions then go to the connection of their guild's shard.
+    pub fn recommend_shards(&self, count: u32) {
+        self.inner.gateway.recommend_shards(count);
     }
 
     /// Cuts the gateway connection without a close frame; the bot should RESUME.

@@ -171,10 +171,12 @@ pub(crate) async fn handle(
             }
             None | Some(Fault::Delay(_)) => {
                 let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+                let shards = inner.gateway.recommended_shards();
                 let mut world = inner.world.lock().expect("world lock");
                 let ctx = Ctx {
                     base: inner.base_url(),
                     gateway: inner.gateway_url(),
+                    shards,
                     query: query.as_deref(),
                 };
                 route(&mut world, &ctx, &method, &segments, &body, uploads)
@@ -286,6 +288,8 @@ async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<Uplo
 struct Ctx<'a> {
     base: String,
     gateway: String,
+    /// The shard count the gateway recommends.
+    shards: u32,
     query: Option<&'a str>,
 }
 
@@ -323,7 +327,7 @@ fn route(
     match (m, segments) {
         ("GET", ["gateway"]) => Ok(Outcome::json(json!({"url": ctx.gateway}))),
         ("GET", ["gateway", "bot"]) => Ok(Outcome::json(json!({
-            "url": ctx.gateway, "shards": 1,
+            "url": ctx.gateway, "shards": ctx.shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
         }))),
         ("GET", ["users", "@me"]) => {

@@ -293,6 +293,19 @@ impl World {
         self.last_id
     }
 
+    /// Moves the id clock so that the next id lands on shard `shard` of `total`.
+    pub fn next_id_on_shard(&mut self, shard: u32, total: u32) {
+        let total = u64::from(total.max(1));
+        let now = (Utc::now().timestamp_millis() as u64).saturating_sub(DISCORD_EPOCH_MS);
+        // A second ahead of the clock, so `next_id` takes it rather than the time even on a
+        // slow machine.
+        let mut stamp = (self.last_id >> 22).max(now) + 1000;
+        while stamp % total != u64::from(shard) % total {
+            stamp += 1;
+        }
+        self.last_id = (stamp << 22) - 1;
+    }
+
     /// The member's roles including @everyone, for permission checks by tests.
     pub fn member_roles(&self, guild_id: u64, user_id: u64) -> Option<Vec<u64>> {
         let guild = self.guilds.get(&guild_id)?;
