@@ -3,7 +3,8 @@
 //! click-to-acknowledgement latency and checks that nothing was lost or duplicated.
 //!
 //! Run: `cargo bench -p ticketbot --bench load` (`LOAD_GUILDS`, `LOAD_PLAYERS` change the
-//! size; `LOAD_FAULTS=0` runs without injected faults, for clean latency figures). Exits
+//! size; `LOAD_FAULTS=0` runs without injected faults, for clean latency figures;
+//! `LOAD_SHARDS=2` has the emulator recommend two gateway shards and the bot run both). Exits
 //! non-zero if any check fails.
 
 use std::collections::HashSet;
@@ -32,19 +33,21 @@ fn main() {
     let guilds = env("LOAD_GUILDS", 50);
     let players_per_guild = env("LOAD_PLAYERS", 20);
     let faults = env("LOAD_FAULTS", 1) != 0;
+    let shards = env("LOAD_SHARDS", 1).max(1) as u32;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let failed = runtime.block_on(run(guilds, players_per_guild, faults));
+    let failed = runtime.block_on(run(guilds, players_per_guild, faults, shards));
     if failed {
         std::process::exit(1);
     }
 }
 
-async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool {
+async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards: u32) -> bool {
     let emulator = Emulator::start().await.unwrap();
+    emulator.recommend_shards(shards);
     let dir = tempfile::tempdir().unwrap();
     // Many guilds in one config: the first world's file, then the others' [[guild]] blocks.
     let mut worlds = Vec::new();
@@ -70,7 +73,11 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
         worlds.push((world, players));
     }
     let config = Config::parse(&dir.path().join("load.toml"), text).unwrap();
-    let running = app::start(Arc::new(config), Mode::Full(demo::settings(&emulator)))
+    let mut settings = demo::settings(&emulator);
+    if shards > 1 {
+        settings.shards = ticketbot::discord::Shards::Auto;
+    }
+    let running = app::start(Arc::new(config), Mode::Full(settings))
         .await
         .unwrap();
     running.ready().await;
@@ -118,7 +125,15 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool) -> bool
     } else {
         "no faults".to_owned()
     };
-    println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), {injected}");
+    let per_shard: Vec<usize> = (0..shards)
+        .map(|shard| {
+            worlds
+                .iter()
+                .filter(|(w, _)| ticketbot_emulator::shard_of(w.guild, shards) == shard)
+                .count()
+        })
+        .collect();
+    println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), {shards} gateway shard(s) with {per_shard:?} guilds, {injected}");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for ((_, players), panel) in worlds.iter().zip(&panels) {

@@ -27,8 +27,8 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
-pub mod guild_settings;
 pub mod event;
+pub mod guild_settings;
 pub mod legacy;
 pub mod locale;
 pub mod metrics;

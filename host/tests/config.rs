@@ -341,7 +341,11 @@ async fn check_shows_which_layer_each_plugin_comes_from() {
         .unwrap();
     // The guild's own server settings: fitting the file, then no longer.
     store
-        .record_layer(1, 7, "staff_roles = [\"9\"]\n[texts]\npanel-title = \"Ajuda\"\n".into())
+        .record_layer(
+            1,
+            7,
+            "staff_roles = [\"9\"]\n[texts]\npanel-title = \"Ajuda\"\n".into(),
+        )
         .await
         .unwrap();
     store.close().await;
@@ -357,7 +361,8 @@ async fn check_shows_which_layer_each_plugin_comes_from() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(
-        stdout.contains("guild 1 settings: staff_roles, texts (the guild's own, from the dashboard)"),
+        stdout
+            .contains("guild 1 settings: staff_roles, texts (the guild's own, from the dashboard)"),
         "{stdout}"
     );
     assert!(

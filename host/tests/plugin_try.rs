@@ -119,7 +119,10 @@ fn flags_override_the_script_and_bad_choices_stop_before_any_step() {
     // A language the bot does not speak is refused, not replaced.
     let (out, text) = plugin_try(&wasm, &script, &["--locale", "fr"]);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("unknown locale \"fr\"; use pt-BR or en"), "{text}");
+    assert!(
+        text.contains("unknown locale \"fr\"; use pt-BR or en"),
+        "{text}"
+    );
     // Settings the schema refuses stop the trial before its first step.
     let settings = dir.path().join("settings.toml");
     std::fs::write(&settings, "empty_after = \"forever\"\n").unwrap();

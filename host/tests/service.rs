@@ -146,8 +146,14 @@ fn run_refuses_a_shard_subset_on_duckdb_and_a_bad_layout() {
         "{stderr}"
     );
     for (args, says) in [
-        (&["--shard-total", "two"][..], "--shard-total: \"two\" is not a number"),
-        (&["--shard-total", "2", "--shards", "1-2"][..], "--shards: \"1-2\" is not a shard"),
+        (
+            &["--shard-total", "two"][..],
+            "--shard-total: \"two\" is not a number",
+        ),
+        (
+            &["--shard-total", "2", "--shards", "1-2"][..],
+            "--shards: \"1-2\" is not a shard",
+        ),
         (&["--shards", "0-1"][..], "--shards needs --shard-total"),
     ] {
         let out = run(args);

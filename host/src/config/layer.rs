@@ -97,10 +97,7 @@ impl Config {
     /// This configuration with each guild's layer written over its entry in the operator's
     /// file, checked as the file is. Only the guilds change (the source stays the operator's
     /// file, and secrets from the environment stay).
-    pub fn with_layers(
-        &self,
-        layers: &BTreeMap<u64, GuildLayer>,
-    ) -> Result<Config, LayerProblems> {
+    pub fn with_layers(&self, layers: &BTreeMap<u64, GuildLayer>) -> Result<Config, LayerProblems> {
         let mut problems = LayerProblems::default();
         for (guild, layer) in layers {
             let Some(config) = self.guild(*guild) else {
@@ -156,7 +153,9 @@ impl Config {
                         // `guild[1]` is not a prefix of `guild[12]`.
                         None => return None,
                     };
-                    layers.contains_key(id).then(|| (*id, below.map(str::to_owned)))
+                    layers
+                        .contains_key(id)
+                        .then(|| (*id, below.map(str::to_owned)))
                 });
                 match owner {
                     Some((id, key)) => out.by_guild.entry(id).or_default().push(match key {
@@ -335,7 +334,9 @@ cooldown_minutes = 60
         assert!(mine.contains(
             &"ticket_type[0].id: use 1-32 lowercase letters, digits, '-' or '_'".to_owned()
         ));
-        assert!(mine.iter().any(|p| p.starts_with("ticket_type[0].label: must be 1-100")));
+        assert!(mine
+            .iter()
+            .any(|p| p.starts_with("ticket_type[0].label: must be 1-100")));
         assert!(problems.other.is_empty());
     }
 

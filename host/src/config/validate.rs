@@ -9,8 +9,8 @@ use super::file::{KeyPath, Problem, Segment, SourceFile};
 use super::raw::{RawConfig, RawGuild, RawPlugin, Snowflake};
 use super::AllowedHost;
 use super::{
-    ClaimMode, Config, ConfigError, ConfigSource, Editable, GuildConfig, PluginConfig, PluginSource, TicketType,
-    TranscriptConfig, UploadCeiling, WebConfig, WebLimits,
+    ClaimMode, Config, ConfigError, ConfigSource, Editable, GuildConfig, PluginConfig,
+    PluginSource, TicketType, TranscriptConfig, UploadCeiling, WebConfig, WebLimits,
 };
 use crate::capability::Capability;
 use crate::locale::{Catalogue, Locale};

@@ -45,9 +45,7 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
-        let (shard, total) = ready
-            .shard
-            .map_or((0, 1), |s| (s.id.0, s.total));
+        let (shard, total) = ready.shard.map_or((0, 1), |s| (s.id.0, s.total));
         tracing::info!(bot = %ready.user.name, guilds = guilds.len(), shard, total, "connected to Discord");
         self.pass(Inbound::Ready {
             bot_user: ready.user.id.get(),

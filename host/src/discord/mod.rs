@@ -20,7 +20,6 @@ use tokio::task::JoinHandle;
 
 pub use handler::ReadyInfo;
 
-
 use crate::event::Lifecycle;
 use crate::rest::DiscordApi;
 use client::DiscordClient;
@@ -98,7 +97,10 @@ impl Shards {
         };
         let bad = || ShardsError::Range(text.to_owned());
         let (first, last) = match text.split_once('-') {
-            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            Some((a, b)) => (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            ),
             None => {
                 let one = text.parse().map_err(|_| bad())?;
                 (one, one)
@@ -298,14 +300,32 @@ mod tests {
         assert_eq!(Shards::parse(None, None), Ok(Shards::One));
         assert_eq!(Shards::parse(Some("auto"), None), Ok(Shards::Auto));
         let all = Shards::parse(Some("4"), None).unwrap();
-        assert_eq!(all, Shards::Range { first: 0, last: 3, total: 4 });
+        assert_eq!(
+            all,
+            Shards::Range {
+                first: 0,
+                last: 3,
+                total: 4
+            }
+        );
         assert!(all.all_here());
         let some = Shards::parse(Some("8"), Some("2-3")).unwrap();
-        assert_eq!(some, Shards::Range { first: 2, last: 3, total: 8 });
+        assert_eq!(
+            some,
+            Shards::Range {
+                first: 2,
+                last: 3,
+                total: 8
+            }
+        );
         assert!(!some.all_here());
         assert_eq!(
             Shards::parse(Some("8"), Some("5")),
-            Ok(Shards::Range { first: 5, last: 5, total: 8 })
+            Ok(Shards::Range {
+                first: 5,
+                last: 5,
+                total: 8
+            })
         );
         for (total, range) in [
             (Some("0"), None),

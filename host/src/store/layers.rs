@@ -29,7 +29,9 @@ impl Store {
         self.call(|db| {
             let mut statement = db.prepare("SELECT guild_id, layer FROM guild_layers")?;
             let rows = statement
-                .query_map([], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?)))?
+                .query_map([], |row| {
+                    Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+                })?
                 .collect::<Result<BTreeMap<_, _>, _>>()?;
             Ok(rows)
         })

@@ -72,7 +72,9 @@ impl Tickets {
         if !removable {
             return Err(MemberError::NotRemovable);
         }
-        self.discord.remove_overwrite(channel, OverwriteTarget::Member(user)).await?;
+        self.discord
+            .remove_overwrite(channel, OverwriteTarget::Member(user))
+            .await?;
         self.store.remove_member(ticket.id, user).await?;
         Ok(())
     }

@@ -134,7 +134,11 @@ impl Tickets {
         if let Some(former) = before.filter(|b| Some(*b) != ticket.claimed_by) {
             let members = self.store.members(ticket.id).await.unwrap_or_default();
             if former != ticket.opener_id && !members.contains(&former) {
-                if let Err(error) = self.discord.remove_overwrite(channel, OverwriteTarget::Member(former)).await {
+                if let Err(error) = self
+                    .discord
+                    .remove_overwrite(channel, OverwriteTarget::Member(former))
+                    .await
+                {
                     tracing::warn!(%error, channel, "could not remove a former claimer's permissions");
                 }
             }

@@ -196,7 +196,10 @@ async fn an_owner_changes_staff_types_and_texts_live_and_rolls_back() {
     let ticket = h.ticket_in(ban_channel).await.expect("a ban ticket");
     assert_eq!(ticket.type_id, "ban");
     let (_, _, form_now) = web.get(&path).await;
-    assert!(form_now.contains("This server&#39;s own") || form_now.contains("This server's own"), "{form_now}");
+    assert!(
+        form_now.contains("This server&#39;s own") || form_now.contains("This server's own"),
+        "{form_now}"
+    );
 
     // The guild's own, kept across a restart.
     h.restart().await;

@@ -401,12 +401,7 @@ fn identify(
     inner.changed();
 }
 
-fn resume(
-    inner: &Arc<Inner>,
-    connection: u64,
-    tx: &mpsc::UnboundedSender<Outgoing>,
-    data: &Value,
-) {
+fn resume(inner: &Arc<Inner>, connection: u64, tx: &mpsc::UnboundedSender<Outgoing>, data: &Value) {
     if !token_matches(inner, data["token"].as_str().unwrap_or_default()) {
         let _ = tx.send(Outgoing::Close(4004, "authentication failed"));
         return;

@@ -194,7 +194,11 @@ impl Known<'_> {
 }
 
 fn id_list(ids: &[u64]) -> toml::Value {
-    toml::Value::Array(ids.iter().map(|i| toml::Value::String(i.to_string())).collect())
+    toml::Value::Array(
+        ids.iter()
+            .map(|i| toml::Value::String(i.to_string()))
+            .collect(),
+    )
 }
 
 /// A ticket type row as the file writes it (what the file's checks read).
@@ -251,7 +255,11 @@ fn layer_of(
     if may(Editable::Staff) {
         for (key, ids, theirs) in [
             ("staff_roles", &values.staff_roles, &file.staff_roles),
-            ("approver_roles", &values.approver_roles, &file.approver_roles),
+            (
+                "approver_roles",
+                &values.approver_roles,
+                &file.approver_roles,
+            ),
         ] {
             for id in ids.iter().filter(|id| !known.role(**id)) {
                 problems.push(format!("{key}: {id} is not a role of this server"));
@@ -323,7 +331,9 @@ fn layer_of(
                 }
                 Ok(id) => {
                     if !known.channel(id, kind) {
-                        problems.push(format!("{key}: {id} is not a fitting channel of this server"));
+                        problems.push(format!(
+                            "{key}: {id} is not a fitting channel of this server"
+                        ));
                     }
                     layer.insert(key.into(), text.into());
                 }
@@ -339,22 +349,29 @@ fn own(layer: &GuildLayer, part: Editable) -> bool {
     part.keys().iter().any(|k| layer.contains_key(*k))
 }
 
-/// The guild's roles and channels as Discord tells the bot (empty, logged, when it cannot).
+/// The guild's roles (without @everyone, whose id is the guild's: everyone as staff would
+/// open every ticket to everyone) and channels as Discord tells the bot (empty, logged, when
+/// it cannot).
 async fn roles_and_channels(d: &Dashboard, guild: u64) -> (Vec<(u64, String)>, Vec<ChannelInfo>) {
-    let roles = d.0.deps.discord.guild_roles(guild).await.unwrap_or_else(|error| {
-        tracing::warn!(%error, guild, "listing the guild's roles for its settings");
-        Vec::new()
-    });
-    let channels = d
-        .0
-        .deps
-        .discord
-        .guild_channels(guild)
-        .await
-        .unwrap_or_else(|error| {
-            tracing::warn!(%error, guild, "listing the guild's channels for its settings");
-            Vec::new()
-        });
+    let mut roles =
+        d.0.deps
+            .discord
+            .guild_roles(guild)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, guild, "listing the guild's roles for its settings");
+                Vec::new()
+            });
+    roles.retain(|(id, _)| *id != guild);
+    let channels =
+        d.0.deps
+            .discord
+            .guild_channels(guild)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, guild, "listing the guild's channels for its settings");
+                Vec::new()
+            });
     (roles, channels)
 }
 
@@ -395,7 +412,7 @@ fn role_boxes(name: &str, roles: &[(u64, String)], chosen: &[u64], disabled: boo
     html! {
         span.choices {
             @for (id, role) in roles {
-                label { input type="checkbox" name=(name) value=(id) checked[chosen.contains(id)] disabled[disabled]; " @" (role) }
+                label { input type="checkbox" name=(name) value=(id) checked[chosen.contains(id)] disabled[disabled]; " @" (role.trim_start_matches('@')) }
             }
             @for id in &unknown {
                 label { input type="checkbox" name=(name) value=(id) checked disabled[disabled]; " " (id) " (not found)" }
@@ -565,7 +582,12 @@ pub(super) async fn edit(
     }
 }
 
-async fn change(d: &Dashboard, guild: u64, actor: u64, layer: GuildLayer) -> Result<(), Vec<String>> {
+async fn change(
+    d: &Dashboard,
+    guild: u64,
+    actor: u64,
+    layer: GuildLayer,
+) -> Result<(), Vec<String>> {
     d.0.deps
         .settings
         .change(guild, actor, layer)
@@ -791,7 +813,10 @@ label = "Support"
             now: &file,
         };
         let (layer, problems) = layer_of(&values, &file, &GuildLayer::new(), &known);
-        assert_eq!(problems, vec!["approver_roles: 999 is not a role of this server"]);
+        assert_eq!(
+            problems,
+            vec!["approver_roles: 999 is not a role of this server"]
+        );
         assert_eq!(layer["staff_roles"], id_list(&[100, 200]));
         let types = layer["ticket_type"].as_array().unwrap();
         assert_eq!(types.len(), 1);

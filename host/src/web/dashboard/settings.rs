@@ -26,7 +26,11 @@ use super::{page, secured, viewer, Dashboard};
 
 /// The signed-in session of someone who manages `guild` (as the bot sees them), or the answer
 /// to give instead: the same 404 for anyone else.
-pub(super) async fn manager(d: &Dashboard, jar: &CookieJar, guild: u64) -> Result<WebSession, Response> {
+pub(super) async fn manager(
+    d: &Dashboard,
+    jar: &CookieJar,
+    guild: u64,
+) -> Result<WebSession, Response> {
     let (session, _) = d.guard(jar, guild).await?;
     if !d.manages(guild, session.user_id).await {
         return Err(page(
@@ -207,7 +211,7 @@ async fn form(
                 current,
                 roles
                     .iter()
-                    .map(|(id, n)| (id.to_string(), format!("@{n}")))
+                    .map(|(id, n)| (id.to_string(), format!("@{}", n.trim_start_matches('@'))))
                     .collect(),
             ),
             SettingKind::Single(ValueKind::Choice(words)) => select(
