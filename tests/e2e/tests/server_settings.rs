@@ -201,6 +201,14 @@ async fn an_owner_changes_staff_types_and_texts_live_and_rolls_back() {
         "{form_now}"
     );
 
+    // An operator's reload puts the file in force again, with the guild's own over it.
+    let notes = h.bot().reload(h.config()).await;
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        offered(&h, player).await,
+        ["Suporte", "Denúncia", "Ban appeal"]
+    );
+
     // The guild's own, kept across a restart.
     h.restart().await;
     let mut web = WebUser::sign_in(&h, owner).await;

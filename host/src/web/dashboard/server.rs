@@ -19,7 +19,7 @@ use crate::rest::{ChannelInfo, ChannelKind};
 use crate::store::{LayerChange, WebSession};
 
 use super::pages::{layout, not_found};
-use super::settings::{manager, manager_form, tabs};
+use super::settings::{manager, manager_form, rolled_back, tabs};
 use super::{page, secured, viewer, Dashboard};
 
 /// One ticket type as the form shows it (text as typed, so a refused form comes back as sent).
@@ -718,17 +718,8 @@ pub(super) async fn rollback(
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
     let target: GuildLayer = found.before.parse().unwrap_or_default();
-    match change(&d, guild, session.user_id, target).await {
-        Ok(()) => secured(Redirect::to(&format!("/dashboard/g/{guild}/history")).into_response()),
-        Err(problems) => page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            layout(
-                "History",
-                Some(&viewer(&session)),
-                html! { h1 { "Not rolled back" } ul { @for p in &problems { li { (p) } } } },
-            ),
-        ),
-    }
+    let outcome = change(&d, guild, session.user_id, target).await;
+    rolled_back(guild, &session, outcome)
 }
 
 #[cfg(test)]

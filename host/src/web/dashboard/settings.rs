@@ -448,18 +448,12 @@ pub(super) async fn history(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let changes = match d.0.store.choice_history(guild, 200).await {
-        Ok(changes) => changes,
-        Err(error) => {
-            tracing::warn!(%error, guild, "reading the guild's history");
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                not_found(Some(&viewer(&session))),
-            );
-        }
-    };
-    let server = match d.0.store.layer_history(guild, 200).await {
-        Ok(changes) => changes,
+    let read = tokio::try_join!(
+        d.0.store.choice_history(guild, 200),
+        d.0.store.layer_history(guild, 200)
+    );
+    let (changes, server) = match read {
+        Ok(both) => both,
         Err(error) => {
             tracing::warn!(%error, guild, "reading the guild's history");
             return page(
@@ -522,13 +516,23 @@ pub(super) async fn rollback(
         Some(before) => Choice::from_stored(before).unwrap_or_else(|_| Choice::default_of(&entry)),
         None => Choice::default_of(&entry),
     };
-    match change(&d, guild, session.user_id, &target).await {
+    let outcome = change(&d, guild, session.user_id, &target).await;
+    rolled_back(guild, &session, outcome)
+}
+
+/// The answer to a rollback: back to the history, or what kept it from happening.
+pub(super) fn rolled_back(
+    guild: u64,
+    session: &WebSession,
+    outcome: Result<(), Vec<String>>,
+) -> Response {
+    match outcome {
         Ok(()) => secured(Redirect::to(&format!("/dashboard/g/{guild}/history")).into_response()),
         Err(problems) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
             layout(
                 "History",
-                Some(&viewer(&session)),
+                Some(&viewer(session)),
                 html! { h1 { "Not rolled back" } ul { @for p in &problems { li { (p) } } } },
             ),
         ),
