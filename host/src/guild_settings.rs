@@ -68,9 +68,25 @@ pub async fn compose(file: &Config, store: &Store) -> Config {
     if layers.is_empty() {
         return file.clone();
     }
-    let (config, refused) = file.with_layers_that_fit(&layers);
+    let (config, refused) = fit(Arc::new(file.clone()), layers).await;
     log_refused(&refused);
     config
+}
+
+/// `file` with `layers` that fit it, checked off the async workers (it parses and checks the
+/// whole file once more).
+async fn fit(file: Arc<Config>, layers: BTreeMap<u64, GuildLayer>) -> (Config, LayerProblems) {
+    let fallback = file.clone();
+    tokio::task::spawn_blocking(move || file.with_layers_that_fit(&layers))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "checking the guilds' own settings failed");
+            let refused = LayerProblems {
+                other: vec![format!("checking the guilds' own settings failed: {error}")],
+                ..LayerProblems::default()
+            };
+            ((*fallback).clone(), refused)
+        })
 }
 
 impl GuildSettings {
@@ -128,7 +144,7 @@ impl GuildSettings {
         } else {
             layers.insert(guild, layer.clone());
         }
-        let (config, mut refused) = self.file().with_layers_that_fit(&layers);
+        let (config, mut refused) = fit(self.file(), layers).await;
         if let Some(problems) = refused.by_guild.remove(&guild) {
             return Err(ChangeError::Refused(problems));
         }

@@ -138,9 +138,18 @@ impl Config {
                 let Some(id) = entry_id(entry) else { continue };
                 positions.insert(id, index);
                 if let Some(layer) = layers.get(&id) {
-                    write_layer(entry, layer);
+                    if let Err(error) = write_layer(entry, layer) {
+                        problems
+                            .by_guild
+                            .entry(id)
+                            .or_default()
+                            .push(format!("cannot be written as TOML: {error}"));
+                    }
                 }
             }
+        }
+        if !problems.by_guild.is_empty() {
+            return Err(problems);
         }
         let merged = Config::parse(&self.source.path, document.to_string()).map_err(|error| {
             let mut out = LayerProblems::default();
@@ -225,10 +234,8 @@ fn entry_id(entry: &Table) -> Option<u64> {
 
 /// Writes `layer` over a guild's entry: each key replaces the file's, except `texts`, whose
 /// keys replace the file's one by one (the file's other overrides stay).
-fn write_layer(entry: &mut Table, layer: &GuildLayer) {
-    let Ok(written) = toml_edit::ser::to_document(layer) else {
-        return;
-    };
+fn write_layer(entry: &mut Table, layer: &GuildLayer) -> Result<(), toml_edit::ser::Error> {
+    let written = toml_edit::ser::to_document(layer)?;
     for (key, item) in written.as_table().iter() {
         if key == "texts" {
             if let (Some(texts), Some(ours)) = (
@@ -246,6 +253,7 @@ fn write_layer(entry: &mut Table, layer: &GuildLayer) {
         }
         entry.insert(key, item.clone());
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -717,8 +717,13 @@ pub(super) async fn rollback(
     let Ok(Some(found)) = d.0.store.layer_change(guild, id).await else {
         return page(StatusCode::NOT_FOUND, not_found(Some(&viewer(&session))));
     };
-    let target: GuildLayer = found.before.parse().unwrap_or_default();
-    let outcome = change(&d, guild, session.user_id, target).await;
+    // A `before` that no longer reads is said, not replaced by the file's values.
+    let outcome = match found.before.parse::<GuildLayer>() {
+        Ok(target) => change(&d, guild, session.user_id, target).await,
+        Err(error) => Err(vec![format!(
+            "the settings before this change cannot be read ({error}); nothing changed"
+        )]),
+    };
     rolled_back(guild, &session, outcome)
 }
 
