@@ -55,81 +55,79 @@ fn report(name: &str, mut samples: Vec<Duration>, rows: u64) {
     );
 }
 
-/// Fills the file with the tickets and their messages, with DuckDB's appender.
-async fn fill(store: &Store) {
-    store
-        .call(|db| {
-            let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-            let tx = db.transaction()?;
-            {
-                let mut tickets = tx.appender("tickets")?;
-                let mut messages = tx.appender("ticket_messages")?;
-                let mut message_id: u64 = 1;
-                for id in 1..=(TICKETS + OTHER_TICKETS) {
-                    let (guild, number) = if id <= TICKETS {
-                        (GUILD, id)
-                    } else {
-                        (OTHER, id - TICKETS)
-                    };
-                    // Spread over 500 days, a few minutes to a few days long.
-                    let opened = start + chrono::Duration::minutes(id * 7 % (500 * 24 * 60));
-                    let closed = opened + chrono::Duration::minutes(5 + id * 13 % 4000);
-                    let opener = 10_000 + (id as u64 % 5_000);
-                    let staff = 1 + (id as u64 % 12);
-                    let type_id = ["support", "report", "appeal"][id as usize % 3];
-                    tickets.append_row(duckdb::params![
+/// Fills the (migrated, closed) file with the tickets and their messages, with DuckDB's
+/// appender.
+fn fill(path: &std::path::Path) {
+    let mut db = duckdb::Connection::open(path).expect("the benchmark's file opens");
+    (|| -> duckdb::Result<()> {
+        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let tx = db.transaction()?;
+        {
+            let mut tickets = tx.appender("tickets")?;
+            let mut messages = tx.appender("ticket_messages")?;
+            let mut message_id: u64 = 1;
+            for id in 1..=(TICKETS + OTHER_TICKETS) {
+                let (guild, number) = if id <= TICKETS {
+                    (GUILD, id)
+                } else {
+                    (OTHER, id - TICKETS)
+                };
+                // Spread over 500 days, a few minutes to a few days long.
+                let opened = start + chrono::Duration::minutes(id * 7 % (500 * 24 * 60));
+                let closed = opened + chrono::Duration::minutes(5 + id * 13 % 4000);
+                let opener = 10_000 + (id as u64 % 5_000);
+                let staff = 1 + (id as u64 % 12);
+                let type_id = ["support", "report", "appeal"][id as usize % 3];
+                tickets.append_row(duckdb::params![
+                    id,
+                    guild,
+                    number as i32,
+                    type_id,
+                    Option::<u64>::None,
+                    opener,
+                    "closed",
+                    Some(staff),
+                    opened,
+                    Some(closed),
+                    Some(staff),
+                    Some("resolvido"),
+                    Option::<chrono::DateTime<Utc>>::None,
+                    Option::<u64>::None,
+                    "",
+                    Option::<String>::None,
+                    Option::<String>::None,
+                ])?;
+                for m in 0..MESSAGES {
+                    let mut text: Vec<&str> = (0..12)
+                        .map(|w| WORDS[((id * 31 + m * 7 + w * 3) % WORDS.len() as i64) as usize])
+                        .collect();
+                    // A rare word: in one ticket out of a thousand.
+                    if id % 1_000 == 0 && m == 3 {
+                        text.push("espada-dourada");
+                    }
+                    let author = if m % 2 == 0 { opener } else { staff };
+                    messages.append_row(duckdb::params![
                         id,
-                        guild,
-                        number as i32,
-                        type_id,
-                        Option::<u64>::None,
-                        opener,
-                        "closed",
-                        Some(staff),
-                        opened,
-                        Some(closed),
-                        Some(staff),
-                        Some("resolvido"),
+                        message_id,
+                        author,
+                        format!("user{author}"),
+                        false,
+                        text.join(" "),
+                        "[]",
+                        "[]",
+                        opened + chrono::Duration::seconds(m * 60),
                         Option::<chrono::DateTime<Utc>>::None,
-                        Option::<u64>::None,
-                        "",
-                        Option::<String>::None,
+                        false,
                         Option::<String>::None,
                     ])?;
-                    for m in 0..MESSAGES {
-                        let mut text: Vec<&str> = (0..12)
-                            .map(|w| {
-                                WORDS[((id * 31 + m * 7 + w * 3) % WORDS.len() as i64) as usize]
-                            })
-                            .collect();
-                        // A rare word: in one ticket out of a thousand.
-                        if id % 1_000 == 0 && m == 3 {
-                            text.push("espada-dourada");
-                        }
-                        let author = if m % 2 == 0 { opener } else { staff };
-                        messages.append_row(duckdb::params![
-                            id,
-                            message_id,
-                            author,
-                            format!("user{author}"),
-                            false,
-                            text.join(" "),
-                            "[]",
-                            "[]",
-                            opened + chrono::Duration::seconds(m * 60),
-                            Option::<chrono::DateTime<Utc>>::None,
-                            false,
-                            Option::<String>::None,
-                        ])?;
-                        message_id += 1;
-                    }
+                    message_id += 1;
                 }
             }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-        .expect("filling the store");
+        }
+        tx.commit()?;
+        Ok(())
+    })()
+    .expect("filling the store");
 }
 
 async fn time<F, Fut>(runs: usize, mut query: F) -> (Vec<Duration>, u64)
@@ -154,11 +152,11 @@ async fn main() {
     let store = Store::open(&path).await.unwrap();
     let columns: Vec<String> = store
         .call(|db| {
-            let mut s = db.prepare(
+            db.query_map(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'tickets' ORDER BY ordinal_position",
-            )?;
-            let names = s.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
-            Ok(names)
+                &[],
+                |r| r.get(0),
+            )
         })
         .await
         .unwrap();
@@ -167,8 +165,10 @@ async fn main() {
         17,
         "the fill matches the tickets table: {columns:?}"
     );
+    store.close().await;
     let started = Instant::now();
-    fill(&store).await;
+    fill(&path);
+    let store = Store::open(&path).await.unwrap();
     println!(
         "dashboard queries benchmark (DuckDB, 2 CPUs): {} + {} closed tickets, {} messages, filled in {:.1?}",
         TICKETS,

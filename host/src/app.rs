@@ -81,7 +81,7 @@ fn dashboard(
         .unwrap_or("https://discord.com");
     let redirect = format!("{}/dashboard/callback", config.web.public_url);
     // Transcript links are derived from the key the bot uses (loaded the same way).
-    let link_key = match LinkKey::load(&config.database.with_extension("link-key")) {
+    let link_key = match LinkKey::load(&config.state_file("link-key")) {
         Ok(key) => key,
         Err(error) => {
             tracing::error!(%error, "the dashboard cannot start without the transcript link key");
@@ -118,7 +118,7 @@ pub struct Running {
 
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
-    let store = Store::open(&config.database).await?;
+    let store = Store::connect(&config.database).await?;
     // The operator's file with each guild's own settings (from the dashboard) over it.
     let file = config;
     let config = Arc::new(crate::guild_settings::compose(&file, &store).await);
@@ -156,7 +156,7 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
         Mode::WebOnly => (None, None),
         Mode::Full(settings) => {
             let plugins = plugins.expect("loaded for the bot");
-            let key_file = config.database.with_extension("link-key");
+            let key_file = config.state_file("link-key");
             let link_key = match LinkKey::load(&key_file) {
                 Ok(key) => key,
                 Err(error) => {

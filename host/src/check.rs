@@ -114,7 +114,7 @@ enum Layer {
 /// database only when it exists and no bot holds it (DuckDB lets one process open it).
 fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> Vec<Layer> {
     use crate::plugins::choices::Choice;
-    if !config.database.exists() {
+    if matches!(&config.database, crate::store::Database::File(file) if !file.exists()) {
         return vec![Layer::Note(
             "guilds' own choices: none yet (no database); every plugin as config.toml says".into(),
         )];
@@ -126,7 +126,7 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
         return Vec::new();
     };
     runtime.block_on(async {
-        let store = match crate::store::Store::open(&config.database).await {
+        let store = match crate::store::Store::connect(&config.database).await {
             Ok(store) => store,
             Err(_) => {
                 return vec![Layer::Note(

@@ -99,6 +99,11 @@ enum Command {
     /// Checks the config file and asks the running bot (`ticketbot run` with the same config) to
     /// put it in force without a restart (SIGHUP); a file with problems is not sent.
     Reload,
+    /// Works with the database itself.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Works with transcripts outside the bot.
     Transcript {
         #[command(subcommand)]
@@ -129,6 +134,23 @@ enum Command {
         /// Stop after the walk-through instead of serving the transcript until Ctrl-C.
         #[arg(long)]
         exit: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreAction {
+    /// Copies everything (tickets, messages, files, transcripts, plugin data and timers,
+    /// panels, events, the guilds' own settings) from one database to another, then compares
+    /// each table's rows and checksum. Safe to run again (into an empty database or an earlier
+    /// copy). Stop the bots using either first. A database is a DuckDB file or a
+    /// postgres://user@host:port/db URL (the password from TICKETBOT_DATABASE_PASSWORD).
+    Copy {
+        /// The database to copy.
+        #[arg(long)]
+        from: String,
+        /// The database to copy into.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -282,6 +304,49 @@ fn main() -> ExitCode {
     }
 }
 
+/// `ticketbot store copy`: opens both databases (bringing each schema up to date), copies,
+/// and prints what each table holds.
+async fn copy_store(from: &str, to: &str) -> anyhow::Result<()> {
+    use ticketbot::store::{copy, Database, Store};
+    let open = |text: &str, role: &str| -> anyhow::Result<Database> {
+        // Not echoed: a URL given with its password must not reach the terminal's history twice.
+        Database::parse(text).map_err(|why| anyhow::anyhow!("--{role}: {why}"))
+    };
+    let (from_db, to_db) = (open(from, "from")?, open(to, "to")?);
+    if from_db == to_db {
+        anyhow::bail!("--from and --to are the same database");
+    }
+    if let Database::File(file) = &from_db {
+        if !file.exists() {
+            anyhow::bail!("--from {}: no such file", file.display());
+        }
+    }
+    let source = Store::connect(&from_db)
+        .await
+        .with_context(|| format!("opening {from_db} (is a bot using it? stop it first)"))?;
+    let target = Store::connect(&to_db)
+        .await
+        .with_context(|| format!("opening {to_db} (is a bot using it? stop it first)"))?;
+    let copied = copy::copy(&source, &target).await;
+    source.close().await;
+    target.close().await;
+    let copied = copied.context("copying")?;
+    let rows: u64 = copied.iter().map(|t| t.rows).sum();
+    for table in &copied {
+        println!(
+            "{:<22} {:>9} rows  checksum {}",
+            table.table,
+            table.rows,
+            &table.checksum[..16]
+        );
+    }
+    println!(
+        "{from_db} -> {to_db}: {rows} rows in {} tables copied and verified",
+        copied.len()
+    );
+    Ok(())
+}
+
 /// `ticketbot reload`: the file checked as `check` does, then SIGHUP to the running bot.
 fn reload_command(path: &Path) -> ExitCode {
     let report = ticketbot::check::check(path);
@@ -299,7 +364,7 @@ fn reload_command(path: &Path) -> ExitCode {
     let Ok(config) = Config::load(path) else {
         return ExitCode::FAILURE;
     };
-    let pid_file = config.database.with_extension("pid");
+    let pid_file = config.state_file("pid");
     let pid = std::fs::read_to_string(&pid_file)
         .ok()
         .and_then(|p| p.trim().parse::<i32>().ok());
@@ -473,12 +538,14 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
             shards,
         } => {
             let layout = Shards::parse(shard_total.as_deref(), shards.as_deref())?;
-            if !layout.all_here() {
+            let config = load(config_path)?;
+            if !layout.all_here() && !config.database.is_shared() {
                 anyhow::bail!(
-                    "this process would run only some of the shards ({layout:?}); the others would \
+                    "this process would run only some of the shards ({layout:?}); the others \
                      need the same database, and a DuckDB file opens in one process only: run \
-                     every shard in this process (leave out --shards) until the PostgreSQL \
-                     backend is there"
+                     every shard in this process (leave out --shards), or put the bot on \
+                     PostgreSQL (database = \"postgres://…\" in {})",
+                    config_path.display()
                 );
             }
             let Some(mut settings) = DiscordSettings::from_env() else {
@@ -489,10 +556,12 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
                 );
             };
             settings.shards = layout;
-            let config = load(config_path)?;
             serve_until_stopped(config_path, config, Mode::Full(settings)).await
         }
         Command::Serve => serve_until_stopped(config_path, load(config_path)?, Mode::WebOnly).await,
+        Command::Store {
+            action: StoreAction::Copy { from, to },
+        } => copy_store(&from, &to).await,
         Command::ImportLegacy {
             duckdb,
             panel_json,
@@ -505,7 +574,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
                     config_path.display()
                 )
             })?;
-            let store = ticketbot::store::Store::open(&config.database)
+            let store = ticketbot::store::Store::connect(&config.database)
                 .await
                 .context("opening the database (is the bot running? stop it first)")?;
             let job = ticketbot::legacy::LegacyImport {
@@ -533,7 +602,7 @@ async fn async_main(config_path: &Path, command: Command) -> anyhow::Result<()> 
         }
         Command::Stats { guild, csv } => {
             let config = load(config_path)?;
-            let store = ticketbot::store::Store::open(&config.database)
+            let store = ticketbot::store::Store::connect(&config.database)
                 .await
                 .context(
                     "opening the database (is the bot running? stop it, or use /stats in Discord)",
@@ -611,7 +680,7 @@ async fn serve_until_stopped(
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("listening for SIGHUP")?;
     let bot = matches!(mode, Mode::Full(_));
-    let pid_file = config.database.with_extension("pid");
+    let pid_file = config.state_file("pid");
     let running = app::start(config, mode).await?;
     if bot {
         if let Err(error) = std::fs::write(&pid_file, std::process::id().to_string()) {

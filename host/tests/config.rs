@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ticketbot::config::{Config, PluginSource, Problem};
 use ticketbot::locale::Locale;
+use ticketbot::store::Database;
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml")
@@ -38,14 +39,21 @@ fn the_shipped_example_passes() {
     assert_eq!(guild.ticket_types.len(), 2);
     assert_eq!(guild.max_open_per_user, 1);
     assert_eq!(guild.approver_roles, vec![1000000000000000021]);
-    assert!(config.database.ends_with("ticketbot.duckdb"));
+    assert!(
+        matches!(&config.database, Database::File(file) if file.ends_with("ticketbot.duckdb")),
+        "{:?}",
+        config.database
+    );
 }
 
 #[test]
 fn a_minimal_config_gets_defaults() {
     let config =
         Config::parse(Path::new("/srv/bot/config.toml"), MINIMAL.to_owned()).expect("valid");
-    assert_eq!(config.database, Path::new("/srv/bot/ticketbot.duckdb"));
+    assert_eq!(
+        config.database,
+        Database::File("/srv/bot/ticketbot.duckdb".into())
+    );
     assert_eq!(config.locale, Locale::PtBr);
     assert_eq!(config.web.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.web.public_url, "http://127.0.0.1:8080");

@@ -78,7 +78,8 @@ fn a_call_writes_at_most_twenty_log_lines() {
 #[tokio::test]
 async fn storage_and_timers_stop_at_their_bounds() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.duckdb")).await.unwrap();
+    let database = ticketbot::store::Database::scratch(dir.path()).unwrap();
+    let store = Store::connect(&database).await.unwrap();
     // Three keys or 10 bytes at most: a fourth key, or a value past the bytes, is refused.
     for key in ["a", "b", "c"] {
         store.plugin_set(1, "p", key, "xx", 3, 10).await.unwrap();

@@ -128,6 +128,7 @@ fn sigterm_during_start_up_stops_the_binary_cleanly() {
 #[test]
 fn run_refuses_a_shard_subset_on_duckdb_and_a_bad_layout() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "database = \"t.duckdb\"\n").unwrap();
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_ticketbot"))
             .arg("--config")

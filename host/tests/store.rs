@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use serde_json::json;
+use ticketbot::store::sql::Value;
 use ticketbot::store::{schema, EventRecord, PanelRecord, Store, StoreError, StoredTranscript};
 
 fn digest(path: &std::path::Path) -> Vec<u8> {
@@ -96,7 +97,7 @@ async fn a_file_from_a_newer_schema_is_refused_and_left_untouched() {
         .call(|db| {
             db.execute(
                 "INSERT INTO schema_migrations VALUES (?, now())",
-                [schema::LATEST + 1],
+                &[Value::Int(schema::LATEST + 1)],
             )?;
             Ok(())
         })

@@ -24,9 +24,11 @@ use crate::locale::Locale;
 /// The whole host's configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The DuckDB file (relative paths are relative to the config file's folder).
-    pub database: PathBuf,
-    /// Where compiled plugins are cached (default: `plugin-cache` beside the database).
+    /// Where tickets are kept: a DuckDB file (relative paths are relative to the config file's
+    /// folder) or a PostgreSQL server (`postgres://…`, the password from the environment).
+    pub database: crate::store::Database,
+    /// Where compiled plugins are cached (default: `plugin-cache` beside the database file, or
+    /// beside the config file on PostgreSQL).
     pub plugin_cache: PathBuf,
     /// Default language for guilds that name none.
     pub locale: Locale,
@@ -404,6 +406,21 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// A file of this host's own beside its data: `ext` next to the DuckDB file
+    /// (`ticketbot.link-key` beside `ticketbot.duckdb`), or `ticketbot.<ext>` beside the config
+    /// file on PostgreSQL (every process started with that config shares it).
+    pub fn state_file(&self, ext: &str) -> PathBuf {
+        match &self.database {
+            crate::store::Database::File(file) => file.with_extension(ext),
+            crate::store::Database::Postgres(_) => self
+                .source
+                .path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(format!("ticketbot.{ext}")),
+        }
+    }
+
     /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {

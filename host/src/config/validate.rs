@@ -14,6 +14,7 @@ use super::{
 };
 use crate::capability::Capability;
 use crate::locale::{Catalogue, Locale};
+use crate::store::Database;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_CHANNEL_NAME: &str = "{code}";
@@ -135,22 +136,27 @@ pub fn check(source: &SourceFile, base: &Path) -> Result<Config, ConfigError> {
             raw.trust_native_plugins,
         ));
     }
-    let database = raw.database.as_deref().unwrap_or("ticketbot.duckdb");
-    if database.trim().is_empty() {
-        checker.report(&root("database"), "must name a file");
-    }
+    let database = match Database::parse(raw.database.as_deref().unwrap_or("ticketbot.duckdb")) {
+        Ok(Database::File(path)) => Some(Database::File(base.join(path))),
+        Ok(server) => Some(server),
+        Err(problem) => {
+            checker.report(&root("database"), problem);
+            None
+        }
+    };
     if !checker.problems.is_empty() {
         checker.problems.sort_by_key(|p| (p.line, p.column));
         return Err(ConfigError {
             problems: checker.problems,
         });
     }
-    let database = base.join(database);
-    let plugin_cache = match raw.plugin_cache.as_deref() {
-        Some(dir) => base.join(dir),
-        None => database
+    let database = database.expect("a database that did not parse is a problem reported above");
+    let plugin_cache = match (raw.plugin_cache.as_deref(), &database) {
+        (Some(dir), _) => base.join(dir),
+        (None, Database::File(file)) => file
             .parent()
             .map_or_else(|| PathBuf::from("plugin-cache"), |p| p.join("plugin-cache")),
+        (None, Database::Postgres(_)) => base.join("plugin-cache"),
     };
     Ok(Config {
         source: Arc::new(ConfigSource {

@@ -1,7 +1,7 @@
 //! Who may not open tickets in a guild: users or roles blocked by staff, with a reason.
 
+use super::sql::{params, upsert, Row};
 use chrono::{DateTime, Utc};
-use duckdb::params;
 
 use super::{Store, StoreError};
 
@@ -44,7 +44,7 @@ pub struct BlockEntry {
     pub at: DateTime<Utc>,
 }
 
-fn entry(row: &duckdb::Row<'_>) -> duckdb::Result<BlockEntry> {
+fn entry(row: &Row) -> Result<BlockEntry, StoreError> {
     let kind: String = row.get(0)?;
     Ok(BlockEntry {
         target: BlockTarget::from_parts(&kind, row.get(1)?),
@@ -71,7 +71,18 @@ impl Store {
                 |row| row.get(0),
             )?;
             db.execute(
-                "INSERT OR REPLACE INTO blacklist VALUES (?, ?, ?, ?, ?, ?)",
+                &upsert(
+                    "blacklist",
+                    &[
+                        "guild_id",
+                        "kind",
+                        "target_id",
+                        "reason",
+                        "by_id",
+                        "blocked_at",
+                    ],
+                    &["guild_id", "kind", "target_id"],
+                ),
                 params![guild, kind, id, reason, by, Utc::now()],
             )?;
             Ok(existed == 0)
@@ -95,11 +106,9 @@ impl Store {
     /// Every block of `guild`, newest first.
     pub async fn blocks(&self, guild: u64) -> Result<Vec<BlockEntry>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT kind, target_id, reason, by_id, blocked_at FROM blacklist WHERE guild_id = ? ORDER BY blocked_at DESC",
-            )?;
-            let rows = statement.query_map(params![guild], entry)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            params![guild], entry)
         })
         .await
     }
@@ -114,12 +123,12 @@ impl Store {
     ) -> Result<Option<BlockEntry>, StoreError> {
         let roles = roles.to_vec();
         self.call(move |db| {
-            let mut statement = db.prepare(
+            let rows = db.query_map(
                 "SELECT kind, target_id, reason, by_id, blocked_at FROM blacklist WHERE guild_id = ? ORDER BY kind DESC",
+                params![guild],
+                entry,
             )?;
-            let rows = statement.query_map(params![guild], entry)?;
             for found in rows {
-                let found = found?;
                 let applies = match found.target {
                     BlockTarget::User(id) => id == user,
                     BlockTarget::Role(id) => roles.contains(&id),

@@ -1,8 +1,8 @@
 //! A guild's own choices for its plugins (enabled, grants, settings), which win over the
 //! config file's defaults, and the history of every change (who, when, before, after).
 
+use super::sql::{params, upsert};
 use chrono::{DateTime, Utc};
-use duckdb::OptionalExt;
 
 use super::{Store, StoreError};
 
@@ -40,12 +40,11 @@ impl Store {
     /// Every choice `guild` made.
     pub async fn guild_choices(&self, guild: u64) -> Result<Vec<StoredChoice>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            let rows = db.query_map(
                 "SELECT choice FROM guild_plugin_choices WHERE guild_id = ? ORDER BY plugin",
+                params![guild],
+                |row| row.get::<String>(0),
             )?;
-            let rows = statement
-                .query_map(duckdb::params![guild], |row| row.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows
                 .iter()
                 .filter_map(|json| serde_json::from_str(json).ok())
@@ -63,29 +62,30 @@ impl Store {
         choice: StoredChoice,
     ) -> Result<i64, StoreError> {
         self.call(move |db| {
-            let tx = db.transaction()?;
-            let before: Option<String> = tx
-                .query_row(
+            db.transaction(|tx| {
+            let before: Option<String> = tx.query_opt(
                     "SELECT choice FROM guild_plugin_choices WHERE guild_id = ? AND plugin = ?",
-                    duckdb::params![guild, choice.plugin],
+                    params![guild, choice.plugin],
                     |row| row.get(0),
-                )
-                .optional()?;
+                )?;
             let after = serde_json::to_string(&choice).expect("a choice serialises");
             let now = Utc::now();
             tx.execute(
-                "INSERT OR REPLACE INTO guild_plugin_choices (guild_id, plugin, choice, updated_by, updated_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-                duckdb::params![guild, choice.plugin, after, actor, now],
+                &upsert(
+                    "guild_plugin_choices",
+                    &["guild_id", "plugin", "choice", "updated_by", "updated_at"],
+                    &["guild_id", "plugin"],
+                ),
+                params![guild, choice.plugin, after, actor, now],
             )?;
             let id: i64 = tx.query_row(
                 "INSERT INTO guild_changes (guild_id, plugin, actor, changed_at, before_choice, after_choice) \
                  VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                duckdb::params![guild, choice.plugin, actor, now, before, after],
+                params![guild, choice.plugin, actor, now, before, after],
                 |row| row.get(0),
             )?;
-            tx.commit()?;
             Ok(id)
+            })
         })
         .await
     }
@@ -97,22 +97,19 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ChoiceChange>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
+            let rows = db.query_map(&format!(
                 "SELECT id, plugin, actor, changed_at, before_choice, after_choice FROM guild_changes \
                  WHERE guild_id = ? ORDER BY id DESC LIMIT {limit}"
-            ))?;
-            let rows = statement
-                .query_map(duckdb::params![guild], |row| {
+            ), params![guild], |row| {
                     Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, u64>(2)?,
-                        row.get::<_, DateTime<Utc>>(3)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, String>(5)?,
+                        row.get::<i64>(0)?,
+                        row.get::<String>(1)?,
+                        row.get::<u64>(2)?,
+                        row.get::<DateTime<Utc>>(3)?,
+                        row.get::<Option<String>>(4)?,
+                        row.get::<String>(5)?,
                     ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                })?;
             Ok(rows
                 .into_iter()
                 .filter_map(|(id, plugin, actor, at, before, after)| {
@@ -137,22 +134,20 @@ impl Store {
         id: i64,
     ) -> Result<Option<ChoiceChange>, StoreError> {
         self.call(move |db| {
-            let row = db
-                .query_row(
-                    "SELECT plugin, actor, changed_at, before_choice, after_choice FROM guild_changes \
+            let row = db.query_opt(
+                "SELECT plugin, actor, changed_at, before_choice, after_choice FROM guild_changes \
                      WHERE guild_id = ? AND id = ?",
-                    duckdb::params![guild, id],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, u64>(1)?,
-                            row.get::<_, DateTime<Utc>>(2)?,
-                            row.get::<_, Option<String>>(3)?,
-                            row.get::<_, String>(4)?,
-                        ))
-                    },
-                )
-                .optional()?;
+                params![guild, id],
+                |row| {
+                    Ok((
+                        row.get::<String>(0)?,
+                        row.get::<u64>(1)?,
+                        row.get::<DateTime<Utc>>(2)?,
+                        row.get::<Option<String>>(3)?,
+                        row.get::<String>(4)?,
+                    ))
+                },
+            )?;
             Ok(row.and_then(|(plugin, actor, at, before, after)| {
                 Some(ChoiceChange {
                     id,

@@ -1,8 +1,8 @@
 //! Close requests: staff asked the opener whether a ticket may be closed; unanswered, it
 //! closes when the request falls due (after a restart too).
 
+use super::sql::{params, upsert, Row};
 use chrono::{DateTime, Utc};
-use duckdb::{params, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -21,7 +21,7 @@ pub struct CloseRequest {
     pub message_id: u64,
 }
 
-fn request(row: &duckdb::Row<'_>) -> duckdb::Result<CloseRequest> {
+fn request(row: &Row) -> Result<CloseRequest, StoreError> {
     Ok(CloseRequest {
         ticket_id: row.get(0)?,
         by: row.get(1)?,
@@ -36,7 +36,11 @@ impl Store {
     pub async fn set_close_request(&self, request: CloseRequest) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO close_requests VALUES (?, ?, ?, ?, ?)",
+                &upsert(
+                    "close_requests",
+                    &["ticket_id", "by_id", "due_at", "channel_id", "message_id"],
+                    &["ticket_id"],
+                ),
                 params![
                     request.ticket_id,
                     request.by,
@@ -53,13 +57,11 @@ impl Store {
     /// The ticket's pending close request, if any.
     pub async fn close_request(&self, ticket: i64) -> Result<Option<CloseRequest>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
+            Ok(db.query_opt(
                     "SELECT ticket_id, by_id, due_at, channel_id, message_id FROM close_requests WHERE ticket_id = ?",
                     params![ticket],
                     request,
-                )
-                .optional()?)
+                )?)
         })
         .await
     }
@@ -71,17 +73,15 @@ impl Store {
         ticket: i64,
     ) -> Result<Option<CloseRequest>, StoreError> {
         self.call(move |db| {
-            let tx = db.transaction()?;
-            let found = tx
-                .query_row(
+            db.transaction(|tx| {
+            let found = tx.query_opt(
                     "SELECT ticket_id, by_id, due_at, channel_id, message_id FROM close_requests WHERE ticket_id = ?",
                     params![ticket],
                     request,
-                )
-                .optional()?;
+                )?;
             tx.execute("DELETE FROM close_requests WHERE ticket_id = ?", params![ticket])?;
-            tx.commit()?;
             Ok(found)
+            })
         })
         .await
     }
@@ -89,11 +89,11 @@ impl Store {
     /// Every pending close request.
     pub async fn close_requests(&self) -> Result<Vec<CloseRequest>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT ticket_id, by_id, due_at, channel_id, message_id FROM close_requests",
-            )?;
-            let rows = statement.query_map([], request)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+                &[],
+                request,
+            )
         })
         .await
     }

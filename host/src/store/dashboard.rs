@@ -2,8 +2,8 @@
 //! tickets opened and closed per day, and signed-in sessions (stored by the hash of their id,
 //! with an expiry).
 
+use super::sql::{params, Value as Sql};
 use chrono::{DateTime, NaiveDate, Utc};
-use duckdb::{params_from_iter, types::Value as Sql, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -130,10 +130,15 @@ fn like_escape(text: &str) -> String {
     out
 }
 
+/// The start of `day` (UTC).
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// The WHERE clause and parameters for `filter` in `guild`.
 fn conditions(guild: u64, filter: &TicketFilter) -> (String, Vec<Sql>) {
     let mut clause = String::from("t.guild_id = ?");
-    let mut values = vec![Sql::UBigInt(guild)];
+    let mut values = vec![Sql::U64(guild)];
     if let Some(type_id) = &filter.type_id {
         clause.push_str(" AND t.type_id = ?");
         values.push(Sql::Text(type_id.clone()));
@@ -148,19 +153,19 @@ fn conditions(guild: u64, filter: &TicketFilter) -> (String, Vec<Sql>) {
     }
     if let Some(opener) = filter.opener {
         clause.push_str(" AND t.opener_id = ?");
-        values.push(Sql::UBigInt(opener));
+        values.push(Sql::U64(opener));
     }
     if let Some(claimer) = filter.claimer {
         clause.push_str(" AND t.claimed_by = ?");
-        values.push(Sql::UBigInt(claimer));
+        values.push(Sql::U64(claimer));
     }
     if let Some(from) = filter.from {
         clause.push_str(" AND t.opened_at >= ?");
-        values.push(Sql::Text(from.format("%Y-%m-%d 00:00:00").to_string()));
+        values.push(Sql::Time(midnight(from)));
     }
     if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
         clause.push_str(" AND t.opened_at < ?");
-        values.push(Sql::Text(to.format("%Y-%m-%d 00:00:00").to_string()));
+        values.push(Sql::Time(midnight(to)));
     }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
         clause.push_str(
@@ -185,33 +190,34 @@ impl Store {
             let (clause, values) = conditions(guild, &filter);
             let total: i64 = db.query_row(
                 &format!("SELECT count(*) FROM tickets t WHERE {clause}"),
-                params_from_iter(values.iter()),
+                &values,
                 |row| row.get(0),
             )?;
-            let mut statement = db.prepare(&format!(
-                "SELECT t.id, t.number, t.type_id, t.opener_id, t.claimed_by, t.status, \
+            let rows = db.query_map(
+                &format!(
+                    "SELECT t.id, t.number, t.type_id, t.opener_id, t.claimed_by, t.status, \
                  t.opened_at, t.closed_at, f.stars, \
                  CASE WHEN EXISTS (SELECT 1 FROM transcripts r WHERE r.ticket_id = t.id) \
                       THEN t.transcript_token END \
                  FROM tickets t LEFT JOIN ticket_feedback f ON f.ticket_id = t.id \
                  WHERE {clause} ORDER BY t.opened_at DESC, t.id DESC LIMIT {limit} OFFSET {offset}"
-            ))?;
-            let rows = statement
-                .query_map(params_from_iter(values.iter()), |row| {
+                ),
+                &values,
+                |row| {
                     Ok(TicketRow {
                         id: row.get(0)?,
                         number: row.get(1)?,
                         type_id: row.get(2)?,
                         opener: row.get(3)?,
                         claimer: row.get(4)?,
-                        state: TicketState::of(&row.get::<_, String>(5)?),
+                        state: TicketState::of(&row.get::<String>(5)?),
                         opened_at: row.get(6)?,
                         closed_at: row.get(7)?,
                         stars: row.get(8)?,
                         transcript: row.get(9)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                },
+            )?;
             Ok(TicketPage {
                 rows,
                 total: total.max(0) as u64,
@@ -231,18 +237,18 @@ impl Store {
         }
         self.read(move |db| {
             let marks = vec!["?"; users.len()].join(", ");
-            let mut values = vec![Sql::UBigInt(guild)];
-            values.extend(users.iter().map(|u| Sql::UBigInt(*u)));
-            let mut statement = db.prepare(&format!(
-                "SELECT m.author_id, arg_max(m.author_name, m.sent_at) FROM ticket_messages m \
+            let mut values = vec![Sql::U64(guild)];
+            values.extend(users.iter().map(|u| Sql::U64(*u)));
+            let latest = db.dialect().arg_max("m.author_name", "m.sent_at");
+            let names = db.query_map(
+                &format!(
+                    "SELECT m.author_id, {latest} FROM ticket_messages m \
                  JOIN tickets t ON t.id = m.ticket_id \
                  WHERE t.guild_id = ? AND m.author_id IN ({marks}) GROUP BY m.author_id"
-            ))?;
-            let names = statement
-                .query_map(params_from_iter(values.iter()), |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                ),
+                &values,
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
             Ok(names)
         })
         .await
@@ -251,16 +257,12 @@ impl Store {
     /// The users whose captured name in `guild`'s tickets contains `name` (any case).
     pub async fn users_named(&self, guild: u64, name: String) -> Result<Vec<u64>, StoreError> {
         self.read(move |db| {
-            let mut statement = db.prepare(
+            let ids = db.query_map(
                 "SELECT DISTINCT m.author_id FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id \
                  WHERE t.guild_id = ? AND m.author_name ILIKE ? ESCAPE '\\' LIMIT 50",
-            )?;
-            let ids = statement
-                .query_map(
-                    duckdb::params![guild, format!("%{}%", like_escape(&name))],
+                    params![guild, format!("%{}%", like_escape(&name))],
                     |row| row.get(0),
-                )?
-                .collect::<Result<Vec<u64>, _>>()?;
+                )?;
             Ok(ids)
         })
         .await
@@ -272,7 +274,7 @@ impl Store {
         self.read(move |db| {
             let today = Utc::now().date_naive();
             let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
-            let start = first.format("%Y-%m-%d 00:00:00").to_string();
+            let start = midnight(first);
             let mut counts: Vec<DayCount> = first
                 .iter_days()
                 .take_while(|d| *d <= today)
@@ -283,15 +285,14 @@ impl Store {
                 })
                 .collect();
             for (column, opened) in [("opened_at", true), ("closed_at", false)] {
-                let mut statement = db.prepare(&format!(
-                    "SELECT CAST({column} AS DATE), count(*) FROM tickets \
-                     WHERE guild_id = ? AND {column} >= CAST(? AS TIMESTAMP) GROUP BY 1"
-                ))?;
-                let rows = statement
-                    .query_map(duckdb::params![guild, start], |row| {
-                        Ok((row.get::<_, NaiveDate>(0)?, row.get::<_, i64>(1)?))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
+                let rows = db.query_map(
+                    &format!(
+                        "SELECT CAST({column} AS DATE), count(*) FROM tickets \
+                     WHERE guild_id = ? AND {column} >= ? GROUP BY 1"
+                    ),
+                    params![guild, start],
+                    |row| Ok((row.get::<NaiveDate>(0)?, row.get::<i64>(1)?)),
+                )?;
                 for (day, n) in rows {
                     if let Some(count) = counts.iter_mut().find(|c| c.day == day) {
                         if opened {
@@ -316,12 +317,12 @@ impl Store {
         self.call(move |db| {
             db.execute(
                 "DELETE FROM web_sessions WHERE expires_at < ?",
-                duckdb::params![Utc::now()],
+                params![Utc::now()],
             )?;
             db.execute(
                 "INSERT INTO web_sessions (id_hash, user_id, user_name, guilds, csrf, created_at, expires_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
-                duckdb::params![
+                params![
                     id_hash,
                     session.user_id,
                     session.user_name,
@@ -339,23 +340,20 @@ impl Store {
     /// The session with this id hash, if it has not expired.
     pub async fn session(&self, id_hash: Vec<u8>) -> Result<Option<WebSession>, StoreError> {
         self.read(move |db| {
-            let found = db
-                .query_row(
-                    "SELECT user_id, user_name, guilds, csrf, expires_at FROM web_sessions \
+            let found = db.query_opt(
+                "SELECT user_id, user_name, guilds, csrf, expires_at FROM web_sessions \
                      WHERE id_hash = ? AND expires_at > ?",
-                    duckdb::params![id_hash, Utc::now()],
-                    |row| {
-                        Ok(WebSession {
-                            user_id: row.get(0)?,
-                            user_name: row.get(1)?,
-                            guilds: serde_json::from_str(&row.get::<_, String>(2)?)
-                                .unwrap_or_default(),
-                            csrf: row.get(3)?,
-                            expires_at: row.get(4)?,
-                        })
-                    },
-                )
-                .optional()?;
+                params![id_hash, Utc::now()],
+                |row| {
+                    Ok(WebSession {
+                        user_id: row.get(0)?,
+                        user_name: row.get(1)?,
+                        guilds: serde_json::from_str(&row.get::<String>(2)?).unwrap_or_default(),
+                        csrf: row.get(3)?,
+                        expires_at: row.get(4)?,
+                    })
+                },
+            )?;
             Ok(found)
         })
         .await
@@ -366,7 +364,7 @@ impl Store {
         self.call(move |db| {
             db.execute(
                 "DELETE FROM web_sessions WHERE id_hash = ?",
-                duckdb::params![id_hash],
+                params![id_hash],
             )?;
             Ok(())
         })
@@ -397,7 +395,9 @@ mod tests {
         let (clause, values) = conditions(1, &filter);
         assert_eq!(clause.matches('?').count(), values.len());
         assert!(clause.contains("t.status IN (?, ?, ?)"));
-        assert!(values.contains(&Sql::Text("2026-02-01 00:00:00".into())));
+        assert!(values.contains(&Sql::Time(midnight(
+            NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
+        ))));
         assert!(values.contains(&Sql::Text("%itens%".into())));
     }
 }

@@ -1,7 +1,7 @@
 //! The append-only event log: what happened, when, by whom. Nothing updates or deletes it.
 
+use super::sql::params;
 use chrono::{DateTime, Utc};
-use duckdb::params;
 
 use super::{Store, StoreError};
 
@@ -38,10 +38,9 @@ impl Store {
     /// The events of a guild, oldest first.
     pub async fn events(&self, guild_id: u64) -> Result<Vec<EventRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT happened_at, guild_id, ticket_id, actor_id, kind, data FROM events WHERE guild_id = ? ORDER BY id",
-            )?;
-            let rows = statement.query_map(params![guild_id], |row| {
+            params![guild_id], |row| {
                 let data: String = row.get(5)?;
                 Ok(EventRecord {
                     at: row.get(0)?,
@@ -51,8 +50,7 @@ impl Store {
                     kind: row.get(4)?,
                     data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
                 })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
         })
         .await
     }

@@ -1,8 +1,8 @@
 //! Openers' ratings of their tickets (the `feedback` capability), one per ticket, credited to
 //! the staff member who held the ticket (or closed it), for the statistics.
 
+use super::sql::params;
 use chrono::{DateTime, Utc};
-use duckdb::params;
 
 use super::{Store, StoreError};
 
@@ -52,22 +52,22 @@ impl Store {
     /// The rating of `ticket`, if it was rated.
     pub async fn feedback(&self, ticket: i64) -> Result<Option<FeedbackRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_opt(
                 "SELECT ticket_id, guild_id, type_id, staff_id, stars, comment, rated_at \
                  FROM ticket_feedback WHERE ticket_id = ?",
-            )?;
-            let mut rows = statement.query_map(params![ticket], |row| {
-                Ok(FeedbackRecord {
-                    ticket_id: row.get(0)?,
-                    guild_id: row.get(1)?,
-                    type_id: row.get(2)?,
-                    staff_id: row.get(3)?,
-                    stars: row.get(4)?,
-                    comment: row.get(5)?,
-                    at: row.get(6)?,
-                })
-            })?;
-            Ok(rows.next().transpose()?)
+                params![ticket],
+                |row| {
+                    Ok(FeedbackRecord {
+                        ticket_id: row.get(0)?,
+                        guild_id: row.get(1)?,
+                        type_id: row.get(2)?,
+                        staff_id: row.get(3)?,
+                        stars: row.get(4)?,
+                        comment: row.get(5)?,
+                        at: row.get(6)?,
+                    })
+                },
+            )
         })
         .await
     }

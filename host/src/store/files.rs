@@ -1,8 +1,8 @@
 //! Attachment bytes, kept by content hash (one copy however often a file is posted), and which
 //! ticket's message URL each one came from.
 
+use super::sql::{params, upsert};
 use chrono::Utc;
-use duckdb::{params, OptionalExt};
 use sha2::{Digest, Sha256};
 
 use super::{token_hash, Store, StoreError};
@@ -29,17 +29,22 @@ impl Store {
         let hash = hex::encode(Sha256::digest(&body));
         let (url, filename, stored) = (url.to_owned(), filename.to_owned(), hash.clone());
         self.call(move |db| {
-            let tx = db.transaction()?;
+            db.transaction(|tx| {
             tx.execute(
-                "INSERT OR IGNORE INTO files (hash, content_type, size, body, stored_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO files (hash, content_type, size, body, stored_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
                 params![stored, content_type, body.len() as i64, body, Utc::now()],
             )?;
             tx.execute(
-                "INSERT OR REPLACE INTO ticket_files (ticket_id, url, hash, filename) VALUES (?, ?, ?, ?)",
+                &upsert(
+                    "ticket_files",
+                    &["ticket_id", "url", "hash", "filename"],
+                    &["ticket_id", "url"],
+                ),
                 params![ticket, url, stored, filename],
             )?;
-            tx.commit()?;
             Ok(())
+            })
         })
         .await?;
         Ok(hash)
@@ -49,7 +54,7 @@ impl Store {
     pub async fn ticket_file_bytes(&self, ticket: i64) -> Result<u64, StoreError> {
         self.call(move |db| {
             let total: i64 = db.query_row(
-                "SELECT coalesce(sum(f.size), 0) FROM ticket_files t JOIN files f ON f.hash = t.hash WHERE t.ticket_id = ?",
+                "SELECT coalesce(sum(f.size), 0)::BIGINT FROM ticket_files t JOIN files f ON f.hash = t.hash WHERE t.ticket_id = ?",
                 params![ticket],
                 |row| row.get(0),
             )?;
@@ -75,11 +80,11 @@ impl Store {
     /// (url, hash) of the files kept for `ticket`.
     pub async fn ticket_files(&self, ticket: i64) -> Result<Vec<(String, String)>, StoreError> {
         self.call(move |db| {
-            let mut statement =
-                db.prepare("SELECT url, hash FROM ticket_files WHERE ticket_id = ?")?;
-            let rows =
-                statement.query_map(params![ticket], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            db.query_map(
+                "SELECT url, hash FROM ticket_files WHERE ticket_id = ?",
+                params![ticket],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
         })
         .await
     }
@@ -90,26 +95,24 @@ impl Store {
         token: &str,
         hash: &str,
     ) -> Result<Option<StoredFile>, StoreError> {
-        if !self.may_have_transcript(token) {
+        if !self.may_have_transcript(token).await? {
             return Ok(None);
         }
         let (token_hash, hash) = (token_hash(token), hash.to_owned());
         self.read(move |db| {
-            Ok(db
-                .query_row(
-                    "SELECT f.content_type, f.body FROM transcripts tr \
+            Ok(db.query_opt(
+                "SELECT f.content_type, f.body FROM transcripts tr \
                      JOIN ticket_files t ON t.ticket_id = tr.ticket_id \
                      JOIN files f ON f.hash = t.hash \
                      WHERE tr.token_hash = ? AND t.hash = ? LIMIT 1",
-                    params![token_hash, hash],
-                    |row| {
-                        Ok(StoredFile {
-                            content_type: row.get(0)?,
-                            body: row.get(1)?,
-                        })
-                    },
-                )
-                .optional()?)
+                params![token_hash, hash],
+                |row| {
+                    Ok(StoredFile {
+                        content_type: row.get(0)?,
+                        body: row.get(1)?,
+                    })
+                },
+            )?)
         })
         .await
     }

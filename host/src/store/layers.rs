@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::sql::{params, upsert, Row};
 use chrono::{DateTime, Utc};
-use duckdb::OptionalExt;
 
 use super::{Store, StoreError};
 
@@ -27,13 +27,10 @@ impl Store {
     /// Every guild's layer, as TOML text, by guild.
     pub async fn guild_layers(&self) -> Result<BTreeMap<u64, String>, StoreError> {
         self.call(|db| {
-            let mut statement = db.prepare("SELECT guild_id, layer FROM guild_layers")?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
-                })?
-                .collect::<Result<BTreeMap<_, _>, _>>()?;
-            Ok(rows)
+            let rows = db.query_map("SELECT guild_id, layer FROM guild_layers", &[], |row| {
+                Ok((row.get::<u64>(0)?, row.get::<String>(1)?))
+            })?;
+            Ok(rows.into_iter().collect())
         })
         .await
     }
@@ -47,28 +44,29 @@ impl Store {
         layer: String,
     ) -> Result<i64, StoreError> {
         self.call(move |db| {
-            let tx = db.transaction()?;
-            let before: Option<String> = tx
-                .query_row(
+            db.transaction(|tx| {
+            let before: Option<String> = tx.query_opt(
                     "SELECT layer FROM guild_layers WHERE guild_id = ?",
-                    duckdb::params![guild],
+                    params![guild],
                     |row| row.get(0),
-                )
-                .optional()?;
+                )?;
             let now = Utc::now();
             tx.execute(
-                "INSERT OR REPLACE INTO guild_layers (guild_id, layer, updated_by, updated_at) \
-                 VALUES (?, ?, ?, ?)",
-                duckdb::params![guild, layer, actor, now],
+                &upsert(
+                    "guild_layers",
+                    &["guild_id", "layer", "updated_by", "updated_at"],
+                    &["guild_id"],
+                ),
+                params![guild, layer, actor, now],
             )?;
             let id: i64 = tx.query_row(
                 "INSERT INTO guild_layer_changes (guild_id, actor, changed_at, before_layer, after_layer) \
                  VALUES (?, ?, ?, ?, ?) RETURNING id",
-                duckdb::params![guild, actor, now, before.unwrap_or_default(), layer],
+                params![guild, actor, now, before.unwrap_or_default(), layer],
                 |row| row.get(0),
             )?;
-            tx.commit()?;
             Ok(id)
+            })
         })
         .await
     }
@@ -80,13 +78,12 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<LayerChange>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            let rows = db.query_map(
                 "SELECT id, actor, changed_at, before_layer, after_layer FROM guild_layer_changes \
                  WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
+                params![guild, limit],
+                layer_change,
             )?;
-            let rows = statement
-                .query_map(duckdb::params![guild, limit], layer_change)?
-                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
         .await
@@ -99,20 +96,18 @@ impl Store {
         id: i64,
     ) -> Result<Option<LayerChange>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
-                    "SELECT id, actor, changed_at, before_layer, after_layer FROM guild_layer_changes \
+            Ok(db.query_opt(
+                "SELECT id, actor, changed_at, before_layer, after_layer FROM guild_layer_changes \
                      WHERE guild_id = ? AND id = ?",
-                    duckdb::params![guild, id],
-                    layer_change,
-                )
-                .optional()?)
+                params![guild, id],
+                layer_change,
+            )?)
         })
         .await
     }
 }
 
-fn layer_change(row: &duckdb::Row<'_>) -> Result<LayerChange, duckdb::Error> {
+fn layer_change(row: &Row) -> Result<LayerChange, StoreError> {
     Ok(LayerChange {
         id: row.get(0)?,
         actor: row.get(1)?,

@@ -1,8 +1,8 @@
 //! Messages captured in ticket channels as they happen, the source of transcripts (so a
 //! channel deleted by hand still leaves its transcript).
 
+use super::sql::{params, upsert};
 use chrono::{DateTime, Utc};
-use duckdb::{params, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -42,8 +42,24 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO ticket_messages (ticket_id, message_id, author_id, author_name, author_bot, \
-                 content, attachments, embeds, sent_at, edited_at, deleted, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &upsert(
+                    "ticket_messages",
+                    &[
+                        "ticket_id",
+                        "message_id",
+                        "author_id",
+                        "author_name",
+                        "author_bot",
+                        "content",
+                        "attachments",
+                        "embeds",
+                        "sent_at",
+                        "edited_at",
+                        "deleted",
+                        "raw",
+                    ],
+                    &["ticket_id", "message_id"],
+                ),
                 params![
                     ticket,
                     message.message_id,
@@ -74,13 +90,11 @@ impl Store {
         edited_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.call(move |db| {
-            let found: Option<(String, Option<String>)> = db
-                .query_row(
+            let found: Option<(String, Option<String>)> = db.query_opt(
                     "SELECT content, raw FROM ticket_messages WHERE message_id = ?",
                     params![message_id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
+                )?;
             let Some((old_content, raw)) = found else {
                 return Ok(false);
             };
@@ -116,13 +130,11 @@ impl Store {
         reactions: serde_json::Value,
     ) -> Result<bool, StoreError> {
         self.call(move |db| {
-            let raw: Option<Option<String>> = db
-                .query_row(
-                    "SELECT raw FROM ticket_messages WHERE message_id = ?",
-                    params![message_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let raw: Option<Option<String>> = db.query_opt(
+                "SELECT raw FROM ticket_messages WHERE message_id = ?",
+                params![message_id],
+                |row| row.get(0),
+            )?;
             let Some(raw) = raw else {
                 return Ok(false);
             };
@@ -157,11 +169,10 @@ impl Store {
     /// The ticket's captured messages, oldest first.
     pub async fn captured_messages(&self, ticket: i64) -> Result<Vec<CapturedMessage>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT message_id, author_id, author_name, author_bot, content, attachments, embeds, sent_at, \
                  edited_at, deleted, raw FROM ticket_messages WHERE ticket_id = ? ORDER BY sent_at, message_id",
-            )?;
-            let rows = statement.query_map(params![ticket], |row| {
+            params![ticket], |row| {
                 let attachments: String = row.get(5)?;
                 let embeds: String = row.get(6)?;
                 let raw: Option<String> = row.get(10)?;
@@ -178,8 +189,7 @@ impl Store {
                     deleted: row.get(9)?,
                     raw: raw.and_then(|r| serde_json::from_str(&r).ok()),
                 })
-            })?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            })
         })
         .await
     }

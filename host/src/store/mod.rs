@@ -1,16 +1,22 @@
-//! Persistence in one DuckDB file: the only place that knows SQL.
+//! Persistence: the only place that knows SQL.
 //!
-//! [`Store::open`] opens the file on a dedicated thread, applies the versioned migrations in
-//! [`schema`], and returns a cheap, cloneable handle. The lifecycle's queries run on that
-//! thread ([`Store::call`]), so DuckDB work never blocks tokio's workers. The web server reads
-//! on a second thread with its own connection ([`Store::read`]), so a flood of page requests
-//! cannot hold up the bot's queries, and a token that matches no transcript is answered from
-//! an in-memory index without touching DuckDB. The submodules add typed queries per table.
+//! Two backends behind one handle: a DuckDB file (the embedded default, one process) and a
+//! PostgreSQL server (many bot and web processes on one database). Every query is written once
+//! against [`sql::Db`] ([`duck`] and [`pg`] run it), and [`schema`] applies the same versioned
+//! migrations to both. [`Store::connect`] opens either and returns a cheap, cloneable handle;
+//! queries run on dedicated threads ([`Store::call`]), so database work never blocks tokio's
+//! workers. On DuckDB the web server reads on a second thread with its own connection
+//! ([`Store::read`]); on PostgreSQL a few connections serve both. A token that matches no
+//! transcript is answered from an in-memory index without a query. The submodules add typed
+//! queries per table.
 
 mod blacklist;
 mod choices;
 mod close_requests;
+pub mod copy;
 mod dashboard;
+mod database;
+mod duck;
 mod events;
 mod feedback;
 mod files;
@@ -18,8 +24,10 @@ mod layers;
 mod messages;
 mod notes;
 mod panels;
+mod pg;
 mod plugins;
 pub mod schema;
+pub mod sql;
 mod stats;
 mod tickets;
 mod transcripts;
@@ -28,7 +36,8 @@ mod uploads;
 pub use transcripts::{read_legacy_transcripts, token_hash};
 
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -36,6 +45,7 @@ pub use blacklist::{BlockEntry, BlockTarget};
 pub use choices::{ChoiceChange, StoredChoice};
 pub use close_requests::CloseRequest;
 pub use dashboard::{DayCount, TicketFilter, TicketPage, TicketRow, TicketState, WebSession};
+pub use database::Database;
 pub use events::EventRecord;
 pub use feedback::FeedbackRecord;
 pub use files::StoredFile;
@@ -49,42 +59,45 @@ pub use tickets::{Answer, NewTicket, Reservation, TicketRecord, TicketStatus};
 pub use transcripts::StoredTranscript;
 pub use uploads::UploadedPlugin;
 
-use duckdb::Connection;
+use sql::Db;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The file could not be opened as a DuckDB database.
-    #[error("cannot open the database {path}: {reason} (is it a DuckDB file, and is no other ticketbot using it?)")]
+    /// The database could not be opened.
+    #[error("cannot open the database {location}: {reason}")]
     Open {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's reason (in the message, not as a source, so it is printed once).
-        reason: duckdb::Error,
+        /// The file or server (never with its password).
+        location: String,
+        /// Why (in the message, not as a source, so it is printed once).
+        reason: String,
     },
-    /// The file was written by a newer ticketbot; it is left untouched.
-    #[error("the database {path} has schema version {found}, newer than this ticketbot knows ({supported}); upgrade ticketbot (the file was not changed)")]
+    /// The database was written by a newer ticketbot; it is left untouched.
+    #[error("the database {location} has schema version {found}, newer than this ticketbot knows ({supported}); upgrade ticketbot (the database was not changed)")]
     NewerSchema {
-        /// The file.
-        path: PathBuf,
+        /// The file or server.
+        location: String,
         /// Its schema version.
         found: i64,
         /// The newest version this build knows.
         supported: i64,
     },
     /// A migration failed; it was rolled back.
-    #[error("migration {version} of {path} failed and was rolled back: {reason}")]
+    #[error("migration {version} of {location} failed and was rolled back: {reason}")]
     Migration {
-        /// The file.
-        path: PathBuf,
+        /// The file or server.
+        location: String,
         /// The migration.
         version: i64,
-        /// DuckDB's reason.
-        reason: duckdb::Error,
+        /// The database's reason.
+        reason: String,
     },
     /// A query failed.
     #[error("database query failed: {0}")]
-    Query(duckdb::Error),
+    Query(String),
+    /// The database server cannot be reached right now (the query was not run).
+    #[error("the database server is unreachable: {0}")]
+    Unavailable(String),
     /// The database thread could not be started.
     #[error("cannot start the database thread: {0}")]
     Thread(std::io::Error),
@@ -99,111 +112,235 @@ pub enum StoreError {
     NotLegacy(PathBuf),
 }
 
-// By hand rather than `#[from]`, which would also make DuckDB's error the source and print it
-// twice in a chain.
 impl From<duckdb::Error> for StoreError {
     fn from(error: duckdb::Error) -> Self {
-        Self::Query(error)
+        Self::Query(error.to_string())
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Option<Connection>) + Send>;
+/// Work for a database thread: a job given the connection, or the order to close it.
+enum Work {
+    Job(Box<dyn FnOnce(Result<&mut dyn Db, StoreError>) + Send>),
+    Close(oneshot::Sender<()>),
+}
+
+/// Connections to PostgreSQL a process keeps (each on its own thread).
+const POSTGRES_CONNECTIONS: usize = 4;
 
 /// A handle to the database threads. Clones share them.
 #[derive(Clone)]
 pub struct Store {
-    jobs: mpsc::Sender<Job>,
-    reads: mpsc::Sender<Job>,
-    path: Arc<PathBuf>,
+    jobs: mpsc::Sender<Work>,
+    reads: mpsc::Sender<Work>,
+    database: Arc<Database>,
     tokens: Arc<transcripts::TokenIndex>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store")
+            .field("database", &self.database)
+            .finish()
     }
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    /// Opens (or creates) the DuckDB file at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let (jobs, receiver) = mpsc::channel::<Job>();
-        let (reads, read_receiver) = mpsc::channel::<Job>();
-        let (ready, opened) = oneshot::channel();
-        let file = path.to_owned();
-        std::thread::Builder::new()
-            .name("duckdb".into())
-            .spawn(move || {
-                let opened = schema::open(&file).and_then(|connection| {
-                    let reader = connection.try_clone().map_err(StoreError::Query)?;
-                    let tokens = transcripts::TokenIndex::load(&connection)?;
-                    Ok((connection, reader, tokens))
-                });
-                let (connection, reader, tokens) = match opened {
-                    Ok(opened) => opened,
-                    Err(error) => {
-                        let _ = ready.send(Err(error));
-                        return;
-                    }
-                };
-                let started = std::thread::Builder::new()
-                    .name("duckdb-read".into())
-                    .spawn(move || serve(Some(reader), read_receiver));
-                if let Err(error) = started {
-                    let _ = ready.send(Err(StoreError::Thread(error)));
-                    return;
-                }
-                let _ = ready.send(Ok(tokens));
-                serve(Some(connection), receiver);
-            })
-            .map_err(StoreError::Thread)?;
-        let tokens = opened.await.map_err(|_| StoreError::Closed)??;
-        make_private(path);
+        Self::connect(&Database::File(path.to_owned())).await
+    }
+
+    /// Opens `database` (a DuckDB file, or a PostgreSQL server) and brings its schema up to
+    /// date.
+    pub async fn connect(database: &Database) -> Result<Self, StoreError> {
+        let (jobs, reads, tokens) = match database {
+            Database::File(path) => open_file(path).await?,
+            Database::Postgres(server) => open_server(server).await?,
+        };
+        if let Database::File(path) = database {
+            make_private(path);
+        }
         Ok(Self {
             jobs,
             reads,
-            path: Arc::new(path.to_owned()),
+            database: Arc::new(database.clone()),
             tokens: Arc::new(tokens),
         })
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The DuckDB file, when the store is one.
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.database {
+            Database::File(path) => Some(path),
+            Database::Postgres(_) => None,
+        }
     }
 
-    /// Runs `work` on the database thread and waits for its result.
+    /// Where the store keeps its data.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Runs `work` on a database connection and waits for its result.
     pub async fn call<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         run(&self.jobs, work).await
     }
 
-    /// Runs a read-only `work` on the web server's own connection and thread.
+    /// Runs a read-only `work` for the web server (on DuckDB, its own connection and thread,
+    /// so a flood of page requests cannot hold up the bot's queries).
     pub async fn read<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         run(&self.reads, work).await
     }
 
-    /// Closes the file now (every handle then answers [`StoreError::Closed`]), so the same file
-    /// can be opened again, e.g. by a restarted bot in the same process.
+    /// Closes the database now (every handle then answers [`StoreError::Closed`]), so the
+    /// same file can be opened again, e.g. by a restarted bot in the same process.
     pub async fn close(&self) {
-        // The reader first: the file is released when its last connection closes.
+        // The reader first: a DuckDB file is released when its last connection closes.
         for queue in [&self.reads, &self.jobs] {
             let (done, closed) = oneshot::channel();
-            let job: Job = Box::new(move |connection: &mut Option<Connection>| {
+            if queue.send(Work::Close(done)).is_ok() {
+                let _ = closed.await;
+            }
+        }
+    }
+}
+
+type Queues = (
+    mpsc::Sender<Work>,
+    mpsc::Sender<Work>,
+    transcripts::TokenIndex,
+);
+
+/// Opens a DuckDB file on a writer thread and a reader thread.
+async fn open_file(path: &Path) -> Result<Queues, StoreError> {
+    let (jobs, receiver) = mpsc::channel::<Work>();
+    let (reads, read_receiver) = mpsc::channel::<Work>();
+    let (ready, opened) = oneshot::channel();
+    let file = path.to_owned();
+    std::thread::Builder::new()
+        .name("duckdb".into())
+        .spawn(move || {
+            let opened = schema::open_file(&file).and_then(|mut connection| {
+                let reader = connection.0.try_clone()?;
+                let tokens = transcripts::TokenIndex::load(&mut connection, false)?;
+                Ok((connection, duck::DuckDb(reader), tokens))
+            });
+            let (connection, reader, tokens) = match opened {
+                Ok(opened) => opened,
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                    return;
+                }
+            };
+            let started = std::thread::Builder::new()
+                .name("duckdb-read".into())
+                .spawn(move || serve_file(reader, read_receiver));
+            if let Err(error) = started {
+                let _ = ready.send(Err(StoreError::Thread(error)));
+                return;
+            }
+            let _ = ready.send(Ok(tokens));
+            serve_file(connection, receiver);
+        })
+        .map_err(StoreError::Thread)?;
+    let tokens = opened.await.map_err(|_| StoreError::Closed)??;
+    Ok((jobs, reads, tokens))
+}
+
+/// Runs jobs on a DuckDB connection until every sender is dropped (a closed store keeps
+/// answering [`StoreError::Closed`]).
+fn serve_file(connection: duck::DuckDb, jobs: mpsc::Receiver<Work>) {
+    let mut connection = Some(connection);
+    while let Ok(work) = jobs.recv() {
+        match work {
+            Work::Job(job) => match connection.as_mut() {
+                Some(connection) => job(Ok(connection)),
+                None => job(Err(StoreError::Closed)),
+            },
+            Work::Close(done) => {
                 if let Some(connection) = connection.take() {
-                    if let Err((_, error)) = connection.close() {
+                    if let Err((_, error)) = connection.0.close() {
                         tracing::warn!(%error, "closing the database");
                     }
                 }
                 let _ = done.send(());
-            });
-            if queue.send(job).is_ok() {
-                let _ = closed.await;
+            }
+        }
+    }
+}
+
+/// Connects to a PostgreSQL server, migrates it, and starts the connection threads (one
+/// queue: reads and writes share the server, which serves many processes anyway).
+async fn open_server(server: &database::Server) -> Result<Queues, StoreError> {
+    let first = server.clone();
+    let (connection, tokens) = tokio::task::spawn_blocking(move || {
+        let mut connection = schema::open_server(&first)?;
+        let tokens = transcripts::TokenIndex::load(&mut connection, true)?;
+        Ok::<_, StoreError>((connection, tokens))
+    })
+    .await
+    .map_err(|_| StoreError::Closed)??;
+    let (jobs, receiver) = mpsc::channel::<Work>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    let closed = Arc::new(AtomicBool::new(false));
+    let mut first = Some(connection);
+    for n in 0..POSTGRES_CONNECTIONS {
+        let (server, receiver, closed) = (server.clone(), receiver.clone(), closed.clone());
+        let connection = first.take();
+        std::thread::Builder::new()
+            .name(format!("postgres-{n}"))
+            .spawn(move || serve_server(&server, connection, &receiver, &closed))
+            .map_err(StoreError::Thread)?;
+    }
+    Ok((jobs.clone(), jobs, tokens))
+}
+
+/// Runs jobs from the shared queue on this thread's PostgreSQL connection, connecting again
+/// when the server dropped it. Stops when every sender is dropped.
+fn serve_server(
+    server: &database::Server,
+    mut connection: Option<pg::Postgres>,
+    queue: &Mutex<mpsc::Receiver<Work>>,
+    closed: &AtomicBool,
+) {
+    loop {
+        let work = {
+            // A poisoned lock only means another thread panicked while waiting: the queue is intact.
+            let queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.recv()
+        };
+        let Ok(work) = work else { return };
+        match work {
+            Work::Close(done) => {
+                closed.store(true, Ordering::SeqCst);
+                connection = None;
+                let _ = done.send(());
+            }
+            Work::Job(job) => {
+                if closed.load(Ordering::SeqCst) {
+                    connection = None;
+                    job(Err(StoreError::Closed));
+                    continue;
+                }
+                if connection.as_ref().is_none_or(|c| c.is_closed()) {
+                    connection = None;
+                    match server.connect() {
+                        Ok(fresh) => connection = Some(fresh),
+                        Err(error) => {
+                            job(Err(error));
+                            continue;
+                        }
+                    }
+                }
+                if let Some(connection) = connection.as_mut() {
+                    job(Ok(connection));
+                }
             }
         }
     }
@@ -233,27 +370,17 @@ fn make_private(path: &Path) {
     let _ = path;
 }
 
-/// Runs jobs on `connection` until every sender is dropped (a closed store keeps answering
-/// [`StoreError::Closed`]).
-fn serve(mut connection: Option<Connection>, jobs: mpsc::Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
-        job(&mut connection);
-    }
-}
-
 /// Sends `work` to a database thread and waits for its result.
 async fn run<T: Send + 'static>(
-    queue: &mpsc::Sender<Job>,
-    work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    queue: &mpsc::Sender<Work>,
+    work: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     let (reply, result) = oneshot::channel();
-    let job: Job = Box::new(move |connection: &mut Option<Connection>| {
-        let outcome = match connection {
-            Some(connection) => work(connection),
-            None => Err(StoreError::Closed),
-        };
-        let _ = reply.send(outcome);
-    });
+    let job = Work::Job(Box::new(
+        move |connection: Result<&mut dyn Db, StoreError>| {
+            let _ = reply.send(connection.and_then(work));
+        },
+    ));
     queue.send(job).map_err(|_| StoreError::Closed)?;
     result.await.map_err(|_| StoreError::Closed)?
 }

@@ -1,7 +1,7 @@
 //! Staff notes on tickets.
 
+use super::sql::params;
 use chrono::{DateTime, Utc};
-use duckdb::params;
 
 use super::{Store, StoreError};
 
@@ -32,17 +32,17 @@ impl Store {
     /// The ticket's notes, oldest first.
     pub async fn notes(&self, ticket: i64) -> Result<Vec<NoteRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT author_id, body, created_at FROM notes WHERE ticket_id = ? ORDER BY id",
-            )?;
-            let rows = statement.query_map(params![ticket], |row| {
-                Ok(NoteRecord {
-                    author_id: row.get(0)?,
-                    body: row.get(1)?,
-                    created_at: row.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+                params![ticket],
+                |row| {
+                    Ok(NoteRecord {
+                        author_id: row.get(0)?,
+                        body: row.get(1)?,
+                        created_at: row.get(2)?,
+                    })
+                },
+            )
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! The ticket panel message of each guild (the original kept its id in a JSON file).
 
+use super::sql::{params, upsert};
 use chrono::{DateTime, Utc};
-use duckdb::{params, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -24,8 +24,7 @@ impl Store {
     /// The guild's panel, if one was posted.
     pub async fn panel(&self, guild_id: u64) -> Result<Option<PanelRecord>, StoreError> {
         self.call(move |db| {
-            let found = db
-                .query_row(
+            let found = db.query_opt(
                     "SELECT channel_id, message_id, posted_by, posted_at FROM panels WHERE guild_id = ?",
                     params![guild_id],
                     |row| {
@@ -37,8 +36,7 @@ impl Store {
                             posted_at: row.get(3)?,
                         })
                     },
-                )
-                .optional()?;
+                )?;
             Ok(found)
         })
         .await
@@ -48,7 +46,17 @@ impl Store {
     pub async fn save_panel(&self, panel: PanelRecord) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO panels VALUES (?, ?, ?, ?, ?)",
+                &upsert(
+                    "panels",
+                    &[
+                        "guild_id",
+                        "channel_id",
+                        "message_id",
+                        "posted_by",
+                        "posted_at",
+                    ],
+                    &["guild_id"],
+                ),
                 params![
                     panel.guild_id,
                     panel.channel_id,

@@ -1,8 +1,8 @@
 //! What plugins keep: per-guild key-value data, the messages they posted, their timers and the
 //! channels they created for tickets.
 
+use super::sql::{params, upsert, Row};
 use chrono::{DateTime, Utc};
-use duckdb::{params, OptionalExt};
 
 use super::{Store, StoreError};
 
@@ -46,13 +46,11 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         let (plugin, key) = (plugin.to_owned(), key.to_owned());
         self.call(move |db| {
-            let value: Option<Vec<u8>> = db
-                .query_row(
-                    "SELECT value FROM plugin_kv WHERE guild_id = ? AND plugin = ? AND key = ?",
-                    params![guild, plugin, key],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let value: Option<Vec<u8>> = db.query_opt(
+                "SELECT value FROM plugin_kv WHERE guild_id = ? AND plugin = ? AND key = ?",
+                params![guild, plugin, key],
+                |row| row.get(0),
+            )?;
             Ok(value.map(|v| String::from_utf8_lossy(&v).into_owned()))
         })
         .await
@@ -84,7 +82,11 @@ impl Store {
                 )));
             }
             db.execute(
-                "INSERT OR REPLACE INTO plugin_kv (guild_id, plugin, key, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+                &upsert(
+                    "plugin_kv",
+                    &["guild_id", "plugin", "key", "value", "updated_at"],
+                    &["guild_id", "plugin", "key"],
+                ),
                 params![guild, plugin, key, value, Utc::now()],
             )?;
             Ok(())
@@ -122,7 +124,17 @@ impl Store {
         let plugin = plugin.to_owned();
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO plugin_messages (guild_id, plugin, channel_id, message_id, ticket_id) VALUES (?, ?, ?, ?, ?)",
+                &upsert(
+                    "plugin_messages",
+                    &[
+                        "guild_id",
+                        "plugin",
+                        "channel_id",
+                        "message_id",
+                        "ticket_id",
+                    ],
+                    &["channel_id", "message_id"],
+                ),
                 params![guild, plugin, channel, message, ticket],
             )?;
             Ok(())
@@ -170,7 +182,11 @@ impl Store {
                 )));
             }
             db.execute(
-                "INSERT OR REPLACE INTO plugin_timers (guild_id, plugin, ticket_id, key, due_at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                &upsert(
+                    "plugin_timers",
+                    &["guild_id", "plugin", "ticket_id", "key", "due_at", "payload"],
+                    &["guild_id", "plugin", "ticket_id", "key"],
+                ),
                 params![timer.guild_id, timer.plugin, timer.ticket_id, timer.key, timer.due_at, timer.payload],
             )?;
             Ok(())
@@ -204,12 +220,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(Vec<PluginTimer>, Option<DateTime<Utc>>), StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
-                "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE due_at <= ? ORDER BY due_at"
-            ))?;
-            let due = statement
-                .query_map(params![now], timer_row)?
-                .collect::<duckdb::Result<Vec<_>>>()?;
+            let due = db.query_map(
+                &format!(
+                    "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE due_at <= ? ORDER BY due_at"
+                ),
+                params![now],
+                timer_row,
+            )?;
             let next: Option<DateTime<Utc>> = db.query_row(
                 "SELECT min(due_at) FROM plugin_timers WHERE due_at > ?",
                 params![now],
@@ -223,11 +240,13 @@ impl Store {
     /// The timers of a ticket (for tests and the close).
     pub async fn plugin_timers_of(&self, ticket: i64) -> Result<Vec<PluginTimer>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
-                "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE ticket_id = ? ORDER BY due_at"
-            ))?;
-            let rows = statement.query_map(params![ticket], timer_row)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            db.query_map(
+                &format!(
+                    "SELECT {TIMER_COLUMNS} FROM plugin_timers WHERE ticket_id = ? ORDER BY due_at"
+                ),
+                params![ticket],
+                timer_row,
+            )
         })
         .await
     }
@@ -236,8 +255,24 @@ impl Store {
     pub async fn add_plugin_channel(&self, channel: PluginChannel) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO plugin_channels (channel_id, guild_id, plugin, ticket_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                params![channel.channel_id, channel.guild_id, channel.plugin, channel.ticket_id, Utc::now()],
+                &upsert(
+                    "plugin_channels",
+                    &[
+                        "channel_id",
+                        "guild_id",
+                        "plugin",
+                        "ticket_id",
+                        "created_at",
+                    ],
+                    &["channel_id"],
+                ),
+                params![
+                    channel.channel_id,
+                    channel.guild_id,
+                    channel.plugin,
+                    channel.ticket_id,
+                    Utc::now()
+                ],
             )?;
             Ok(())
         })
@@ -247,13 +282,11 @@ impl Store {
     /// The plugin channel `channel`, if it is one.
     pub async fn plugin_channel(&self, channel: u64) -> Result<Option<PluginChannel>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
+            Ok(db.query_opt(
                     "SELECT channel_id, guild_id, plugin, ticket_id FROM plugin_channels WHERE channel_id = ?",
                     params![channel],
                     channel_row,
-                )
-                .optional()?)
+                )?)
         })
         .await
     }
@@ -261,11 +294,9 @@ impl Store {
     /// The plugin channels of a ticket.
     pub async fn plugin_channels_of(&self, ticket: i64) -> Result<Vec<PluginChannel>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT channel_id, guild_id, plugin, ticket_id FROM plugin_channels WHERE ticket_id = ?",
-            )?;
-            let rows = statement.query_map(params![ticket], channel_row)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            params![ticket], channel_row)
         })
         .await
     }
@@ -286,7 +317,7 @@ impl Store {
 /// Timer columns in the order the queries select them.
 const TIMER_COLUMNS: &str = "guild_id, plugin, ticket_id, key, due_at, payload";
 
-fn timer_row(row: &duckdb::Row<'_>) -> duckdb::Result<PluginTimer> {
+fn timer_row(row: &Row) -> Result<PluginTimer, StoreError> {
     Ok(PluginTimer {
         guild_id: row.get(0)?,
         plugin: row.get(1)?,
@@ -297,7 +328,7 @@ fn timer_row(row: &duckdb::Row<'_>) -> duckdb::Result<PluginTimer> {
     })
 }
 
-fn channel_row(row: &duckdb::Row<'_>) -> duckdb::Result<PluginChannel> {
+fn channel_row(row: &Row) -> Result<PluginChannel, StoreError> {
     Ok(PluginChannel {
         channel_id: row.get(0)?,
         guild_id: row.get(1)?,

@@ -1,13 +1,18 @@
 //! The schema as an ordered list of migrations, applied once each, in a transaction each.
 //!
-//! Never edit a released migration: add the next one. A file whose version is newer than
-//! [`LATEST`] is refused before anything is written to it.
+//! Never edit a released migration: add the next one. A database whose version is newer than
+//! [`LATEST`] is refused before anything is written to it. The migrations are written in
+//! DuckDB's types; [`for_postgres`] names PostgreSQL's for the same columns, so both backends
+//! have the same tables.
 
 use std::path::Path;
 
 use chrono::Utc;
-use duckdb::{params, Connection};
 
+use super::database::Server;
+use super::duck::DuckDb;
+use super::pg::Postgres;
+use super::sql::{params, Db};
 use super::StoreError;
 
 /// The migrations, in order; the version of each is its position plus one.
@@ -267,58 +272,140 @@ const MIGRATIONS: &[&str] = &[
 /// The newest schema version this build knows.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
-/// The file's schema version (0 for a new file).
-pub fn version(connection: &Connection) -> Result<i64, duckdb::Error> {
-    let exists: i64 = connection.query_row(
+/// The database's schema version (0 for a new one).
+pub fn version(db: &mut dyn Db) -> Result<i64, StoreError> {
+    let exists: i64 = db.query_row(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'",
-        [],
+        &[],
         |row| row.get(0),
     )?;
     if exists == 0 {
         return Ok(0);
     }
-    connection.query_row(
+    db.query_row(
         "SELECT coalesce(max(version), 0) FROM schema_migrations",
-        [],
+        &[],
         |row| row.get(0),
     )
 }
 
-/// Opens `path` and applies the missing migrations.
-pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    let open_error = |reason| StoreError::Open {
-        path: path.to_owned(),
-        reason,
+/// `ddl` in PostgreSQL's types: ids (unsigned in DuckDB) keep their bits in BIGINT, bytes are
+/// BYTEA, moments TIMESTAMPTZ.
+pub fn for_postgres(ddl: &str) -> String {
+    let mut out = String::with_capacity(ddl.len() + 64);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(match word.as_str() {
+            "UBIGINT" => "BIGINT",
+            "UTINYINT" => "SMALLINT",
+            "BLOB" => "BYTEA",
+            "TIMESTAMP" => "TIMESTAMPTZ",
+            other => other,
+        });
+        word.clear();
     };
-    let mut connection = Connection::open(path).map_err(open_error)?;
-    let found = version(&connection).map_err(open_error)?;
+    for c in ddl.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// Opens the DuckDB file at `path` and applies the missing migrations.
+pub(super) fn open_file(path: &Path) -> Result<DuckDb, StoreError> {
+    let location = path.display().to_string();
+    let connection = duckdb::Connection::open(path).map_err(|reason| StoreError::Open {
+        location: location.clone(),
+        reason: format!("{reason} (is it a DuckDB file, and is no other ticketbot using it?)"),
+    })?;
+    let mut db = DuckDb(connection);
+    migrate(&mut db, &location)?;
+    Ok(db)
+}
+
+/// Connects to `server` and applies the missing migrations (one process at a time).
+pub(super) fn open_server(server: &Server) -> Result<Postgres, StoreError> {
+    let mut db = server.connect().map_err(|error| StoreError::Open {
+        location: server.url().to_owned(),
+        reason: match error {
+            StoreError::Unavailable(reason) => reason,
+            other => other.to_string(),
+        },
+    })?;
+    migrate(&mut db, server.url())?;
+    Ok(db)
+}
+
+/// Applies the migrations `db` lacks, each in its own transaction. Processes starting together
+/// on one server take turns: each migration is applied under a lock, after reading the version
+/// again.
+fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
+    let open_error = |error: StoreError| StoreError::Open {
+        location: location.to_owned(),
+        reason: error.to_string(),
+    };
+    let found = version(db).map_err(open_error)?;
     if found > LATEST {
         return Err(StoreError::NewerSchema {
-            path: path.to_owned(),
+            location: location.to_owned(),
             found,
             supported: LATEST,
         });
     }
+    let dialect = db.dialect();
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let failed = |reason| StoreError::Migration {
-            path: path.to_owned(),
+        let failed = |error: StoreError| StoreError::Migration {
+            location: location.to_owned(),
             version,
-            reason,
+            reason: match error {
+                StoreError::Query(reason) => reason,
+                other => other.to_string(),
+            },
         };
-        let tx = connection.transaction().map_err(failed)?;
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
-        )
-        .map_err(failed)?;
-        tx.execute_batch(sql).map_err(failed)?;
-        tx.execute(
-            "INSERT INTO schema_migrations VALUES (?, ?)",
-            params![version, Utc::now()],
-        )
-        .map_err(failed)?;
-        tx.commit().map_err(failed)?;
-        tracing::info!(version, path = %path.display(), "database migrated");
+        let applied = db
+            .transaction(|tx| {
+                tx.lock("ticketbot schema migrations")?;
+                tx.batch(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
+                )?;
+                if self::version(tx)? >= version {
+                    return Ok(false);
+                }
+                match dialect {
+                    super::sql::Dialect::DuckDb => tx.batch(sql)?,
+                    super::sql::Dialect::Postgres => tx.batch(&for_postgres(sql))?,
+                }
+                tx.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)",
+                    params![version, Utc::now()],
+                )?;
+                Ok(true)
+            })
+            .map_err(failed)?;
+        if applied {
+            tracing::info!(version, database = location, "database migrated");
+        }
     }
-    Ok(connection)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_gets_its_own_types() {
+        assert_eq!(
+            for_postgres(
+                "a UBIGINT, b BLOB, c TIMESTAMP NOT NULL, d UTINYINT, TIMESTAMP_x VARCHAR"
+            ),
+            "a BIGINT, b BYTEA, c TIMESTAMPTZ NOT NULL, d SMALLINT, TIMESTAMP_x VARCHAR"
+        );
+    }
 }

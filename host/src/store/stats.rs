@@ -1,7 +1,7 @@
-//! Statistics per guild, per ticket type and per staff member, computed by DuckDB from the
+//! Statistics per guild, per ticket type and per staff member, computed by the database from the
 //! tickets and their captured messages.
 
-use duckdb::params;
+use super::sql::{params, upsert, Dialect};
 
 use super::{Store, StoreError};
 
@@ -62,18 +62,23 @@ pub struct GuildStats {
 
 /// Each ticket's first answer by staff (someone seen acting as staff in the guild, not the
 /// opener, not a bot). Its first parameter is the guild.
-const FIRST_ANSWERS: &str = "
+fn first_answers(dialect: Dialect) -> String {
+    let responder = dialect.arg_min("m.author_id", "m.sent_at");
+    format!(
+        "
     WITH staff AS (
         SELECT user_id FROM staff_seen WHERE guild_id = $1
     ),
     first AS (
         SELECT t.id, t.type_id, t.opened_at,
-               min(m.sent_at) AS at, arg_min(m.author_id, m.sent_at) AS responder
+               min(m.sent_at) AS at, {responder} AS responder
         FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id
         WHERE t.guild_id = $1 AND m.author_id <> t.opener_id AND NOT m.author_bot
           AND m.author_id IN (SELECT user_id FROM staff)
         GROUP BY t.id, t.type_id, t.opened_at
-    )";
+    )"
+    )
+}
 
 /// Seconds as minutes with one decimal; never negative (a message stamped by Discord a moment
 /// before the bot recorded the opening is an answer at once, not "-0 min").
@@ -90,80 +95,84 @@ impl Store {
     /// The statistics of `guild`.
     pub async fn guild_stats(&self, guild: u64) -> Result<GuildStats, StoreError> {
         self.call(move |db| {
-            let mut types = Vec::new();
-            let mut statement = db.prepare(&format!(
-                "{FIRST_ANSWERS}
+            let d = db.dialect();
+            let first_answers = first_answers(d);
+            let first_response = d.median(&d.seconds_between("t.opened_at", "f.at"));
+            let resolution = d.median(&d.seconds_between("t.opened_at", "t.closed_at"));
+            let types = db.query_map(
+                &format!(
+                    "{first_answers}
                 SELECT t.type_id,
                        count(*),
                        count(*) FILTER (WHERE t.status = 'closed'),
                        count(*) FILTER (WHERE t.status = 'cancelled'),
                        count(*) FILTER (WHERE t.status IN ('open', 'closing', 'cancelling')),
-                       median(epoch(f.at) - epoch(t.opened_at)),
-                       median(epoch(t.closed_at) - epoch(t.opened_at)) FILTER (WHERE t.status = 'closed'),
+                       {first_response},
+                       {resolution} FILTER (WHERE t.status = 'closed'),
                        count(fb.stars),
-                       avg(fb.stars)
+                       avg(fb.stars)::FLOAT8
                 FROM tickets t LEFT JOIN first f ON f.id = t.id
                 LEFT JOIN ticket_feedback fb ON fb.ticket_id = t.id
                 WHERE t.guild_id = $1 AND t.status <> 'opening'
                 GROUP BY t.type_id ORDER BY t.type_id"
-            ))?;
-            let rows = statement.query_map(params![guild], |row| {
-                Ok(TypeStats {
-                    type_id: row.get(0)?,
-                    opened: row.get::<_, i64>(1)? as u64,
-                    closed: row.get::<_, i64>(2)? as u64,
-                    cancelled: row.get::<_, i64>(3)? as u64,
-                    open: row.get::<_, i64>(4)? as u64,
-                    median_first_response_min: minutes(row.get(5)?),
-                    median_resolution_min: minutes(row.get(6)?),
-                    ratings: row.get::<_, i64>(7)? as u64,
-                    average_rating: rating(row.get(8)?),
-                })
-            })?;
-            for row in rows {
-                types.push(row?);
-            }
-            let mut staff = Vec::new();
-            let mut statement = db.prepare(&format!(
-                "{FIRST_ANSWERS},
+                ),
+                params![guild],
+                |row| {
+                    Ok(TypeStats {
+                        type_id: row.get(0)?,
+                        opened: row.get::<i64>(1)? as u64,
+                        closed: row.get::<i64>(2)? as u64,
+                        cancelled: row.get::<i64>(3)? as u64,
+                        open: row.get::<i64>(4)? as u64,
+                        median_first_response_min: minutes(row.get(5)?),
+                        median_resolution_min: minutes(row.get(6)?),
+                        ratings: row.get::<i64>(7)? as u64,
+                        average_rating: rating(row.get(8)?),
+                    })
+                },
+            )?;
+            let staff_first_response = d.median(&d.seconds_between("f.opened_at", "f.at"));
+            let names = d.arg_max("author_name", "sent_at");
+            let staff = db.query_map(
+                &format!(
+                    "{first_answers},
                 people AS (
                     SELECT id FROM (
                         SELECT closed_by AS id FROM tickets WHERE guild_id = $1 AND closed_by IS NOT NULL
                         UNION SELECT claimed_by FROM tickets WHERE guild_id = $1 AND claimed_by IS NOT NULL
                         UNION SELECT responder FROM first
-                    ) WHERE id IN (SELECT user_id FROM staff)
+                    ) AS candidates WHERE id IN (SELECT user_id FROM staff)
                 ),
                 names AS (
-                    SELECT author_id, arg_max(author_name, sent_at) AS name FROM ticket_messages GROUP BY author_id
+                    SELECT author_id, {names} AS name FROM ticket_messages GROUP BY author_id
                 )
                 SELECT p.id, n.name,
                        (SELECT count(*) FROM tickets t WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed'),
                        (SELECT count(*) FROM tickets t WHERE t.guild_id = $1 AND t.claimed_by = p.id),
                        (SELECT count(*) FROM first f WHERE f.responder = p.id),
-                       (SELECT median(epoch(f.at) - epoch(f.opened_at)) FROM first f WHERE f.responder = p.id),
-                       (SELECT median(epoch(t.closed_at) - epoch(t.opened_at)) FROM tickets t
+                       (SELECT {staff_first_response} FROM first f WHERE f.responder = p.id),
+                       (SELECT {resolution} FROM tickets t
                         WHERE t.guild_id = $1 AND t.closed_by = p.id AND t.status = 'closed'),
                        (SELECT count(*) FROM ticket_feedback fb WHERE fb.guild_id = $1 AND fb.staff_id = p.id),
-                       (SELECT avg(stars) FROM ticket_feedback fb WHERE fb.guild_id = $1 AND fb.staff_id = p.id)
+                       (SELECT avg(stars)::FLOAT8 FROM ticket_feedback fb WHERE fb.guild_id = $1 AND fb.staff_id = p.id)
                 FROM people p LEFT JOIN names n ON n.author_id = p.id
                 ORDER BY 3 DESC, 5 DESC, p.id"
-            ))?;
-            let rows = statement.query_map(params![guild], |row| {
-                Ok(StaffStats {
-                    user_id: row.get(0)?,
-                    name: row.get(1)?,
-                    closed: row.get::<_, i64>(2)? as u64,
-                    claimed: row.get::<_, i64>(3)? as u64,
-                    first_responses: row.get::<_, i64>(4)? as u64,
-                    median_first_response_min: minutes(row.get(5)?),
-                    median_resolution_min: minutes(row.get(6)?),
-                    ratings: row.get::<_, i64>(7)? as u64,
-                    average_rating: rating(row.get(8)?),
-                })
-            })?;
-            for row in rows {
-                staff.push(row?);
-            }
+                ),
+                params![guild],
+                |row| {
+                    Ok(StaffStats {
+                        user_id: row.get(0)?,
+                        name: row.get(1)?,
+                        closed: row.get::<i64>(2)? as u64,
+                        claimed: row.get::<i64>(3)? as u64,
+                        first_responses: row.get::<i64>(4)? as u64,
+                        median_first_response_min: minutes(row.get(5)?),
+                        median_resolution_min: minutes(row.get(6)?),
+                        ratings: row.get::<i64>(7)? as u64,
+                        average_rating: rating(row.get(8)?),
+                    })
+                },
+            )?;
             Ok(GuildStats { types, staff })
         })
         .await
@@ -173,7 +182,11 @@ impl Store {
     pub async fn saw_staff(&self, guild: u64, user: u64) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO staff_seen VALUES (?, ?, ?)",
+                &upsert(
+                    "staff_seen",
+                    &["guild_id", "user_id", "last_seen"],
+                    &["guild_id", "user_id"],
+                ),
                 params![guild, user, chrono::Utc::now()],
             )?;
             Ok(())
@@ -190,17 +203,15 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let (plugin, pattern) = (plugin.to_owned(), format!("{prefix}%"));
         self.call(move |db| {
-            let mut statement = db.prepare(
+            let rows = db.query_map(
                 "SELECT value FROM plugin_kv WHERE guild_id = ? AND plugin = ? AND key LIKE ?",
+                params![guild, plugin, pattern],
+                |row| row.get::<Vec<u8>>(0),
             )?;
-            let rows = statement.query_map(params![guild, plugin, pattern], |row| {
-                row.get::<_, Vec<u8>>(0)
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(String::from_utf8_lossy(&row?).into_owned());
-            }
-            Ok(out)
+            Ok(rows
+                .iter()
+                .map(|value| String::from_utf8_lossy(value).into_owned())
+                .collect())
         })
         .await
     }

@@ -1,7 +1,8 @@
 //! Tickets and their members: the lifecycle's state.
 
 use chrono::{DateTime, Utc};
-use duckdb::{params, OptionalExt, Row};
+
+use super::sql::{params, Db, Row};
 
 use super::{Store, StoreError};
 
@@ -149,7 +150,7 @@ const COLUMNS: &str =
      closed_at, closed_by, close_reason, close_due_at, welcome_message_id, transcript_token, \
      status_label, answers";
 
-fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
+fn ticket(row: &Row) -> Result<TicketRecord, StoreError> {
     let status: String = row.get(6)?;
     Ok(TicketRecord {
         id: row.get(0)?,
@@ -169,23 +170,21 @@ fn ticket(row: &Row<'_>) -> duckdb::Result<TicketRecord> {
         transcript_token: row.get(14)?,
         status_label: row.get(15)?,
         answers: row
-            .get::<_, Option<String>>(16)?
+            .get::<Option<String>>(16)?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
     })
 }
 
-fn active(
-    db: &duckdb::Connection,
-    guild_id: u64,
-    opener_id: u64,
-) -> duckdb::Result<Vec<TicketRecord>> {
-    let mut statement = db.prepare(&format!(
-        "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND opener_id = ? \
-         AND status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id"
-    ))?;
-    let rows = statement.query_map(params![guild_id, opener_id], ticket)?;
-    rows.collect()
+fn active(db: &mut dyn Db, guild_id: u64, opener_id: u64) -> Result<Vec<TicketRecord>, StoreError> {
+    db.query_map(
+        &format!(
+            "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND opener_id = ? \
+             AND status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id"
+        ),
+        params![guild_id, opener_id],
+        ticket,
+    )
 }
 
 impl Store {
@@ -208,13 +207,11 @@ impl Store {
         user: u64,
     ) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
+            db.query_map(&format!(
                 "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? AND status = 'open' \
                  AND (opener_id = ? OR id IN (SELECT ticket_id FROM ticket_members WHERE user_id = ?)) \
                  ORDER BY id"
-            ))?;
-            let rows = statement.query_map(params![guild, user, user], ticket)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            ), params![guild, user, user], ticket)
         })
         .await
     }
@@ -222,64 +219,8 @@ impl Store {
     /// Reserves a ticket unless the opener is at the limit; the check and the insert are one
     /// transaction on the database thread, so concurrent clicks cannot both pass.
     pub async fn reserve_ticket(&self, new: NewTicket) -> Result<Reservation, StoreError> {
-        self.call(move |db| {
-            let tx = db.transaction()?;
-            let open = active(&tx, new.guild_id, new.opener_id)?;
-            if open.len() >= new.limit as usize {
-                return Ok(Reservation::AtLimit(open));
-            }
-            if let Some(cap) = new.guild_limit {
-                let in_guild: i64 = tx.query_row(
-                    "SELECT count(*) FROM tickets WHERE guild_id = ? \
-                     AND status IN ('opening', 'open', 'closing', 'cancelling')",
-                    params![new.guild_id],
-                    |row| row.get(0),
-                )?;
-                if in_guild >= i64::from(cap) {
-                    return Ok(Reservation::GuildFull);
-                }
-            }
-            if let Some(cooldown) = new.cooldown.filter(|c| !c.is_zero()) {
-                let last: Option<DateTime<Utc>> = tx.query_row(
-                    "SELECT max(opened_at) FROM tickets WHERE guild_id = ? AND opener_id = ? AND type_id = ?",
-                    params![new.guild_id, new.opener_id, new.type_id],
-                    |row| row.get(0),
-                )?;
-                let wait = chrono::Duration::from_std(cooldown).unwrap_or_default();
-                if let Some(until) = last.map(|at| at + wait).filter(|until| *until > Utc::now()) {
-                    return Ok(Reservation::CoolingDown(until));
-                }
-            }
-            let number: i32 = tx.query_row(
-                "SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE guild_id = ?",
-                params![new.guild_id],
-                |row| row.get(0),
-            )?;
-            let record = tx.query_row(
-                &format!(
-                    "INSERT INTO tickets (guild_id, number, type_id, opener_id, status, opened_at, transcript_token, answers) \
-                     VALUES (?, ?, ?, ?, 'opening', ?, ?, ?) RETURNING {COLUMNS}"
-                ),
-                params![
-                    new.guild_id,
-                    number,
-                    new.type_id,
-                    new.opener_id,
-                    Utc::now(),
-                    new.transcript_token,
-                    (!new.answers.is_empty())
-                        .then(|| serde_json::to_string(&new.answers).expect("answers serialise"))
-                ],
-                ticket,
-            )?;
-            tx.execute(
-                "INSERT INTO ticket_members VALUES (?, ?, NULL, ?)",
-                params![record.id, new.opener_id, record.opened_at],
-            )?;
-            tx.commit()?;
-            Ok(Reservation::Reserved(Box::new(record)))
-        })
-        .await
+        self.call(move |db| db.transaction(|tx| reserve(tx, new)))
+            .await
     }
 
     /// Drops a reservation whose channel could not be created.
@@ -318,13 +259,11 @@ impl Store {
     /// The ticket with database id `id`.
     pub async fn ticket(&self, id: i64) -> Result<Option<TicketRecord>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
-                    params![id],
-                    ticket,
-                )
-                .optional()?)
+            db.query_opt(
+                &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
+                params![id],
+                ticket,
+            )
         })
         .await
     }
@@ -335,15 +274,13 @@ impl Store {
         channel: u64,
     ) -> Result<Option<TicketRecord>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
-                    &format!(
-                        "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? ORDER BY id DESC LIMIT 1"
-                    ),
-                    params![channel],
-                    ticket,
-                )
-                .optional()?)
+            db.query_opt(
+                &format!(
+                    "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? ORDER BY id DESC LIMIT 1"
+                ),
+                params![channel],
+                ticket,
+            )
         })
         .await
     }
@@ -354,8 +291,7 @@ impl Store {
         channel: u64,
     ) -> Result<Option<TicketRecord>, StoreError> {
         self.call(move |db| {
-            Ok(db
-                .query_row(
+            db.query_opt(
                     &format!(
                         "SELECT {COLUMNS} FROM tickets WHERE channel_id = ? \
                          AND status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id DESC LIMIT 1"
@@ -363,7 +299,6 @@ impl Store {
                     params![channel],
                     ticket,
                 )
-                .optional()?)
         })
         .await
     }
@@ -371,11 +306,9 @@ impl Store {
     /// Active tickets of `guild` (or all guilds).
     pub async fn active_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
+            db.query_map(&format!(
                 "SELECT {COLUMNS} FROM tickets WHERE status IN ('opening', 'open', 'closing', 'cancelling') ORDER BY id"
-            ))?;
-            let rows = statement.query_map([], ticket)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            ), &[], ticket)
         })
         .await
     }
@@ -383,11 +316,11 @@ impl Store {
     /// Every ticket of `guild`, oldest first.
     pub async fn tickets_of_guild(&self, guild: u64) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
-                "SELECT {COLUMNS} FROM tickets WHERE guild_id = ? ORDER BY number"
-            ))?;
-            let rows = statement.query_map(params![guild], ticket)?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            db.query_map(
+                &format!("SELECT {COLUMNS} FROM tickets WHERE guild_id = ? ORDER BY number"),
+                params![guild],
+                ticket,
+            )
         })
         .await
     }
@@ -402,17 +335,16 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<TicketRecord>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(&format!(
-                "SELECT {COLUMNS} FROM tickets t WHERE guild_id = ? \
+            db.query_map(
+                &format!(
+                    "SELECT {COLUMNS} FROM tickets t WHERE guild_id = ? \
                  AND (? IS NULL OR number = ?) AND (? IS NULL OR opener_id = ?) \
                  AND EXISTS (SELECT 1 FROM transcripts tr WHERE tr.ticket_id = t.id) \
                  ORDER BY number DESC LIMIT ?"
-            ))?;
-            let rows = statement.query_map(
+                ),
                 params![guild, number, number, user, user, limit as i64],
                 ticket,
-            )?;
-            Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+            )
         })
         .await
     }
@@ -498,7 +430,7 @@ impl Store {
     pub async fn add_member(&self, id: i64, user: u64, by: u64) -> Result<(), StoreError> {
         self.call(move |db| {
             db.execute(
-                "INSERT OR IGNORE INTO ticket_members VALUES (?, ?, ?, ?)",
+                "INSERT INTO ticket_members VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 params![id, user, by, Utc::now()],
             )?;
             Ok(())
@@ -521,12 +453,71 @@ impl Store {
     /// The ticket's members (the opener first, then in the order they were added).
     pub async fn members(&self, id: i64) -> Result<Vec<u64>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            db.query_map(
                 "SELECT user_id FROM ticket_members WHERE ticket_id = ? ORDER BY added_at, user_id",
-            )?;
-            let rows = statement.query_map(params![id], |row| row.get(0))?;
-            Ok(rows.collect::<duckdb::Result<Vec<u64>>>()?)
+                params![id],
+                |row| row.get(0),
+            )
         })
         .await
     }
+}
+
+/// The reservation's check and insert (in one transaction, under the guild's lock, so
+/// concurrent clicks, in this process or another, cannot both pass the limits).
+fn reserve(tx: &mut dyn Db, new: NewTicket) -> Result<Reservation, StoreError> {
+    tx.lock(&format!("reserve {}", new.guild_id))?;
+    let open = active(tx, new.guild_id, new.opener_id)?;
+    if open.len() >= new.limit as usize {
+        return Ok(Reservation::AtLimit(open));
+    }
+    if let Some(cap) = new.guild_limit {
+        let in_guild: i64 = tx.query_row(
+            "SELECT count(*) FROM tickets WHERE guild_id = ? \
+                 AND status IN ('opening', 'open', 'closing', 'cancelling')",
+            params![new.guild_id],
+            |row| row.get(0),
+        )?;
+        if in_guild >= i64::from(cap) {
+            return Ok(Reservation::GuildFull);
+        }
+    }
+    if let Some(cooldown) = new.cooldown.filter(|c| !c.is_zero()) {
+        let last: Option<DateTime<Utc>> = tx.query_row(
+                "SELECT max(opened_at) FROM tickets WHERE guild_id = ? AND opener_id = ? AND type_id = ?",
+                params![new.guild_id, new.opener_id, new.type_id],
+                |row| row.get(0),
+            )?;
+        let wait = chrono::Duration::from_std(cooldown).unwrap_or_default();
+        if let Some(until) = last.map(|at| at + wait).filter(|until| *until > Utc::now()) {
+            return Ok(Reservation::CoolingDown(until));
+        }
+    }
+    let number: i32 = tx.query_row(
+        "SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE guild_id = ?",
+        params![new.guild_id],
+        |row| row.get(0),
+    )?;
+    let record = tx.query_row(
+            &format!(
+                "INSERT INTO tickets (guild_id, number, type_id, opener_id, status, opened_at, transcript_token, answers) \
+                 VALUES (?, ?, ?, ?, 'opening', ?, ?, ?) RETURNING {COLUMNS}"
+            ),
+            params![
+                new.guild_id,
+                number,
+                new.type_id,
+                new.opener_id,
+                Utc::now(),
+                new.transcript_token,
+                (!new.answers.is_empty())
+                    .then(|| serde_json::to_string(&new.answers).expect("answers serialise"))
+            ],
+            ticket,
+        )?;
+    tx.execute(
+        "INSERT INTO ticket_members VALUES (?, ?, NULL, ?)",
+        params![record.id, new.opener_id, record.opened_at],
+    )?;
+    Ok(Reservation::Reserved(Box::new(record)))
 }

@@ -1,20 +1,30 @@
 //! Stored transcript pages, found by the hash of their token (the token itself is never stored).
 //! Lookups run on the web server's own connection; a token whose hash the in-memory index does
-//! not know is a miss without a query.
+//! not know is a miss without a query. On a shared database (PostgreSQL) other processes store
+//! pages too: a miss then first reads the hashes stored since the index last looked, at most a
+//! few times a second however many misses arrive.
 
 use std::collections::HashSet;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
-use duckdb::{params, Connection, OptionalExt};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::sql::{params, upsert, Db};
 use super::{Store, StoreError};
 
+/// The least time between two reads of newly stored hashes (on a shared database).
+const REFRESH_EVERY: Duration = Duration::from_millis(250);
+
 /// The first 8 bytes of every stored token hash: a miss (the usual answer to a guess) costs a
-/// hash and a set lookup; a hit, or one of the rare prefixes shared by chance, asks DuckDB.
-/// About 16 bytes a transcript in memory.
+/// hash and a set lookup; a hit, or one of the rare prefixes shared by chance, asks the
+/// database. About 16 bytes a transcript in memory.
 pub(super) struct TokenIndex {
     prefixes: RwLock<HashSet<u64>>,
+    /// On a shared database: when the index last read new hashes, and the newest `created_at`
+    /// it had then (pages stored by other processes since then are not in it yet).
+    refreshed: Option<tokio::sync::Mutex<(Instant, DateTime<Utc>)>>,
 }
 
 fn prefix(hash: &[u8]) -> u64 {
@@ -25,16 +35,32 @@ fn prefix(hash: &[u8]) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
+/// The hashes of pages stored since `since`, and the newest such moment.
+fn hashes_since(
+    db: &mut dyn Db,
+    since: DateTime<Utc>,
+) -> Result<(Vec<u64>, DateTime<Utc>), StoreError> {
+    let rows = db.query_map(
+        "SELECT token_hash, created_at FROM transcripts WHERE created_at >= ?",
+        params![since],
+        |row| {
+            Ok((
+                prefix(&row.get::<Vec<u8>>(0)?),
+                row.get::<DateTime<Utc>>(1)?,
+            ))
+        },
+    )?;
+    let newest = rows.iter().map(|(_, at)| *at).max().unwrap_or(since);
+    Ok((rows.into_iter().map(|(p, _)| p).collect(), newest))
+}
+
 impl TokenIndex {
-    /// Reads every stored token hash.
-    pub(super) fn load(db: &Connection) -> Result<Self, StoreError> {
-        let mut statement = db.prepare("SELECT token_hash FROM transcripts")?;
-        let prefixes = statement
-            .query_map([], |row| row.get::<_, Vec<u8>>(0))?
-            .map(|hash| hash.map(|h| prefix(&h)))
-            .collect::<Result<HashSet<u64>, _>>()?;
+    /// Reads every stored token hash; `shared` when other processes store pages too.
+    pub(super) fn load(db: &mut dyn Db, shared: bool) -> Result<Self, StoreError> {
+        let (prefixes, newest) = hashes_since(db, DateTime::<Utc>::UNIX_EPOCH)?;
         Ok(Self {
-            prefixes: RwLock::new(prefixes),
+            prefixes: RwLock::new(prefixes.into_iter().collect()),
+            refreshed: shared.then(|| tokio::sync::Mutex::new((Instant::now(), newest))),
         })
     }
 
@@ -47,6 +73,53 @@ impl TokenIndex {
     fn insert(&self, hash: &[u8]) {
         let mut prefixes = self.prefixes.write().unwrap_or_else(|p| p.into_inner());
         prefixes.insert(prefix(hash));
+    }
+}
+
+impl Store {
+    /// Reads every stored token hash into the index again (after rows were written around it,
+    /// by a copy).
+    pub(super) async fn reindex_tokens(&self) -> Result<(), StoreError> {
+        let (found, _) = self
+            .read(|db| hashes_since(db, DateTime::<Utc>::UNIX_EPOCH))
+            .await?;
+        self.tokens
+            .prefixes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(found);
+        Ok(())
+    }
+
+    /// Whether a page with `hash` may exist: the index says so, or (on a shared database) it
+    /// does once the index has read what other processes stored before this question.
+    async fn may_have_hash(&self, hash: &[u8]) -> Result<bool, StoreError> {
+        if self.tokens.may_exist(hash) {
+            return Ok(true);
+        }
+        let Some(refreshed) = &self.tokens.refreshed else {
+            return Ok(false);
+        };
+        let asked = Instant::now();
+        let mut last = refreshed.lock().await;
+        if last.0 > asked {
+            // Someone read the new hashes after this question came: their answer holds.
+            return Ok(self.tokens.may_exist(hash));
+        }
+        let wait = REFRESH_EVERY.saturating_sub(last.0.elapsed());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let started = Instant::now();
+        let since = last.1;
+        let (found, newest) = self.read(move |db| hashes_since(db, since)).await?;
+        self.tokens
+            .prefixes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(found);
+        *last = (started, newest);
+        Ok(self.tokens.may_exist(hash))
     }
 }
 
@@ -69,31 +142,28 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 impl Store {
     /// Whether a transcript with `token` may exist (false: it certainly does not).
-    pub fn may_have_transcript(&self, token: &str) -> bool {
-        self.tokens.may_exist(&token_hash(token))
+    pub async fn may_have_transcript(&self, token: &str) -> Result<bool, StoreError> {
+        self.may_have_hash(&token_hash(token)).await
     }
 
     /// The transcript for `token`, if any.
     pub async fn transcript(&self, token: &str) -> Result<Option<StoredTranscript>, StoreError> {
         let hash = token_hash(token);
-        if !self.tokens.may_exist(&hash) {
+        if !self.may_have_hash(&hash).await? {
             return Ok(None);
         }
         self.read(move |db| {
-            let found = db
-                .query_row(
-                    "SELECT encoding, body, legacy FROM transcripts WHERE token_hash = ?",
-                    params![hash],
-                    |row| {
-                        Ok(StoredTranscript {
-                            encoding: row.get(0)?,
-                            body: row.get(1)?,
-                            legacy: row.get::<_, Option<bool>>(2)?.unwrap_or(false),
-                        })
-                    },
-                )
-                .optional()?;
-            Ok(found)
+            db.query_opt(
+                "SELECT encoding, body, legacy FROM transcripts WHERE token_hash = ?",
+                params![hash],
+                |row| {
+                    Ok(StoredTranscript {
+                        encoding: row.get(0)?,
+                        body: row.get(1)?,
+                        legacy: row.get::<Option<bool>>(2)?.unwrap_or(false),
+                    })
+                },
+            )
         })
         .await
     }
@@ -110,8 +180,18 @@ impl Store {
         self.call(move |db| {
             tokens.insert(&hash);
             db.execute(
-                "INSERT OR REPLACE INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                &upsert(
+                    "transcripts",
+                    &[
+                        "token_hash",
+                        "ticket_id",
+                        "encoding",
+                        "body",
+                        "created_at",
+                        "legacy",
+                    ],
+                    &["token_hash"],
+                ),
                 params![
                     hash,
                     ticket_id,
@@ -139,8 +219,8 @@ impl Store {
         let tokens = self.tokens.clone();
         self.call(move |db| {
             let inserted = db.execute(
-                "INSERT OR IGNORE INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
-                 VALUES (?, 0, 'gzip', ?, ?, true)",
+                "INSERT INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
+                 VALUES (?, 0, 'gzip', ?, ?, true) ON CONFLICT DO NOTHING",
                 params![hash, gzipped, chrono::Utc::now()],
             )?;
             tokens.insert(&hash);
@@ -156,13 +236,11 @@ impl Store {
 pub fn read_legacy_transcripts(
     path: &std::path::Path,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let config = duckdb::Config::default()
-        .access_mode(duckdb::AccessMode::ReadOnly)
-        .map_err(StoreError::Query)?;
+    let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
     let db =
         duckdb::Connection::open_with_flags(path, config).map_err(|reason| StoreError::Open {
-            path: path.to_owned(),
-            reason,
+            location: path.display().to_string(),
+            reason: reason.to_string(),
         })?;
     let has_table: i64 = db.query_row(
         "SELECT count(*) FROM information_schema.columns \

@@ -3,6 +3,8 @@
 
 use chrono::Utc;
 
+use super::sql::{params, upsert};
+
 use super::{Store, StoreError};
 
 /// An uploaded component in a guild.
@@ -25,18 +27,21 @@ impl Store {
         upload: UploadedPlugin,
     ) -> Result<(), StoreError> {
         self.call(move |db| {
-            let tx = db.transaction()?;
-            tx.execute(
-                "INSERT OR IGNORE INTO plugin_blobs (hash, bytes) VALUES (?, ?)",
-                duckdb::params![upload.hash, upload.bytes],
-            )?;
-            tx.execute(
-                "INSERT OR REPLACE INTO guild_uploads (guild_id, plugin, hash, uploaded_by, uploaded_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-                duckdb::params![guild, upload.plugin, upload.hash, actor, Utc::now()],
-            )?;
-            tx.commit()?;
-            Ok(())
+            db.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO plugin_blobs (hash, bytes) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    params![upload.hash, upload.bytes],
+                )?;
+                tx.execute(
+                    &upsert(
+                        "guild_uploads",
+                        &["guild_id", "plugin", "hash", "uploaded_by", "uploaded_at"],
+                        &["guild_id", "plugin"],
+                    ),
+                    params![guild, upload.plugin, upload.hash, actor, Utc::now()],
+                )?;
+                Ok(())
+            })
         })
         .await
     }
@@ -44,19 +49,16 @@ impl Store {
     /// The plugins `guild` uploaded, oldest first.
     pub async fn guild_uploads(&self, guild: u64) -> Result<Vec<UploadedPlugin>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare(
+            let rows = db.query_map(
                 "SELECT u.plugin, u.hash, b.bytes FROM guild_uploads u JOIN plugin_blobs b ON b.hash = u.hash \
                  WHERE u.guild_id = ? ORDER BY u.uploaded_at",
-            )?;
-            let rows = statement
-                .query_map(duckdb::params![guild], |row| {
+            params![guild], |row| {
                     Ok(UploadedPlugin {
                         plugin: row.get(0)?,
                         hash: row.get(1)?,
                         bytes: row.get(2)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                })?;
             Ok(rows)
         })
         .await

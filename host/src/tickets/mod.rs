@@ -459,6 +459,13 @@ impl Tickets {
         &self.plugins
     }
 
+    /// Whether this process serves `guild`: one of its shards reported it at READY. (With
+    /// shards across processes, each owns the guilds Discord routes to its shards, and runs
+    /// their timers, resumed closes and clean-ups; the others leave them alone.)
+    pub fn serves_guild(&self, guild: u64) -> bool {
+        self.joined.lock().expect("joined lock").contains(&guild)
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store

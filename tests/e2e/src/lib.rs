@@ -61,8 +61,11 @@ pub struct Harness {
     pub emu: Emulator,
     /// Ids of the community.
     pub world: DemoWorld,
-    /// Holds the database file.
+    /// Holds the database file (and the link key).
     pub dir: tempfile::TempDir,
+    /// The database: a file in `dir`, or a database of its own on the PostgreSQL server
+    /// `TICKETBOT_TEST_POSTGRES` names.
+    pub database: ticketbot::store::Database,
     locale: String,
     bot: Option<Running>,
     /// With the dashboard on: the web server's fixed address (its public URL must be known
@@ -114,10 +117,12 @@ impl Harness {
         world.plugin_cache = Some(std::env::temp_dir().join("ticketbot-test-plugin-cache"));
         adjust_world(&mut world);
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = ticketbot::store::Database::scratch(dir.path()).expect("a test database");
         let mut harness = Self {
             emu,
             world,
             dir,
+            database,
             locale: locale.to_owned(),
             bot: None,
             adjust_config,
@@ -151,6 +156,7 @@ impl Harness {
             "127.0.0.1:0".parse().unwrap(),
             &self.locale,
         );
+        config.database = self.database.clone();
         config.web.metrics_token = Some(ticketbot::config::Secret::new(METRICS_TOKEN));
         if let Some(addr) = self.dashboard {
             let base = format!("http://{addr}");

@@ -723,7 +723,7 @@ async fn a_close_whose_transcript_cannot_be_stored_keeps_the_channel() {
     // Break the transcript table, as a full disk or a damaged file would.
     h.bot()
         .store()
-        .call(|db| Ok(db.execute_batch("ALTER TABLE transcripts RENAME TO transcripts_away")?))
+        .call(|db| db.batch("ALTER TABLE transcripts RENAME TO transcripts_away"))
         .await
         .unwrap();
     let from = h.emu.log_position();
@@ -750,7 +750,7 @@ async fn a_close_whose_transcript_cannot_be_stored_keeps_the_channel() {
     // Repaired, the next close goes through.
     h.bot()
         .store()
-        .call(|db| Ok(db.execute_batch("ALTER TABLE transcripts_away RENAME TO transcripts")?))
+        .call(|db| db.batch("ALTER TABLE transcripts_away RENAME TO transcripts"))
         .await
         .unwrap();
     close(&h, channel, &welcome, "").await;
@@ -827,7 +827,7 @@ async fn an_opening_cut_off_by_a_crash_is_undone_at_the_next_start() {
     h.stop().await;
     // What a crash between creating the channel and recording it leaves behind: a reservation
     // in the database and a channel (named by its topic) in the ticket category.
-    let store = ticketbot::store::Store::open(&h.config().database)
+    let store = ticketbot::store::Store::connect(&h.config().database)
         .await
         .unwrap();
     let reserved = store

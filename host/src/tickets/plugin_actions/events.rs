@@ -313,7 +313,8 @@ impl Tickets {
                         (Vec::new(), None)
                     }
                 };
-                for timer in due {
+                // Another process's guilds' timers are its own (its shards see those guilds).
+                for timer in due.into_iter().filter(|t| this.serves_guild(t.guild_id)) {
                     // Each fired timer is work in flight of its own: a stop lets it finish
                     // (its plugin's effects included) instead of cutting it off mid-way.
                     let worker = this.clone();

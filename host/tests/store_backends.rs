@@ -1,0 +1,167 @@
+//! The store's promises on whichever backend runs the suite: a DuckDB file, or, with
+//! `TICKETBOT_TEST_POSTGRES` set, a database of its own on that PostgreSQL server. On
+//! PostgreSQL two handles stand for two processes sharing the database.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use ticketbot::store::{
+    Database, NewTicket, PanelRecord, PluginTimer, Reservation, Store, StoredTranscript,
+};
+
+/// A fresh database and two handles on it: two connections apart on PostgreSQL (as two
+/// processes would have), the same one twice on DuckDB (one process owns a file).
+async fn two_processes() -> (tempfile::TempDir, Store, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).expect("a test database");
+    let first = Store::connect(&database).await.expect("opens");
+    let second = if database.is_shared() {
+        Store::connect(&database).await.expect("opens again")
+    } else {
+        first.clone()
+    };
+    (dir, first, second)
+}
+
+fn ticket(guild: u64, opener: u64, limit: u32, guild_limit: Option<u32>) -> NewTicket {
+    NewTicket {
+        guild_id: guild,
+        type_id: "support".into(),
+        opener_id: opener,
+        transcript_token: format!("token-{guild}-{opener}-{}", rand_suffix()),
+        limit,
+        guild_limit,
+        cooldown: None,
+        answers: Vec::new(),
+    }
+}
+
+fn rand_suffix() -> u128 {
+    uuid::Uuid::now_v7().as_u128()
+}
+
+#[tokio::test]
+async fn concurrent_clicks_from_two_processes_never_pass_a_limit() {
+    let (_dir, a, b) = two_processes().await;
+    // One opener clicking 16 times at once through both processes: one ticket.
+    let clicks = (0..16).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { store.reserve_ticket(ticket(1, 42, 1, None)).await })
+    });
+    let mut reserved = 0;
+    for click in clicks {
+        match click.await.unwrap().expect("reserves or refuses") {
+            Reservation::Reserved(_) => reserved += 1,
+            Reservation::AtLimit(open) => assert_eq!(open.len(), 1),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(reserved, 1, "one opener, limit 1");
+
+    // 20 openers at once against a guild cap of 5: five tickets, numbered 1-5 once each.
+    let clicks = (0..20).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { store.reserve_ticket(ticket(2, 100 + i, 1, Some(5))).await })
+    });
+    let mut numbers = Vec::new();
+    for click in clicks {
+        match click.await.unwrap().expect("reserves or refuses") {
+            Reservation::Reserved(record) => numbers.push(record.number),
+            Reservation::GuildFull => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn a_page_stored_by_one_process_is_served_by_the_other() {
+    let (_dir, bot, web) = two_processes().await;
+    // The web process has read its index before the page exists.
+    assert_eq!(web.transcript("later-token").await.unwrap(), None);
+    bot.save_transcript(
+        9,
+        "later-token",
+        StoredTranscript {
+            encoding: "identity".into(),
+            body: b"<p>ok</p>".to_vec(),
+            legacy: false,
+        },
+    )
+    .await
+    .unwrap();
+    let page = web
+        .transcript("later-token")
+        .await
+        .unwrap()
+        .expect("the other process's page is found");
+    assert_eq!(page.body, b"<p>ok</p>");
+    assert_eq!(web.transcript("guessed-token").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_due_timer_is_claimed_by_one_process_only() {
+    let (_dir, a, b) = two_processes().await;
+    let due = PluginTimer {
+        guild_id: 1,
+        plugin: "voice".into(),
+        ticket_id: 7,
+        key: "empty".into(),
+        // Databases keep microseconds.
+        due_at: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap(),
+        payload: "{}".into(),
+    };
+    a.set_plugin_timer(due.clone(), 10).await.unwrap();
+    let (found, _) = b.due_plugin_timers(Utc::now()).await.unwrap();
+    assert_eq!(found, vec![due.clone()]);
+    let claims = [a.clone(), b.clone(), a, b].map(|store| {
+        let due = due.clone();
+        tokio::spawn(async move {
+            store
+                .cancel_plugin_timer(due.guild_id, &due.plugin, due.ticket_id, &due.key)
+                .await
+        })
+    });
+    let mut claimed = 0;
+    for claim in claims {
+        if claim.await.unwrap().unwrap() {
+            claimed += 1;
+        }
+    }
+    assert_eq!(claimed, 1);
+}
+
+#[tokio::test]
+async fn ids_keep_every_bit_and_moments_their_microseconds() {
+    let (_dir, store, _) = two_processes().await;
+    let at = Utc::now();
+    let panel = PanelRecord {
+        guild_id: u64::MAX - 1,
+        channel_id: 1 << 63,
+        message_id: 1_234_567_890_123_456_789,
+        posted_by: 1,
+        posted_at: at,
+    };
+    store.save_panel(panel.clone()).await.unwrap();
+    let found = store.panel(u64::MAX - 1).await.unwrap().expect("kept");
+    assert_eq!(found.channel_id, panel.channel_id);
+    assert_eq!(found.message_id, panel.message_id);
+    assert_eq!(
+        found.posted_at.timestamp_micros(),
+        at.timestamp_micros(),
+        "kept to the microsecond"
+    );
+    // Saving again replaces it.
+    store
+        .save_panel(PanelRecord {
+            message_id: 5,
+            ..panel
+        })
+        .await
+        .unwrap();
+    let found = store.panel(u64::MAX - 1).await.unwrap().expect("kept");
+    assert_eq!(found.message_id, 5);
+    let distinct: HashSet<u64> = [found.guild_id, found.channel_id].into();
+    assert_eq!(distinct.len(), 2);
+}
