@@ -111,6 +111,31 @@ label = "Support"
 }
 
 #[test]
+fn a_postgres_database_is_a_url_without_its_password() {
+    let text = format!("database = \"postgres://bot@db.internal:5432/tickets\"\n{MINIMAL}");
+    let config = Config::parse(Path::new("/srv/bot/config.toml"), text).expect("valid");
+    assert!(config.database.is_shared());
+    assert_eq!(
+        config.database.to_string(),
+        "postgres://bot@db.internal:5432/tickets"
+    );
+    // Files of its own go beside the config file; so does the plugin cache.
+    assert_eq!(
+        config.state_file("link-key"),
+        Path::new("/srv/bot/ticketbot.link-key")
+    );
+    assert_eq!(config.plugin_cache, Path::new("/srv/bot/plugin-cache"));
+
+    let found = problems(&format!(
+        "database = \"postgres://bot:hunter2@db.internal/tickets\"\n{MINIMAL}"
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].line, found[0].key.to_string()), (1, "database".to_owned()));
+    assert!(found[0].message.contains("TICKETBOT_DATABASE_PASSWORD"), "{found:?}");
+    assert!(!found[0].message.contains("hunter2"), "{found:?}");
+}
+
+#[test]
 fn a_syntax_error_names_its_line() {
     let found = problems("database = \"x.duckdb\"\n[web\nlisten = 1\n");
     assert_eq!(found.len(), 1);

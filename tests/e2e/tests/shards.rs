@@ -186,8 +186,8 @@ async fn one_process_runs_every_shard_and_a_dm_finds_its_guilds_ticket() {
 
 /// Two bot processes on one database, `--shards 0 --shard-total 2` and `--shards 1`: each
 /// connects only its shard and serves its own guild; the DM click for the guild on shard 1
-/// arrives at the process running shard 0 and finds its ticket in the shared database. On
-/// DuckDB the second process cannot open the file, and says so.
+/// arrives at the process running shard 0 and finds its ticket in the shared database.
+/// (PostgreSQL only: separate processes cannot share a DuckDB file.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_split_the_shards_over_one_database() {
     let emu = Emulator::start().await.unwrap();
@@ -206,15 +206,15 @@ async fn two_processes_split_the_shards_over_one_database() {
         };
         app::start(config.clone(), Mode::Full(settings))
     };
-    let zero = start(0).await.unwrap();
-    let one = start(1).await;
     if !shared {
-        let error = one.err().expect("a DuckDB file opens in one process only");
-        assert!(error.to_string().contains("no other ticketbot"), "{error}");
-        zero.stop().await;
+        // Separate processes cannot share a DuckDB file (`ticketbot run` refuses a shard
+        // subset on one: tests/service.rs); in one process DuckDB would share it, which proves
+        // nothing. `.ci/run` runs this on PostgreSQL.
+        eprintln!("two processes need PostgreSQL: set TICKETBOT_TEST_POSTGRES to run this test");
         return;
     }
-    let one = one.unwrap();
+    let zero = start(0).await.unwrap();
+    let one = start(1).await.unwrap();
     for (running, world) in [(&zero, &worlds[0]), (&one, &worlds[1])] {
         let ready = tokio::time::timeout(WAIT, running.ready())
             .await
