@@ -119,6 +119,13 @@ pub struct Running {
 /// Starts everything `mode` asks for.
 pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError> {
     let store = Store::connect(&config.database).await?;
+    // On a shared database, where the guilds' recorded changes stand before this process reads
+    // them: what other processes record from now on is followed (below).
+    let marks = if config.database.is_shared() {
+        Some(store.settings_marks().await?)
+    } else {
+        None
+    };
     // The operator's file with each guild's own settings (from the dashboard) over it.
     let file = config;
     let config = Arc::new(crate::guild_settings::compose(&file, &store).await);
@@ -139,6 +146,9 @@ pub async fn start(config: Arc<Config>, mode: Mode) -> Result<Running, AppError>
     };
     let live: crate::config::LiveConfig = Arc::new(std::sync::RwLock::new(config.clone()));
     let guild_settings = Arc::new(GuildSettings::new(store.clone(), file, live));
+    if let Some(marks) = marks {
+        guild_settings.follow_other_processes(marks, plugins.clone());
+    }
     let dashboard = plugins
         .as_ref()
         .and_then(|plugins| dashboard(&config, &guild_settings, &mode, plugins.clone()));

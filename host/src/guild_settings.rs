@@ -7,9 +7,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
+use std::time::Duration;
+
 use crate::config::{Config, GuildLayer, LayerProblems, LiveConfig};
+use crate::plugins::PluginHost;
 use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
+
+/// How often a process on a shared database looks for guild settings other processes
+/// recorded.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
 /// Why a guild's settings were not changed.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +170,62 @@ impl GuildSettings {
             tickets.apply_guild_change(config, guild).await;
         }
         Ok(())
+    }
+
+    /// On a shared database (PostgreSQL), several processes serve the same guilds' dashboard
+    /// and lifecycle: every [`FOLLOW_EVERY`], this process puts in force the guilds' own
+    /// settings and plugin choices recorded since it last looked (by another process, whose
+    /// dashboard a manager used; that process already updated what is posted on Discord).
+    /// Stops when the settings are dropped (the host stopped).
+    /// `marks` is where the records stood before this process composed its settings
+    /// ([`Store::settings_marks`]).
+    pub fn follow_other_processes(
+        self: &Arc<Self>,
+        mut marks: (i64, i64),
+        plugins: Option<Arc<PluginHost>>,
+    ) {
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(FOLLOW_EVERY).await;
+                let Some(settings) = this.upgrade() else {
+                    return;
+                };
+                match settings.store.guilds_changed_since(marks).await {
+                    Ok((next, guilds)) => {
+                        marks = next;
+                        if !guilds.is_empty() {
+                            settings.adopt(&guilds, plugins.as_ref()).await;
+                        }
+                    }
+                    Err(StoreError::Closed) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, "looking for guild settings changed elsewhere")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Puts in force the stored settings and plugin choices of `guilds` as they are in the
+    /// database now.
+    async fn adopt(&self, guilds: &[u64], plugins: Option<&Arc<PluginHost>>) {
+        let _one_at_a_time = self.changing.lock().await;
+        let config = Arc::new(compose(&self.file(), &self.store).await);
+        *self.live.write().expect("config lock") = config.clone();
+        if let Some(plugins) = plugins {
+            for guild in guilds {
+                crate::self_service::apply_stored_guild(&config, &self.store, plugins, *guild)
+                    .await;
+            }
+        }
+        if let Some(tickets) = self.tickets.get().and_then(Weak::upgrade) {
+            tickets.adopt_config(config, guilds).await;
+        }
+        tracing::info!(
+            ?guilds,
+            "guild settings changed by another process are in force"
+        );
     }
 
     /// The operator's reload: `file` becomes the file, composed with the guilds' layers.

@@ -365,38 +365,68 @@ fn reload_command(path: &Path) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let pid_file = config.state_file("pid");
-    let pid = std::fs::read_to_string(&pid_file)
-        .ok()
-        .and_then(|p| p.trim().parse::<i32>().ok());
-    let Some(pid) = pid else {
+    let pids: Vec<i32> = pid_files(&pid_file)
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(file).ok())
+        .filter_map(|p| p.trim().parse::<i32>().ok())
+        .collect();
+    if pids.is_empty() {
         eprintln!(
             "no running bot for {} ({} is missing): start it with `ticketbot run`",
             path.display(),
             pid_file.display()
         );
         return ExitCode::FAILURE;
-    };
+    }
     #[cfg(unix)]
     {
-        // SAFETY: kill only sends a signal to the process the bot's pid file names.
-        if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
-            eprintln!(
-                "cannot signal the bot (pid {pid}): {}",
-                std::io::Error::last_os_error()
-            );
-            return ExitCode::FAILURE;
+        for pid in &pids {
+            // SAFETY: kill only sends a signal to a process a bot's pid file names.
+            if unsafe { libc::kill(*pid, libc::SIGHUP) } != 0 {
+                eprintln!(
+                    "cannot signal the bot (pid {pid}): {}",
+                    std::io::Error::last_os_error()
+                );
+                return ExitCode::FAILURE;
+            }
         }
+        let pids: Vec<String> = pids.iter().map(i32::to_string).collect();
         println!(
-            "{}: ok; asked the running bot (pid {pid}) to reload it",
-            path.display()
+            "{}: ok; asked the running bot (pid {}) to reload it",
+            path.display(),
+            pids.join(", ")
         );
         ExitCode::SUCCESS
     }
     #[cfg(not(unix))]
     {
-        eprintln!("reload needs a Unix signal; restart the bot instead (pid {pid})");
+        eprintln!("reload needs a Unix signal; restart the bot instead (pid {pids:?})");
         ExitCode::FAILURE
     }
+}
+
+/// The pid file of a bot running every shard (`ticketbot.pid`), and those of processes
+/// running some of them beside it (`ticketbot.shards-0-1.pid`), that exist.
+fn pid_files(main: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = main.exists().then(|| main.to_owned()).into_iter().collect();
+    let (Some(dir), Some(stem)) = (main.parent(), main.file_stem().and_then(|s| s.to_str())) else {
+        return files;
+    };
+    let prefix = format!("{stem}.shards-");
+    if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.ends_with(".pid") {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// `ticketbot plugin new` and `ticketbot plugin try`.
@@ -680,7 +710,16 @@ async fn serve_until_stopped(
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("listening for SIGHUP")?;
     let bot = matches!(mode, Mode::Full(_));
-    let pid_file = config.state_file("pid");
+    // A process running some of the shards has a pid file of its own beside the others'.
+    let pid_file = match &mode {
+        Mode::Full(settings) => match settings.shards {
+            Shards::Range { first, last, .. } if !settings.shards.all_here() => {
+                config.state_file(&format!("shards-{first}-{last}.pid"))
+            }
+            _ => config.state_file("pid"),
+        },
+        Mode::WebOnly => config.state_file("pid"),
+    };
     let running = app::start(config, mode).await?;
     if bot {
         if let Err(error) = std::fs::write(&pid_file, std::process::id().to_string()) {

@@ -59,10 +59,23 @@ pub async fn change(
 /// dashboard or `/plugins`) over the file's defaults; a choice the file no longer allows is
 /// logged and the file's default stays.
 pub async fn apply_stored(config: &Config, store: &Store, plugins: &Arc<PluginHost>) {
+    for guild in &config.guilds {
+        apply_stored_guild(config, store, plugins, guild.id).await;
+    }
+}
+
+/// [`apply_stored`] for one guild (another process on the same database recorded its
+/// change).
+pub async fn apply_stored_guild(
+    config: &Config,
+    store: &Store,
+    plugins: &Arc<PluginHost>,
+    guild: u64,
+) {
     let cache = Arc::new(crate::plugins::ComponentCache::new(Some(
         config.plugin_cache.clone(),
     )));
-    for guild in &config.guilds {
+    if let Some(guild) = config.guild(guild) {
         // The guild's own uploads first, so its choices can name them.
         if let Some(ceiling) = &guild.uploads {
             for upload in store.guild_uploads(guild.id).await.unwrap_or_else(|error| {
@@ -87,7 +100,7 @@ pub async fn apply_stored(config: &Config, store: &Store, plugins: &Arc<PluginHo
             Ok(stored) => stored,
             Err(error) => {
                 tracing::error!(%error, guild = guild.id, "reading the guild's plugin choices");
-                continue;
+                return;
             }
         };
         for stored in stored {

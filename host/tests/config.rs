@@ -130,8 +130,14 @@ fn a_postgres_database_is_a_url_without_its_password() {
         "database = \"postgres://bot:hunter2@db.internal/tickets\"\n{MINIMAL}"
     ));
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!((found[0].line, found[0].key.to_string()), (1, "database".to_owned()));
-    assert!(found[0].message.contains("TICKETBOT_DATABASE_PASSWORD"), "{found:?}");
+    assert_eq!(
+        (found[0].line, found[0].key.to_string()),
+        (1, "database".to_owned())
+    );
+    assert!(
+        found[0].message.contains("TICKETBOT_DATABASE_PASSWORD"),
+        "{found:?}"
+    );
     assert!(!found[0].message.contains("hunter2"), "{found:?}");
 }
 

@@ -24,6 +24,49 @@ pub struct LayerChange {
 }
 
 impl Store {
+    /// Where the records of the guilds' own changes end now: the last layer change and the
+    /// last plugin choice change (0 for none). [`Store::guilds_changed_since`] starts there.
+    pub async fn settings_marks(&self) -> Result<(i64, i64), StoreError> {
+        self.call(|db| {
+            db.query_row(
+                "SELECT (SELECT coalesce(max(id), 0) FROM guild_layer_changes), \
+                 (SELECT coalesce(max(id), 0) FROM guild_changes)",
+                &[],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+        })
+        .await
+    }
+
+    /// The guilds whose own settings or plugin choices were recorded after `marks` (by this
+    /// process or another on the same database), and the new marks.
+    pub async fn guilds_changed_since(
+        &self,
+        marks: (i64, i64),
+    ) -> Result<((i64, i64), Vec<u64>), StoreError> {
+        self.call(move |db| {
+            let layers: Vec<(i64, u64)> = db.query_map(
+                "SELECT id, guild_id FROM guild_layer_changes WHERE id > ? ORDER BY id",
+                params![marks.0],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let choices: Vec<(i64, u64)> = db.query_map(
+                "SELECT id, guild_id FROM guild_changes WHERE id > ? ORDER BY id",
+                params![marks.1],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let next = (
+                layers.last().map_or(marks.0, |(id, _)| *id),
+                choices.last().map_or(marks.1, |(id, _)| *id),
+            );
+            let mut guilds: Vec<u64> = layers.iter().chain(&choices).map(|(_, g)| *g).collect();
+            guilds.sort_unstable();
+            guilds.dedup();
+            Ok((next, guilds))
+        })
+        .await
+    }
+
     /// Every guild's layer, as TOML text, by guild.
     pub async fn guild_layers(&self) -> Result<BTreeMap<u64, String>, StoreError> {
         self.call(|db| {

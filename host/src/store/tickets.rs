@@ -338,7 +338,8 @@ impl Store {
             db.query_map(
                 &format!(
                     "SELECT {COLUMNS} FROM tickets t WHERE guild_id = ? \
-                 AND (? IS NULL OR number = ?) AND (? IS NULL OR opener_id = ?) \
+                 AND (CAST(? AS INTEGER) IS NULL OR number = ?) \
+                 AND (CAST(? AS BIGINT) IS NULL OR opener_id = ?) \
                  AND EXISTS (SELECT 1 FROM transcripts tr WHERE tr.ticket_id = t.id) \
                  ORDER BY number DESC LIMIT ?"
                 ),

@@ -30,6 +30,19 @@ impl Tickets {
         tracing::info!(guild, "a guild's own settings are in force");
     }
 
+    /// Puts `config` in force after another process recorded changes to `guilds`' settings
+    /// (it already brought what is posted on Discord up to date); the slash commands of those
+    /// guilds this process serves are registered again.
+    pub async fn adopt_config(&self, config: Arc<Config>, guilds: &[u64]) {
+        *self.texts.write().expect("texts lock") = guild_texts(&config);
+        *self.config.write().expect("config lock") = config;
+        for guild in guilds {
+            if let Some(after) = self.guild(*guild).filter(|_| self.serves_guild(*guild)) {
+                self.register_commands(&after).await;
+            }
+        }
+    }
+
     /// Brings what the bot posted in a guild up to date after its settings went from
     /// `before` to `after`: the panel when its texts changed, open tickets' welcome messages
     /// when texts or ticket types changed, open tickets' staff access.

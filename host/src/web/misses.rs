@@ -58,22 +58,13 @@ impl MissBudget {
         }
     }
 
-    /// `Ok` if `ip` may still look up a token; otherwise how long until it may.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+    /// Charges a miss to `ip` before its lookup, if it may still look one up (otherwise how
+    /// long until it may): checked and charged at once, so however long lookups take,
+    /// concurrent requests cannot pass the budget between a check and its charge. A lookup
+    /// that finds something gives it back ([`MissBudget::refund`]).
+    pub fn take(&self, ip: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
         // A poisoned lock means a panic mid-update of plain numbers: the map is still usable.
-        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        match clients.get(&key(ip)).map(|b| self.refilled(*b, now)) {
-            Some(bucket) if bucket.left < 1.0 => Err(Duration::from_secs_f64(
-                (1.0 - bucket.left) * 60.0 / self.per_minute,
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// Charges one miss to `ip`.
-    pub fn charge(&self, ip: IpAddr) {
-        let now = Instant::now();
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if clients.len() >= MAX_CLIENTS {
             let full = self.per_minute;
@@ -85,7 +76,24 @@ impl MissBudget {
         };
         let bucket = clients.entry(key(ip)).or_insert(fresh);
         *bucket = self.refilled(*bucket, now);
-        bucket.left = (bucket.left - 1.0).max(0.0);
+        if bucket.left < 1.0 {
+            return Err(Duration::from_secs_f64(
+                (1.0 - bucket.left) * 60.0 / self.per_minute,
+            ));
+        }
+        bucket.left -= 1.0;
+        Ok(())
+    }
+
+    /// Gives back a miss [`MissBudget::take`] charged: the lookup found a page (or could not
+    /// be made).
+    pub fn refund(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = clients.get_mut(&key(ip)) {
+            *bucket = self.refilled(*bucket, now);
+            bucket.left = (bucket.left + 1.0).min(self.per_minute);
+        }
     }
 }
 
@@ -98,19 +106,22 @@ mod tests {
         let budget = MissBudget::new(3);
         let ip: IpAddr = "203.0.113.7".parse().unwrap();
         for _ in 0..3 {
-            assert!(budget.check(ip).is_ok());
-            budget.charge(ip);
+            assert!(budget.take(ip).is_ok());
         }
-        let wait = budget.check(ip).unwrap_err();
+        let wait = budget.take(ip).unwrap_err();
         assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20));
+        // A lookup that found its page gives its charge back.
+        budget.refund(ip);
+        assert!(budget.take(ip).is_ok());
+        assert!(budget.take(ip).is_err());
         // Others are not affected; one /64 is one client.
-        assert!(budget.check("203.0.113.8".parse().unwrap()).is_ok());
+        assert!(budget.take("203.0.113.8".parse().unwrap()).is_ok());
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         for _ in 0..3 {
-            budget.charge(a);
+            budget.take(a).unwrap();
         }
-        assert!(budget.check(b).is_err());
-        assert!(budget.check("2001:db8:1:3::1".parse().unwrap()).is_ok());
+        assert!(budget.take(b).is_err());
+        assert!(budget.take("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }

@@ -66,15 +66,19 @@ pub(super) async fn transcript(
     let page = match pages.get(&token) {
         Some(page) => Ok(Some(page)),
         None => {
-            if let Err(wait) = misses.check(client.ip()) {
+            // Charged up front (a hit gives it back), so slow lookups cannot let a burst of
+            // guesses past the budget.
+            if let Err(wait) = misses.take(client.ip()) {
                 return too_many_misses(wait);
             }
             // Tokens are 32 letters and digits; anything else is a miss without a lookup.
             if !well_formed_token(&token) {
-                misses.charge(client.ip());
                 return not_found();
             }
             store.transcript(&token).await.map(|found| {
+                if found.is_some() {
+                    misses.refund(client.ip());
+                }
                 found.map(|stored| {
                     let page = CachedPage::new(stored.encoding, stored.body, stored.legacy);
                     pages.put(&token, page.clone());
@@ -85,11 +89,9 @@ pub(super) async fn transcript(
     };
     let page = match page {
         Ok(Some(page)) => page,
-        Ok(None) => {
-            misses.charge(client.ip());
-            return not_found();
-        }
+        Ok(None) => return not_found(),
         Err(error) => {
+            misses.refund(client.ip());
             tracing::error!(%error, "reading a transcript failed");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -170,23 +172,24 @@ pub(super) async fn file(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((token, hash)): Path<(String, String)>,
 ) -> Response {
-    if let Err(wait) = misses.check(client.ip()) {
+    // Charged up front (a hit gives it back), as for pages.
+    if let Err(wait) = misses.take(client.ip()) {
         return too_many_misses(wait);
     }
     let well_formed = well_formed_token(&token)
         && hash.len() == 64
         && hash.bytes().all(|b| b.is_ascii_hexdigit());
     if !well_formed {
-        misses.charge(client.ip());
         return not_found();
     }
     let file = match store.transcript_file(&token, &hash).await {
-        Ok(Some(file)) => file,
-        Ok(None) => {
-            misses.charge(client.ip());
-            return not_found();
+        Ok(Some(file)) => {
+            misses.refund(client.ip());
+            file
         }
+        Ok(None) => return not_found(),
         Err(error) => {
+            misses.refund(client.ip());
             tracing::error!(%error, "reading a transcript file failed");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,

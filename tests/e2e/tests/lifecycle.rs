@@ -791,7 +791,11 @@ async fn a_close_in_progress_completes_after_a_restart() {
 async fn a_channel_deleted_by_hand_closes_its_ticket() {
     let mut h = Harness::start_in("en").await;
     let (channel, _) = h.open_ticket(h.world.player, "support").await;
-    h.emu.user(h.world.player).say(channel, "hello?").unwrap();
+    let said = h.emu.user(h.world.player).say(channel, "hello?").unwrap();
+    // Gateway events are handled concurrently: what the transcript holds is what was
+    // captured before the deletion was handled.
+    let open = h.ticket_in(channel).await.expect("the ticket");
+    h.message_handled(open.id, said).await;
     let from = h.emu.log_position();
     h.emu.delete_channel(channel);
     let ticket = h
