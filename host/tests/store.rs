@@ -49,7 +49,7 @@ async fn a_new_file_is_migrated_and_keeps_data_across_reopen() {
     assert!(matches!(store.panel(1).await, Err(StoreError::Closed)));
 
     let store = Store::open(&path).await.expect("reopen");
-    let version = store.call(|db| Ok(schema::version(db)?)).await.unwrap();
+    let version = store.call(|db| schema::version(db)).await.unwrap();
     assert_eq!(version, schema::LATEST);
     let found = store.panel(1).await.unwrap().expect("panel kept");
     assert_eq!(

@@ -57,11 +57,11 @@ impl Store {
     /// The ticket's pending close request, if any.
     pub async fn close_request(&self, ticket: i64) -> Result<Option<CloseRequest>, StoreError> {
         self.call(move |db| {
-            Ok(db.query_opt(
+            db.query_opt(
                     "SELECT ticket_id, by_id, due_at, channel_id, message_id FROM close_requests WHERE ticket_id = ?",
                     params![ticket],
                     request,
-                )?)
+                )
         })
         .await
     }

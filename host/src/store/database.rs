@@ -78,14 +78,14 @@ impl Database {
                     super::sql::Db::batch(&mut admin, &format!("CREATE DATABASE {name}"))
                 })
                 .join()
-                .unwrap_or_else(|_| Err(StoreError::Closed))
+                .unwrap_or(Err(StoreError::Closed))
         })?;
         let mut config: postgres::Config = server
             .url
             .parse()
             .map_err(|e: postgres::Error| StoreError::Unavailable(e.to_string()))?;
         config.dbname(&name);
-        let mut url = format!("postgres://");
+        let mut url = String::from("postgres://");
         if let Some(user) = config.get_user() {
             url.push_str(user);
             url.push('@');

@@ -100,7 +100,7 @@ impl Store {
         }
         let (token_hash, hash) = (token_hash(token), hash.to_owned());
         self.read(move |db| {
-            Ok(db.query_opt(
+            db.query_opt(
                 "SELECT f.content_type, f.body FROM transcripts tr \
                      JOIN ticket_files t ON t.ticket_id = tr.ticket_id \
                      JOIN files f ON f.hash = t.hash \
@@ -112,7 +112,7 @@ impl Store {
                         body: row.get(1)?,
                     })
                 },
-            )?)
+            )
         })
         .await
     }

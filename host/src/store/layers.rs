@@ -139,12 +139,12 @@ impl Store {
         id: i64,
     ) -> Result<Option<LayerChange>, StoreError> {
         self.call(move |db| {
-            Ok(db.query_opt(
+            db.query_opt(
                 "SELECT id, actor, changed_at, before_layer, after_layer FROM guild_layer_changes \
                      WHERE guild_id = ? AND id = ?",
                 params![guild, id],
                 layer_change,
-            )?)
+            )
         })
         .await
     }

@@ -118,9 +118,12 @@ impl From<duckdb::Error> for StoreError {
     }
 }
 
+/// A query job: given the connection (or why there is none), it runs and sends its answer.
+type Job = Box<dyn FnOnce(Result<&mut dyn Db, StoreError>) + Send>;
+
 /// Work for a database thread: a job given the connection, or the order to close it.
 enum Work {
-    Job(Box<dyn FnOnce(Result<&mut dyn Db, StoreError>) + Send>),
+    Job(Job),
     Close(oneshot::Sender<()>),
 }
 

@@ -282,11 +282,11 @@ impl Store {
     /// The plugin channel `channel`, if it is one.
     pub async fn plugin_channel(&self, channel: u64) -> Result<Option<PluginChannel>, StoreError> {
         self.call(move |db| {
-            Ok(db.query_opt(
+            db.query_opt(
                     "SELECT channel_id, guild_id, plugin, ticket_id FROM plugin_channels WHERE channel_id = ?",
                     params![channel],
                     channel_row,
-                )?)
+                )
         })
         .await
     }

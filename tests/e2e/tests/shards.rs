@@ -63,7 +63,7 @@ fn two_communities(emu: &Emulator, dir: &std::path::Path) -> (Vec<DemoWorld>, Co
     let mut worlds = Vec::new();
     for shard in [0, 1] {
         emu.next_id_on_shard(shard, 2);
-        let mut world = DemoWorld::create(&emu);
+        let mut world = DemoWorld::create(emu);
         assert_eq!(shard_of(world.guild, 2), shard);
         world.plugin_cache = Some(cache.clone());
         world.close_delay_seconds = 1;
