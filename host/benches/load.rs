@@ -4,8 +4,10 @@
 //!
 //! Run: `cargo bench -p ticketbot --bench load` (`LOAD_GUILDS`, `LOAD_PLAYERS` change the
 //! size; `LOAD_FAULTS=0` runs without injected faults, for clean latency figures;
-//! `LOAD_SHARDS=2` has the emulator recommend two gateway shards and the bot run both). Exits
-//! non-zero if any check fails.
+//! `LOAD_SHARDS=2` has the emulator recommend two gateway shards and the bot run both). With
+//! `TICKETBOT_TEST_POSTGRES` the bot's database is a new one on that PostgreSQL server, and
+//! `LOAD_PROCESSES=N` runs the bot as N real `ticketbot run` processes sharing it, one shard
+//! each (`--shard-total N --shards i`). Exits non-zero if any check fails.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use ticketbot::app::{self, Mode};
 use ticketbot::config::Config;
 use ticketbot::demo::{self, DemoWorld};
-use ticketbot::store::TicketStatus;
+use ticketbot::store::{Database, Store, TicketStatus};
 use ticketbot::tickets::router::CustomId;
 use ticketbot_emulator::{Emulator, Fault, FaultRule};
 
@@ -33,22 +35,38 @@ fn main() {
     let guilds = env("LOAD_GUILDS", 50);
     let players_per_guild = env("LOAD_PLAYERS", 20);
     let faults = env("LOAD_FAULTS", 1) != 0;
-    let shards = env("LOAD_SHARDS", 1).max(1) as u32;
+    let processes = env("LOAD_PROCESSES", 0) as u32;
+    let shards = if processes > 0 {
+        processes
+    } else {
+        env("LOAD_SHARDS", 1).max(1) as u32
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let failed = runtime.block_on(run(guilds, players_per_guild, faults, shards));
+    let failed = runtime.block_on(run(guilds, players_per_guild, faults, shards, processes));
     if failed {
         std::process::exit(1);
     }
 }
 
-async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards: u32) -> bool {
+async fn run(
+    guild_count: usize,
+    players_per_guild: usize,
+    faults: bool,
+    shards: u32,
+    processes: u32,
+) -> bool {
     let emulator = Emulator::start().await.unwrap();
     emulator.recommend_shards(shards);
     let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).unwrap();
+    if processes > 0 && !database.is_shared() {
+        eprintln!("LOAD_PROCESSES needs a shared database: set TICKETBOT_TEST_POSTGRES");
+        return true;
+    }
     // Many guilds in one config: the first world's file, then the others' [[guild]] blocks.
     let mut worlds = Vec::new();
     let mut text = String::new();
@@ -72,15 +90,46 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards:
             support::players(&emulator, &world, &format!("player{i}_"), players_per_guild);
         worlds.push((world, players));
     }
-    let config = Config::parse(&dir.path().join("load.toml"), text).unwrap();
-    let mut settings = demo::settings(&emulator);
-    if shards > 1 {
-        settings.shards = ticketbot::discord::Shards::Auto;
+    // The bot: in this process (as before), or as real processes, one shard each, on the
+    // shared database (written into the config file they read).
+    let mut bots = Vec::new();
+    let mut running = None;
+    if processes > 0 {
+        let file = text.replacen(
+            &format!(
+                "database = {:?}",
+                dir.path().join("load.duckdb").display().to_string()
+            ),
+            &format!("database = {:?}", database.to_string()),
+            1,
+        );
+        assert_ne!(file, text, "the database line is in the config");
+        let path = dir.path().join("load.toml");
+        std::fs::write(&path, file).unwrap();
+        for shard in 0..processes {
+            let before = emulator.gateway_stats().identifies;
+            bots.push(support::spawn_shard(
+                &path, &emulator, shard, processes, "error",
+            ));
+            support::identified(&emulator, before).await;
+        }
+    } else {
+        let mut config = Config::parse(&dir.path().join("load.toml"), text).unwrap();
+        config.database = database.clone();
+        let mut settings = demo::settings(&emulator);
+        if shards > 1 {
+            settings.shards = ticketbot::discord::Shards::Auto;
+        }
+        let started = app::start(Arc::new(config), Mode::Full(settings))
+            .await
+            .unwrap();
+        started.ready().await;
+        running = Some(started);
     }
-    let running = app::start(Arc::new(config), Mode::Full(settings))
-        .await
-        .unwrap();
-    running.ready().await;
+    let store = match &running {
+        Some(running) => running.store().clone(),
+        None => Store::connect(&database).await.unwrap(),
+    };
 
     // The panels.
     let mut panels = Vec::new();
@@ -133,7 +182,14 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards:
                 .count()
         })
         .collect();
-    println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), {shards} gateway shard(s) with {per_shard:?} guilds, {injected}");
+    let bot = if processes > 0 {
+        format!("{processes} bot processes on PostgreSQL")
+    } else if database.is_shared() {
+        "one bot process on PostgreSQL".to_owned()
+    } else {
+        "one bot process on DuckDB".to_owned()
+    };
+    println!("load: {total} tickets opened at once across {guild_count} guilds ({players_per_guild} players each), {bot}, {shards} gateway shard(s) with {per_shard:?} guilds, {injected}");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for ((_, players), panel) in worlds.iter().zip(&panels) {
@@ -192,7 +248,7 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards:
     let mut channels = HashSet::new();
     let mut open = 0;
     for (world, players) in &worlds {
-        let tickets = running.store().tickets_of_guild(world.guild).await.unwrap();
+        let tickets = store.tickets_of_guild(world.guild).await.unwrap();
         let openers: HashSet<u64> = tickets
             .iter()
             .filter(|t| t.status == TicketStatus::Open)
@@ -255,6 +311,14 @@ async fn run(guild_count: usize, players_per_guild: usize, faults: bool, shards:
         problems.is_empty(),
         format!("{} payloads Discord would refuse", problems.len()),
     );
-    running.stop().await;
+    match running {
+        Some(running) => running.stop().await,
+        None => {
+            store.close().await;
+            for bot in bots {
+                bot.stop();
+            }
+        }
+    }
     failed
 }

@@ -60,6 +60,25 @@ pub fn spawn_bot(config: &Path, emulator: &Emulator, log: &str) -> Bot {
         .expect("the ticketbot binary starts"))
 }
 
+/// Starts `ticketbot run --config config --shard-total total --shards shard` as a child
+/// process talking to `emulator`: one of several processes sharing a PostgreSQL database.
+pub fn spawn_shard(config: &Path, emulator: &Emulator, shard: u32, total: u32, log: &str) -> Bot {
+    Bot(Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+        .args(["run", "--config"])
+        .arg(config)
+        .args([
+            "--shard-total",
+            &total.to_string(),
+            "--shards",
+            &shard.to_string(),
+        ])
+        .env("DISCORD_TOKEN", emulator.token())
+        .env("DISCORD_API_BASE", emulator.api_base())
+        .env("RUST_LOG", log)
+        .spawn()
+        .expect("the ticketbot binary starts"))
+}
+
 /// Waits until a bot (re)started after this call has identified on the gateway.
 pub async fn identified(emulator: &Emulator, before: u64) {
     emulator

@@ -6,7 +6,8 @@
 //! migrations to both. [`Store::connect`] opens either and returns a cheap, cloneable handle;
 //! queries run on dedicated threads ([`Store::call`]), so database work never blocks tokio's
 //! workers. On DuckDB the web server reads on a second thread with its own connection
-//! ([`Store::read`]); on PostgreSQL a few connections serve both. A token that matches no
+//! ([`Store::read`]); on PostgreSQL likewise one connection runs the lifecycle's work in
+//! order, and a few more share the reads. A token that matches no
 //! transcript is answered from an in-memory index without a query. The submodules add typed
 //! queries per table.
 
@@ -127,8 +128,9 @@ enum Work {
     Close(oneshot::Sender<()>),
 }
 
-/// Connections to PostgreSQL a process keeps (each on its own thread).
-const POSTGRES_CONNECTIONS: usize = 4;
+/// Connections to PostgreSQL a process keeps for the web server's reads (each on its own
+/// thread), beside the one the lifecycle's work runs on.
+const POSTGRES_READERS: usize = 3;
 
 /// A handle to the database threads. Clones share them.
 #[derive(Clone)]
@@ -278,8 +280,10 @@ fn serve_file(connection: duck::DuckDb, jobs: mpsc::Receiver<Work>) {
     }
 }
 
-/// Connects to a PostgreSQL server, migrates it, and starts the connection threads (one
-/// queue: reads and writes share the server, which serves many processes anyway).
+/// Connects to a PostgreSQL server, migrates it, and starts the connection threads: one for
+/// the lifecycle's work ([`Store::call`]), which so runs in the order it was asked for, as on
+/// DuckDB (a plugin's message is remembered before a click on it is looked up), and a few
+/// sharing the web server's reads ([`Store::read`]).
 async fn open_server(server: &database::Server) -> Result<Queues, StoreError> {
     let first = server.clone();
     let (connection, tokens) = tokio::task::spawn_blocking(move || {
@@ -289,19 +293,24 @@ async fn open_server(server: &database::Server) -> Result<Queues, StoreError> {
     })
     .await
     .map_err(|_| StoreError::Closed)??;
-    let (jobs, receiver) = mpsc::channel::<Work>();
-    let receiver = Arc::new(Mutex::new(receiver));
     let closed = Arc::new(AtomicBool::new(false));
     let mut first = Some(connection);
-    for n in 0..POSTGRES_CONNECTIONS {
-        let (server, receiver, closed) = (server.clone(), receiver.clone(), closed.clone());
-        let connection = first.take();
-        std::thread::Builder::new()
-            .name(format!("postgres-{n}"))
-            .spawn(move || serve_server(&server, connection, &receiver, &closed))
-            .map_err(StoreError::Thread)?;
-    }
-    Ok((jobs.clone(), jobs, tokens))
+    let mut queue = |name: &str, threads: usize| -> Result<mpsc::Sender<Work>, StoreError> {
+        let (sender, receiver) = mpsc::channel::<Work>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..threads {
+            let (server, receiver, closed) = (server.clone(), receiver.clone(), closed.clone());
+            let connection = first.take();
+            std::thread::Builder::new()
+                .name(format!("{name}-{n}"))
+                .spawn(move || serve_server(&server, connection, &receiver, &closed))
+                .map_err(StoreError::Thread)?;
+        }
+        Ok(sender)
+    };
+    let jobs = queue("postgres", 1)?;
+    let reads = queue("postgres-read", POSTGRES_READERS)?;
+    Ok((jobs, reads, tokens))
 }
 
 /// Runs jobs from the shared queue on this thread's PostgreSQL connection, connecting again
