@@ -110,8 +110,9 @@ enum Layer {
 }
 
 /// The guilds' own choices and uploads (the database's layer) over the file's: each plugin's
-/// state and where it comes from, and the choices the file no longer allows. Reads the
-/// database only when it exists and no bot holds it (DuckDB lets one process open it).
+/// state and where it comes from, and the choices the file no longer allows. Reads a DuckDB
+/// file only when it exists and no bot holds it (one process opens it); a PostgreSQL server
+/// whenever it answers.
 fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> Vec<Layer> {
     use crate::plugins::choices::Choice;
     if matches!(&config.database, crate::store::Database::File(file) if !file.exists()) {
@@ -128,6 +129,11 @@ fn guild_layers(config: &Config, host: &PluginHost, cache: &ComponentCache) -> V
     runtime.block_on(async {
         let store = match crate::store::Store::connect(&config.database).await {
             Ok(store) => store,
+            Err(error) if config.database.is_shared() => {
+                return vec![Layer::Note(format!(
+                    "guilds' own choices: not read ({error}); they are checked when the bot starts or reloads"
+                ))]
+            }
             Err(_) => {
                 return vec![Layer::Note(
                     "guilds' own choices: the database is in use (the bot runs?); they are checked when it starts or reloads".into(),

@@ -333,7 +333,10 @@ pub(super) fn open_server(server: &Server) -> Result<Postgres, StoreError> {
     let mut db = server.connect().map_err(|error| StoreError::Open {
         location: server.url().to_owned(),
         reason: match error {
-            StoreError::Unavailable(reason) => reason,
+            // Its reason starts with the URL, which the message names already.
+            StoreError::Unavailable(reason) => reason
+                .strip_prefix(&format!("{}: ", server.url()))
+                .map_or(reason.clone(), str::to_owned),
             other => other.to_string(),
         },
     })?;
