@@ -181,11 +181,6 @@ impl Store {
         }
     }
 
-    /// Where the store keeps its data.
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
     /// Runs `work` on a database connection and waits for its result.
     pub async fn call<T: Send + 'static>(
         &self,

@@ -79,7 +79,6 @@ to_value! {
     Vec<u8> => |bytes| Value::Bytes(bytes.clone()),
     DateTime<Utc> => |at| Value::Time(*at),
     NaiveDate => |day| Value::Date(*day),
-    Value => |value| value.clone(),
 }
 
 impl<T: ToValue + ?Sized> ToValue for &T {
@@ -110,12 +109,6 @@ pub trait FromValue: Sized {
 
 fn mismatch<T>(value: &Value, wanted: &str) -> Result<T, String> {
     Err(format!("expected {wanted}, found {}", value.kind()))
-}
-
-impl FromValue for Value {
-    fn from_value(value: Value) -> Result<Self, String> {
-        Ok(value)
-    }
 }
 
 impl FromValue for i64 {
