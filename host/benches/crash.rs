@@ -13,7 +13,6 @@ use rand::Rng;
 use support::WAIT;
 use ticketbot::demo::DemoWorld;
 use ticketbot::store::{Store, TicketStatus};
-use ticketbot::tickets::router::CustomId;
 use ticketbot::transcript::token::LinkKey;
 use ticketbot_emulator::Emulator;
 
@@ -25,25 +24,6 @@ async fn start(config: &std::path::Path, emulator: &Emulator) -> support::Bot {
     let bot = support::spawn_bot(config, emulator, "error");
     support::identified(emulator, before).await;
     bot
-}
-
-/// `player` presses the panel's button and chooses the support type; the choice's handle.
-async fn choose_support(
-    emulator: &Emulator,
-    player: u64,
-    panel: u64,
-) -> ticketbot_emulator::InteractionHandle {
-    let actor = emulator.user(player);
-    let menu = actor
-        .click(panel, &CustomId::OpenPanel.to_string())
-        .unwrap()
-        .message(WAIT)
-        .await
-        .unwrap();
-    let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
-    actor
-        .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
-        .unwrap()
 }
 
 fn main() {
@@ -87,48 +67,16 @@ async fn run(rounds: usize) -> bool {
     let started_at = Instant::now();
     for (round, player) in players.iter().enumerate() {
         let actor = emulator.user(*player);
-        let answer = choose_support(&emulator, *player, panel)
+        let answer = support::choose_support(&emulator, *player, panel)
             .await
             .message(WAIT)
             .await
             .unwrap();
-        let url = answer["components"][0]["components"][0]["url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let channel: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        let channel = support::linked_channel(&answer).unwrap();
         actor
             .say(channel, &format!("round {round}: please check my car"))
             .unwrap();
-        let welcome = emulator
-            .wait_world(WAIT, "the welcome", |w| {
-                w.messages
-                    .values()
-                    .find(|m| m.channel_id == channel && !m.components.is_empty())
-                    .map(|m| m.id)
-            })
-            .await
-            .unwrap();
-        let close = emulator.world(|w| {
-            w.messages[&welcome]
-                .components
-                .iter()
-                .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-                .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
-                .find(|id| id.starts_with("tb:close:"))
-                .unwrap()
-        });
-        let ticket_id: i64 = close.rsplit(':').next().unwrap().parse().unwrap();
-        let staff = emulator.user(world.staff);
-        let form = staff.click(welcome, &close).unwrap();
-        form.response(WAIT).await.unwrap();
-        // Once the close is announced it is recorded; from then on it must complete.
-        staff
-            .submit_modal(&form, &[("reason", "crash test")])
-            .unwrap()
-            .response(WAIT)
-            .await
-            .unwrap();
+        let ticket_id = support::close_ticket(&emulator, &world, channel, "crash test").await;
         // Kill anywhere from the announcement to past the 2 s delay (transcript, deletion, DM,
         // log).
         let delay = rand::rng().random_range(0..2_600);
@@ -176,7 +124,7 @@ async fn run(rounds: usize) -> bool {
     let mut outcomes = (0, 0);
     let mut stray_deleted = 0;
     for (round, player) in openers.iter().enumerate() {
-        choose_support(&emulator, *player, panel)
+        support::choose_support(&emulator, *player, panel)
             .await
             .response(WAIT)
             .await
@@ -230,7 +178,7 @@ async fn run(rounds: usize) -> bool {
         if has_channel {
             continue;
         }
-        let answer = choose_support(&emulator, *player, panel)
+        let answer = support::choose_support(&emulator, *player, panel)
             .await
             .message(WAIT)
             .await

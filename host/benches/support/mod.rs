@@ -9,13 +9,14 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use ticketbot::demo::DemoWorld;
-use ticketbot_emulator::Emulator;
+use ticketbot::tickets::router::CustomId;
+use ticketbot_emulator::{Emulator, InteractionHandle};
 
 /// How long a bench waits for one step before giving up.
 pub const WAIT: Duration = Duration::from_secs(60);
 
-/// A `ticketbot run` child process. Dropping it (also when a bench step panics) kills it, so
-/// no bot outlives its bench.
+/// A `ticketbot` child process (`run`, or `serve` for a transcript replica). Dropping it (also
+/// when a bench step panics) kills it, so no process outlives its bench.
 pub struct Bot(Child);
 
 impl Bot {
@@ -79,6 +80,37 @@ pub fn spawn_shard(config: &Path, emulator: &Emulator, shard: u32, total: u32, l
         .expect("the ticketbot binary starts"))
 }
 
+/// Starts `ticketbot serve --config config`: a transcript server only, as the replicas beside
+/// the bot processes run.
+pub fn spawn_serve(config: &Path, log: &str) -> Bot {
+    Bot(Command::new(env!("CARGO_BIN_EXE_ticketbot"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", log)
+        .spawn()
+        .expect("the ticketbot binary starts"))
+}
+
+/// Waits until the web server at `address` answers `/healthz`.
+pub async fn healthy(client: &reqwest::Client, address: std::net::SocketAddr) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        let answer = client.get(format!("http://{address}/healthz")).send().await;
+        if answer.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the web server at {address} did not come up within {WAIT:?}");
+}
+
+/// A free loopback address for a web server to listen on.
+pub fn free_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+}
+
 /// Waits until a bot (re)started after this call has identified on the gateway.
 pub async fn identified(emulator: &Emulator, before: u64) {
     emulator
@@ -120,4 +152,75 @@ pub async fn post_panel(emulator: &Emulator, world: &DemoWorld) -> u64 {
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("the panel has an id")
+}
+
+/// `player` presses the panel's button and chooses the support type; the choice's handle.
+pub async fn choose_support(emulator: &Emulator, player: u64, panel: u64) -> InteractionHandle {
+    let actor = emulator.user(player);
+    let menu = actor
+        .click(panel, &CustomId::OpenPanel.to_string())
+        .expect("the panel has its button")
+        .message(WAIT)
+        .await
+        .expect("the bot answers the panel");
+    let menu_id: u64 = menu["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("the menu has an id");
+    actor
+        .choose(menu_id, &CustomId::ChooseType.to_string(), &["support"])
+        .expect("the menu offers the support type")
+}
+
+/// The ticket channel a player's "ticket created" answer links to.
+pub fn linked_channel(answer: &serde_json::Value) -> Option<u64> {
+    answer["components"][0]["components"][0]["url"]
+        .as_str()?
+        .rsplit('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Staff press Close on the welcome of the ticket in `channel` and give `reason`; returns
+/// the ticket's id once the close is announced (from then on it is recorded and completes).
+pub async fn close_ticket(
+    emulator: &Emulator,
+    world: &DemoWorld,
+    channel: u64,
+    reason: &str,
+) -> i64 {
+    let welcome = emulator
+        .wait_world(WAIT, "the welcome", |w| {
+            w.messages
+                .values()
+                .find(|m| m.channel_id == channel && !m.components.is_empty())
+                .map(|m| m.id)
+        })
+        .await
+        .expect("the welcome is posted");
+    let close = emulator.world(|w| {
+        w.messages[&welcome]
+            .components
+            .iter()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+            .find(|id| id.starts_with("tb:close:"))
+            .expect("the welcome has a close button")
+    });
+    let ticket = close
+        .rsplit(':')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the close button names its ticket");
+    let staff = emulator.user(world.staff);
+    let form = staff.click(welcome, &close).expect("staff may press Close");
+    form.response(WAIT).await.expect("the close form opens");
+    staff
+        .submit_modal(&form, &[("reason", reason)])
+        .expect("the close form takes a reason")
+        .response(WAIT)
+        .await
+        .expect("the close is announced");
+    ticket
 }
