@@ -101,6 +101,114 @@ async fn a_page_stored_by_one_process_is_served_by_the_other() {
 }
 
 #[tokio::test]
+async fn a_page_stamped_before_one_already_seen_is_still_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).expect("a test database");
+    if !database.is_shared() {
+        eprintln!("one process owns a DuckDB file: no other process stores pages behind its back");
+        return;
+    }
+    let (bot, web) = (
+        Store::connect(&database).await.unwrap(),
+        Store::connect(&database).await.unwrap(),
+    );
+    let page = |body: &str| StoredTranscript {
+        encoding: "identity".into(),
+        body: body.as_bytes().to_vec(),
+        legacy: false,
+    };
+    bot.save_transcript(1, "seen-token", page("seen"))
+        .await
+        .unwrap();
+    assert!(web.transcript("seen-token").await.unwrap().is_some());
+    // Another process stores a page stamped a minute earlier than the one the web process has
+    // seen (its clock is behind, or its commit came late): written as that process would.
+    let url = database.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        other
+            .execute(
+                "INSERT INTO transcripts (token_hash, ticket_id, encoding, body, created_at, legacy) \
+                 VALUES ($1, 2, 'identity', $2, $3, false)",
+                &[
+                    &ticketbot::store::token_hash("late-token"),
+                    &b"late".to_vec(),
+                    &(Utc::now() - chrono::TimeDelta::minutes(1)),
+                ],
+            )
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let late = web
+        .transcript("late-token")
+        .await
+        .unwrap()
+        .expect("a page stamped before the newest one seen is found");
+    assert_eq!(late.body, b"late");
+}
+
+#[tokio::test]
+async fn a_follower_misses_no_settings_change_however_they_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).expect("a test database");
+    if !database.is_shared() {
+        eprintln!("one process owns a DuckDB file: its changes are recorded one after another");
+        return;
+    }
+    let writers = [
+        Store::connect(&database).await.unwrap(),
+        Store::connect(&database).await.unwrap(),
+    ];
+    let follower = Store::connect(&database).await.unwrap();
+    let mut marks = follower.settings_marks().await.unwrap();
+    // 60 guilds' settings changed at once through two processes (layers and plugin choices),
+    // while a third follows the changes as `GuildSettings::follow_other_processes` does.
+    let changes: Vec<_> = (0..60u64)
+        .map(|guild| {
+            let store = writers[(guild % 2) as usize].clone();
+            tokio::spawn(async move {
+                if guild % 3 == 0 {
+                    let choice = ticketbot::store::StoredChoice {
+                        plugin: "poke".into(),
+                        enabled: true,
+                        capabilities: Vec::new(),
+                        settings: String::new(),
+                    };
+                    store.record_choice(1000 + guild, 7, choice).await.map(drop)
+                } else {
+                    store
+                        .record_layer(1000 + guild, 7, format!("# guild {guild}\n"))
+                        .await
+                        .map(drop)
+                }
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut pending = changes;
+    while !pending.is_empty() {
+        let (next, guilds) = follower.guilds_changed_since(marks).await.unwrap();
+        marks = next;
+        seen.extend(guilds);
+        let mut still = Vec::new();
+        for change in pending {
+            if change.is_finished() {
+                change.await.unwrap().expect("the change is recorded");
+            } else {
+                still.push(change);
+            }
+        }
+        pending = still;
+        tokio::task::yield_now().await;
+    }
+    let (_, guilds) = follower.guilds_changed_since(marks).await.unwrap();
+    seen.extend(guilds);
+    let all: HashSet<u64> = (1000..1060).collect();
+    assert_eq!(seen, all, "every change is seen once its mark is passed");
+}
+
+#[tokio::test]
 async fn a_due_timer_is_claimed_by_one_process_only() {
     let (_dir, a, b) = two_processes().await;
     let due = PluginTimer {

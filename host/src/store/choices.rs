@@ -63,6 +63,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.call(move |db| {
             db.transaction(|tx| {
+            tx.lock(super::layers::CHANGES_LOCK)?;
             let before: Option<String> = tx.query_opt(
                     "SELECT choice FROM guild_plugin_choices WHERE guild_id = ? AND plugin = ?",
                     params![guild, choice.plugin],

@@ -23,6 +23,12 @@ pub struct LayerChange {
     pub after: String,
 }
 
+/// Held by every transaction that records a guild's change (layer or plugin choice): their ids
+/// are marks other processes read past ([`Store::guilds_changed_since`]), so one must never
+/// commit after a larger one was seen. One writer at a time, across processes, makes the ids
+/// commit in order.
+pub(super) const CHANGES_LOCK: &str = "guild settings changes";
+
 impl Store {
     /// Where the records of the guilds' own changes end now: the last layer change and the
     /// last plugin choice change (0 for none). [`Store::guilds_changed_since`] starts there.
@@ -88,6 +94,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.call(move |db| {
             db.transaction(|tx| {
+            tx.lock(CHANGES_LOCK)?;
             let before: Option<String> = tx.query_opt(
                     "SELECT layer FROM guild_layers WHERE guild_id = ?",
                     params![guild],

@@ -17,13 +17,20 @@ use super::{Store, StoreError};
 /// The least time between two reads of newly stored hashes (on a shared database).
 const REFRESH_EVERY: Duration = Duration::from_millis(250);
 
+/// How far before the newest page it has seen a refresh reads again: a page is stamped by the
+/// clock of the process that stores it, before its commit, so another process's page can
+/// become visible with a stamp older than one already seen (a slow commit, or a machine whose
+/// clock is behind by less than this).
+const LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// The first 8 bytes of every stored token hash: a miss (the usual answer to a guess) costs a
 /// hash and a set lookup; a hit, or one of the rare prefixes shared by chance, asks the
 /// database. About 16 bytes a transcript in memory.
 pub(super) struct TokenIndex {
     prefixes: RwLock<HashSet<u64>>,
     /// On a shared database: when the index last read new hashes, and the newest `created_at`
-    /// it had then (pages stored by other processes since then are not in it yet).
+    /// it had then (pages stored by other processes since then, or stamped up to [`LOOKBACK`]
+    /// before it, may not be in it yet).
     refreshed: Option<tokio::sync::Mutex<(Instant, DateTime<Utc>)>>,
 }
 
@@ -111,8 +118,9 @@ impl Store {
             tokio::time::sleep(wait).await;
         }
         let started = Instant::now();
-        let since = last.1;
+        let since = last.1 - LOOKBACK;
         let (found, newest) = self.read(move |db| hashes_since(db, since)).await?;
+        let newest = newest.max(last.1);
         self.tokens
             .prefixes
             .write()
