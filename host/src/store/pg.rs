@@ -60,7 +60,18 @@ impl Postgres {
 pub(super) fn describe(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => error.to_string(),
+        None => {
+            // The client's own words are general ("error performing TLS handshake"); the
+            // causes say what went wrong (an unknown issuer, a refused connection).
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(inner) = cause {
+                text.push_str(": ");
+                text.push_str(&inner.to_string());
+                cause = inner.source();
+            }
+            text
+        }
     }
 }
 
