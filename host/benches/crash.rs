@@ -89,27 +89,8 @@ async fn run(rounds: usize) -> bool {
             })
             .await;
         let token = key.token(ticket_id);
-        let mut served = false;
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Ok(response) = client
-                .get(format!("http://{listen}/api/ticket/{token}"))
-                .send()
-                .await
-            {
-                if response.status() == 200
-                    && response
-                        .text()
-                        .await
-                        .unwrap_or_default()
-                        .contains(&format!("round {round}"))
-                {
-                    served = true;
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let served =
+            support::served(&client, listen, &token, &format!("round {round}"), WAIT).await;
         let ok = gone.is_ok() && served;
         println!(
             "round {round:>2}: killed {delay:>4} ms after the close was announced: channel {}, transcript {}",

@@ -214,27 +214,6 @@ async fn read_replica(
     reads
 }
 
-/// Waits until `replica` serves the transcript `token` (stored by a bot process) containing
-/// `text`.
-async fn served(client: &reqwest::Client, replica: SocketAddr, token: &str, text: &str) -> bool {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if let Ok(response) = client
-            .get(format!("http://{replica}/api/ticket/{token}"))
-            .send()
-            .await
-        {
-            if response.status() == 200
-                && response.text().await.is_ok_and(|body| body.contains(text))
-            {
-                return true;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
-
 /// A player says `text` in their ticket `channel` and staff close it once the message is
 /// captured; the ticket's id.
 async fn say_and_close(
@@ -409,7 +388,7 @@ async fn run(setup: Setup) -> bool {
             let ticket = say_and_close(&emulator, &store, world, player, channel, &text).await;
             let token = key.token(ticket);
             assert!(
-                served(&client, addresses[0], &token, &text).await,
+                support::served(&client, addresses[0], &token, &text, WAIT).await,
                 "a seeded transcript is served"
             );
             pages.push((token, text));
@@ -725,7 +704,8 @@ async fn run(setup: Setup) -> bool {
         let mut missing = 0;
         for (token, text) in &fresh {
             for replica in &addresses {
-                missing += usize::from(!served(&client, *replica, token, text).await);
+                missing +=
+                    usize::from(!support::served(&client, *replica, token, text, WAIT).await);
             }
         }
         check(

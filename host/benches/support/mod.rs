@@ -104,6 +104,31 @@ pub async fn healthy(client: &reqwest::Client, address: std::net::SocketAddr) {
     panic!("the web server at {address} did not come up within {WAIT:?}");
 }
 
+/// Waits (up to `patience`) until the web server at `address` serves the transcript `token`
+/// with `text` in it; whether it did.
+pub async fn served(
+    client: &reqwest::Client,
+    address: std::net::SocketAddr,
+    token: &str,
+    text: &str,
+    patience: Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + patience;
+    while std::time::Instant::now() < deadline {
+        let answer = client
+            .get(format!("http://{address}/api/ticket/{token}"))
+            .send()
+            .await;
+        if let Ok(response) = answer {
+            if response.status() == 200 && response.text().await.is_ok_and(|b| b.contains(text)) {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// A free loopback address for a web server to listen on.
 pub fn free_address() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
