@@ -14,7 +14,7 @@
 //!   is opened and closed, and its transcript is read from every replica throughout the burst;
 //!   after it, one ticket per guild is closed and must be served by every replica;
 //! - `LOAD_KILL=1` (with 2 or more processes) kills the last bot process (SIGKILL) once a third
-//!   of the tickets exist, and starts it again. Players whose click goes unanswered press again
+//!   of its guilds' tickets exist, and starts it again. Players whose click goes unanswered press again
 //!   (as they would when Discord says "This interaction failed"); every ticket must end up
 //!   open exactly once, and an opening the killed process left midway must be undone.
 //!
@@ -509,14 +509,27 @@ async fn run(setup: Setup) -> bool {
     }
     let mut restart = None;
     if kill {
+        // Mid-way through the work of the process killed: once a third of its guilds'
+        // tickets have their channel.
+        let shard = processes - 1;
+        let its: HashSet<u64> = worlds
+            .iter()
+            .filter(|(w, _)| ticketbot_emulator::shard_of(w.guild, shards) == shard)
+            .flat_map(|(w, _)| [w.category, w.overflow_category])
+            .collect();
+        let its_tickets = per_shard[shard as usize] * players_per_guild;
         emulator
-            .wait_world(WAIT, "a third of the tickets", |w| {
-                (ticket_channels(w) >= total / 3).then_some(())
+            .wait_world(WAIT, "a third of its tickets", |w| {
+                let made = w
+                    .channels
+                    .values()
+                    .filter(|c| c.kind == 0 && c.parent_id.is_some_and(|p| its.contains(&p)))
+                    .count();
+                (made >= its_tickets / 3).then_some(())
             })
             .await
             .unwrap();
         let killed_at = started.elapsed();
-        let shard = processes - 1;
         bots[shard as usize].kill();
         let down = Instant::now();
         let before = emulator.gateway_stats().identifies;
