@@ -23,6 +23,18 @@ async fn two_processes() -> (tempfile::TempDir, Store, Store) {
     (dir, first, second)
 }
 
+/// A fresh database several processes share (PostgreSQL), or none on DuckDB, where one
+/// process owns the file: then the test has nothing to prove, and says `why`.
+fn shared_database(why: &str) -> Option<(tempfile::TempDir, Database)> {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).expect("a test database");
+    if !database.is_shared() {
+        eprintln!("one process owns a DuckDB file: {why}");
+        return None;
+    }
+    Some((dir, database))
+}
+
 fn ticket(guild: u64, opener: u64, limit: u32, guild_limit: Option<u32>) -> NewTicket {
     NewTicket {
         guild_id: guild,
@@ -102,12 +114,10 @@ async fn a_page_stored_by_one_process_is_served_by_the_other() {
 
 #[tokio::test]
 async fn a_page_stamped_before_one_already_seen_is_still_served() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = Database::scratch(dir.path()).expect("a test database");
-    if !database.is_shared() {
-        eprintln!("one process owns a DuckDB file: no other process stores pages behind its back");
+    let Some((_dir, database)) = shared_database("no other process stores pages behind its back")
+    else {
         return;
-    }
+    };
     let (bot, web) = (
         Store::connect(&database).await.unwrap(),
         Store::connect(&database).await.unwrap(),
@@ -150,12 +160,10 @@ async fn a_page_stamped_before_one_already_seen_is_still_served() {
 
 #[tokio::test]
 async fn a_follower_misses_no_settings_change_however_they_interleave() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = Database::scratch(dir.path()).expect("a test database");
-    if !database.is_shared() {
-        eprintln!("one process owns a DuckDB file: its changes are recorded one after another");
+    let Some((_dir, database)) = shared_database("its changes are recorded one after another")
+    else {
         return;
-    }
+    };
     let writers = [
         Store::connect(&database).await.unwrap(),
         Store::connect(&database).await.unwrap(),
