@@ -430,13 +430,18 @@ impl Tickets {
                     } else {
                         interaction.channel_id
                     };
-                    let owned = match interaction.message_id {
-                        Some(message) => self
-                            .store
+                    let owns = |message| {
+                        self.store
                             .plugin_owns_message(guild.id, plugin.id(), channel, message)
-                            .await
-                            .unwrap_or(false),
-                        None => false,
+                    };
+                    let owned = match interaction.message_id {
+                        Some(message) if owns(message).await.unwrap_or(false) => true,
+                        Some(message) if in_dm => {
+                            // Perhaps a DM still being recorded: wait for those in flight.
+                            let _recorded = self.recording_dms.write().await;
+                            owns(message).await.unwrap_or(false)
+                        }
+                        _ => false,
                     };
                     if !owned {
                         return Err(refuse("unknown-action"));
