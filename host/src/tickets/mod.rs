@@ -62,10 +62,10 @@ pub struct Tickets {
     fallback_texts: Arc<Texts>,
     /// (guild, user) pairs whose ticket is being created: a double click opens one ticket.
     opening: Mutex<HashSet<(u64, u64)>>,
-    /// Held (shared) by a plugin's DM from its sending until it is recorded as the plugin's; a
-    /// click that finds no record takes it exclusively, so it looks again once the DMs in
-    /// flight are recorded (a button can be pressed the moment the DM arrives).
-    recording_dms: tokio::sync::RwLock<()>,
+    /// Held (shared) by a plugin's post or DM from its sending until it is recorded as the
+    /// plugin's; a click that finds no record takes it exclusively, so it looks again once the
+    /// messages in flight are recorded (a button can be pressed the moment its message arrives).
+    recording_messages: tokio::sync::RwLock<()>,
     /// Tickets whose close timer runs in this process.
     closing: Mutex<HashSet<i64>>,
     watches: watch::Watches,
@@ -211,7 +211,7 @@ impl Tickets {
             texts: std::sync::RwLock::new(texts),
             fallback_texts,
             opening: Mutex::default(),
-            recording_dms: tokio::sync::RwLock::default(),
+            recording_messages: tokio::sync::RwLock::default(),
             closing: Mutex::default(),
             watches: watch::Watches::default(),
             bot_user: std::sync::OnceLock::new(),

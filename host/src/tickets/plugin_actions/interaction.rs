@@ -436,9 +436,9 @@ impl Tickets {
                     };
                     let owned = match interaction.message_id {
                         Some(message) if owns(message).await.unwrap_or(false) => true,
-                        Some(message) if in_dm => {
-                            // Perhaps a DM still being recorded: wait for those in flight.
-                            let _recorded = self.recording_dms.write().await;
+                        Some(message) => {
+                            // Perhaps a message still being recorded: wait for those in flight.
+                            let _recorded = self.recording_messages.write().await;
                             owns(message).await.unwrap_or(false)
                         }
                         _ => false,

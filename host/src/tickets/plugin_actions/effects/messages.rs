@@ -35,6 +35,7 @@ impl Tickets {
         let message = to_message(scope.plugin.id(), ticket_id, post.message)
             .map_err(EffectError::Message)?
             .ping_users(people);
+        let _recording = self.recording_messages.read().await;
         let id = self.discord.send_message(target, &message).await?;
         self.store
             .remember_plugin_message(
@@ -98,7 +99,7 @@ impl Tickets {
         let ticket_id = scope.ticket.map_or(0, |t| t.id);
         let message =
             to_message(scope.plugin.id(), ticket_id, dm.message).map_err(EffectError::Message)?;
-        let _recording = self.recording_dms.read().await;
+        let _recording = self.recording_messages.read().await;
         match self.discord.send_dm(dm.user, &message).await {
             Ok(id) => {
                 // Its buttons come back from the DM; they are the plugin's.
