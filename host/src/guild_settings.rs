@@ -15,8 +15,9 @@ use crate::store::{Store, StoreError};
 use crate::tickets::Tickets;
 
 /// How often a process on a shared database looks for guild settings other processes
-/// recorded.
-pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+/// recorded, besides looking at once when a change is announced: the safety net for
+/// announcements that cannot arrive (a connection pooler in transaction mode has no `LISTEN`).
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a guild's settings were not changed.
 #[derive(Debug, thiserror::Error)]
@@ -173,9 +174,10 @@ impl GuildSettings {
     }
 
     /// On a shared database (PostgreSQL), several processes serve the same guilds' dashboard
-    /// and lifecycle: every [`FOLLOW_EVERY`], this process puts in force the guilds' own
-    /// settings and plugin choices recorded since it last looked (by another process, whose
-    /// dashboard a manager used; that process already updated what is posted on Discord).
+    /// and lifecycle: when a change is announced, and every [`FOLLOW_EVERY`] in any case, this
+    /// process puts in force the guilds' own settings and plugin choices recorded since it
+    /// last looked (by another process, whose dashboard a manager used; that process already
+    /// updated what is posted on Discord).
     /// Stops when the settings are dropped (the host stopped).
     /// `marks` is where the records stood before this process composed its settings
     /// ([`Store::settings_marks`]).
@@ -185,9 +187,18 @@ impl GuildSettings {
         plugins: Option<Arc<PluginHost>>,
     ) {
         let this = Arc::downgrade(self);
+        let announced = self.store.settings_announcements();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(FOLLOW_EVERY).await;
+                match &announced {
+                    Some(announced) => {
+                        tokio::select! {
+                            _ = announced.heard() => {}
+                            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+                        }
+                    }
+                    None => tokio::time::sleep(FOLLOW_EVERY).await,
+                }
                 let Some(settings) = this.upgrade() else {
                     return;
                 };

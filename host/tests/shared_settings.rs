@@ -1,6 +1,6 @@
 //! Several processes on one PostgreSQL database: a guild's own settings changed through one
-//! process's dashboard are in force in the others within a few seconds. (PostgreSQL only: a
-//! DuckDB file has one process.)
+//! process's dashboard are in force in the others as soon as the change is announced.
+//! (PostgreSQL only: a DuckDB file has one process.)
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -60,7 +60,7 @@ async fn a_change_made_in_one_process_is_in_force_in_the_other() {
         vec![14, 15]
     );
 
-    // The other process follows within a few of its rounds.
+    // The other process follows (at once when announced; a bound for a failing test).
     let deadline = Instant::now() + FOLLOW_EVERY * 10;
     loop {
         if bot.config().guild(10).unwrap().staff_roles == vec![14, 15] {

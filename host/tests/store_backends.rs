@@ -217,6 +217,77 @@ async fn a_follower_misses_no_settings_change_however_they_interleave() {
 }
 
 #[tokio::test]
+async fn a_settings_change_is_announced_to_the_other_processes() {
+    let (_dir, changer, listener) = two_processes().await;
+    let Some(announced) = listener.settings_announcements() else {
+        assert!(listener.path().is_some(), "a shared database announces");
+        eprintln!("one process owns a DuckDB file: nobody to tell of a change");
+        return;
+    };
+    // A bound for a failing test, not a measure: each wait ends the moment it is heard.
+    let heard = || async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), announced.heard())
+            .await
+            .expect("announced")
+    };
+    // Once listening, the listener says so (a change before it would have been missed).
+    heard().await;
+    changer.record_layer(1, 7, "# one\n".into()).await.unwrap();
+    heard().await;
+    let choice = ticketbot::store::StoredChoice {
+        plugin: "poke".into(),
+        enabled: true,
+        capabilities: Vec::new(),
+        settings: String::new(),
+    };
+    changer.record_choice(1, 7, choice).await.unwrap();
+    heard().await;
+}
+
+#[tokio::test]
+async fn a_listener_that_lost_its_connection_listens_again() {
+    let Some((_dir, database)) = shared_database("nobody to tell of a change") else {
+        return;
+    };
+    let (changer, listener) = (
+        Store::connect(&database).await.unwrap(),
+        Store::connect(&database).await.unwrap(),
+    );
+    let announced = listener
+        .settings_announcements()
+        .expect("a shared database");
+    let heard = || async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), announced.heard())
+            .await
+            .expect("announced")
+    };
+    heard().await;
+    // The server drops the listening connection (a restart, a failover, an idle timeout).
+    let url = database.to_string();
+    let dropped = tokio::task::spawn_blocking(move || {
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query = 'LISTEN ticketbot_settings'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(dropped, 1, "one connection listens");
+    // Listening again, it says so: what was announced meanwhile is to be looked for.
+    heard().await;
+    changer
+        .record_layer(1, 7, "# after\n".into())
+        .await
+        .unwrap();
+    heard().await;
+}
+
+#[tokio::test]
 async fn a_due_timer_is_claimed_by_one_process_only() {
     let (_dir, a, b) = two_processes().await;
     let due = PluginTimer {

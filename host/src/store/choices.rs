@@ -64,6 +64,7 @@ impl Store {
         self.call(move |db| {
             db.transaction(|tx| {
             tx.lock(super::layers::CHANGES_LOCK)?;
+            tx.announce(super::announce::SETTINGS)?;
             let before: Option<String> = tx.query_opt(
                     "SELECT choice FROM guild_plugin_choices WHERE guild_id = ? AND plugin = ?",
                     params![guild, choice.plugin],

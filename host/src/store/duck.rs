@@ -97,4 +97,9 @@ impl Db for DuckDb {
         // One connection writes the file; its jobs run one after another.
         Ok(())
     }
+
+    fn announce(&mut self, _topic: &str) -> Result<(), StoreError> {
+        // One process has the file: nobody else to tell.
+        Ok(())
+    }
 }

@@ -95,6 +95,7 @@ impl Store {
         self.call(move |db| {
             db.transaction(|tx| {
             tx.lock(CHANGES_LOCK)?;
+            tx.announce(super::announce::SETTINGS)?;
             let before: Option<String> = tx.query_opt(
                     "SELECT layer FROM guild_layers WHERE guild_id = ?",
                     params![guild],

@@ -11,6 +11,7 @@
 //! transcript is answered from an in-memory index without a query. The submodules add typed
 //! queries per table.
 
+mod announce;
 mod blacklist;
 mod choices;
 mod close_requests;
@@ -42,6 +43,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+pub use announce::Announcements;
 pub use blacklist::{BlockEntry, BlockTarget};
 pub use choices::{ChoiceChange, StoredChoice};
 pub use close_requests::CloseRequest;

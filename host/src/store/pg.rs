@@ -40,6 +40,30 @@ impl Postgres {
         self.client.is_closed()
     }
 
+    /// Subscribes this connection to `topic`'s announcements (`LISTEN`). `topic` is one of
+    /// ours, a plain identifier.
+    pub(super) fn listen(&mut self, topic: &str) -> Result<(), StoreError> {
+        self.client
+            .batch_execute(&format!("LISTEN {topic}"))
+            .map_err(query)
+    }
+
+    /// Waits up to `wait` for an announcement on a topic this connection listens to; whether
+    /// one came. An error when the connection is lost.
+    pub(super) fn announcement(&mut self, wait: std::time::Duration) -> Result<bool, StoreError> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        let heard = self
+            .client
+            .notifications()
+            .timeout_iter(wait)
+            .next()
+            .map_err(query)?;
+        if heard.is_none() && self.client.is_closed() {
+            return Err(StoreError::Query("the connection is closed".into()));
+        }
+        Ok(heard.is_some())
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
@@ -231,6 +255,11 @@ impl Db for Postgres {
             "SELECT pg_advisory_xact_lock(?)",
             &[Value::Int(i64::from_le_bytes(bytes))],
         )?;
+        Ok(())
+    }
+
+    fn announce(&mut self, topic: &str) -> Result<(), StoreError> {
+        self.execute("SELECT pg_notify(?, '')", &[Value::Text(topic.to_owned())])?;
         Ok(())
     }
 }

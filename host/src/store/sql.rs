@@ -303,6 +303,9 @@ pub trait Db {
     /// Within a transaction: waits until no other transaction, in any process, holds `key`,
     /// and holds it until this one ends. (DuckDB has one writer, so there it is free.)
     fn lock(&mut self, key: &str) -> Result<(), StoreError>;
+    /// Within a transaction: once it commits, the processes listening to `topic` hear of it
+    /// ([`super::Announcements`]). (A DuckDB file has one process, so there it is nothing.)
+    fn announce(&mut self, topic: &str) -> Result<(), StoreError>;
 }
 
 impl dyn Db + '_ {
