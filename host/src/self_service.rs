@@ -41,6 +41,7 @@ pub async fn change(
     actor: u64,
     choice: &Choice,
 ) -> Result<(), Vec<String>> {
+    let _one_at_a_time = plugins.choosing().await;
     let before = current(store, plugins, guild).await.remove(&choice.plugin);
     apply(plugins, guild, choice.clone()).await?;
     if let Err(error) = store.record_choice(guild, actor, choice.to_stored()).await {
@@ -72,6 +73,7 @@ pub async fn apply_stored_guild(
     plugins: &Arc<PluginHost>,
     guild: u64,
 ) {
+    let _one_at_a_time = plugins.choosing().await;
     let cache = Arc::new(crate::plugins::ComponentCache::new(Some(
         config.plugin_cache.clone(),
     )));
@@ -82,6 +84,11 @@ pub async fn apply_stored_guild(
                 tracing::error!(%error, guild = guild.id, "reading the guild's uploaded plugins");
                 Vec::new()
             }) {
+                if plugins.has_upload(guild.id, &upload.plugin, &upload.hash) {
+                    // Loaded already: adding it again would turn it off until its choice is
+                    // applied again.
+                    continue;
+                }
                 let plugin = upload.plugin.clone();
                 let (host, cache, ceiling, id) =
                     (plugins.clone(), cache.clone(), ceiling.clone(), guild.id);

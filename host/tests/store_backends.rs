@@ -245,6 +245,35 @@ async fn a_settings_change_is_announced_to_the_other_processes() {
 }
 
 #[tokio::test]
+async fn a_process_does_not_follow_the_settings_changes_it_made_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::scratch(dir.path()).expect("a test database");
+    let here = Store::connect(&database).await.unwrap();
+    let marks = here.settings_marks().await.unwrap();
+    here.record_layer(1, 7, "# here\n".into()).await.unwrap();
+    let choice = ticketbot::store::StoredChoice {
+        plugin: "poke".into(),
+        enabled: true,
+        capabilities: Vec::new(),
+        settings: String::new(),
+    };
+    here.record_choice(2, 7, choice).await.unwrap();
+    // It put them in force itself; following them would undo what it changed since.
+    let (passed, guilds) = here.guilds_changed_since(marks).await.unwrap();
+    assert!(guilds.is_empty(), "{guilds:?}");
+    assert!(passed.0 > marks.0 && passed.1 > marks.1, "read past them");
+    if database.is_shared() {
+        // Another process follows them, and this one what the other records.
+        let there = Store::connect(&database).await.unwrap();
+        let (_, guilds) = there.guilds_changed_since(marks).await.unwrap();
+        assert_eq!(guilds, vec![1, 2]);
+        there.record_layer(3, 7, "# there\n".into()).await.unwrap();
+        let (_, guilds) = here.guilds_changed_since(passed).await.unwrap();
+        assert_eq!(guilds, vec![3]);
+    }
+}
+
+#[tokio::test]
 async fn a_listener_that_lost_its_connection_listens_again() {
     let Some((_dir, database)) = shared_database("nobody to tell of a change") else {
         return;

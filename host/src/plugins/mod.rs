@@ -466,6 +466,9 @@ pub struct PluginHost {
     slots: Arc<tokio::sync::Semaphore>,
     /// One turn at a time per (guild, plugin).
     turns: Mutex<HashMap<(u64, String), Turn>>,
+    /// Held by whoever changes a guild's choices and records them, or puts the recorded ones
+    /// in force: a re-read of the database never lands between a change and its record.
+    choosing: tokio::sync::Mutex<()>,
     /// What loading found that does not keep a plugin out (capabilities it asks for that a
     /// guild did not grant).
     warnings: Vec<LoadProblem>,
@@ -490,8 +493,22 @@ impl PluginHost {
                 engine::MAX_INSTANCES as usize / 2,
             )),
             turns: Mutex::default(),
+            choosing: tokio::sync::Mutex::default(),
             warnings: Vec::new(),
         }
+    }
+
+    /// One change of the guilds' choices at a time: hold it from applying a choice until it
+    /// is recorded, and while putting the recorded choices in force.
+    pub async fn choosing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.choosing.lock().await
+    }
+
+    /// Whether `guild` already has the upload `plugin` with the bytes of `hash`.
+    pub fn has_upload(&self, guild: u64, plugin: &str, hash: &str) -> bool {
+        self.entries(guild).iter().any(|(e, _)| {
+            e.id == plugin && matches!(&e.source, PluginSource::Uploaded(h) if h == hash)
+        })
     }
 
     /// What loading found that does not keep a plugin out, for `ticketbot check` and the log.

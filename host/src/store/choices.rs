@@ -61,6 +61,7 @@ impl Store {
         actor: u64,
         choice: StoredChoice,
     ) -> Result<i64, StoreError> {
+        let here = self.recorded_here.clone();
         self.call(move |db| {
             db.transaction(|tx| {
             tx.lock(super::layers::CHANGES_LOCK)?;
@@ -86,6 +87,8 @@ impl Store {
                 params![guild, choice.plugin, actor, now, before, after],
                 |row| row.get(0),
             )?;
+            // Before it commits, so this process's follower can never see it as another's.
+            here.lock().unwrap_or_else(|p| p.into_inner()).note(false, id);
             Ok(id)
             })
         })

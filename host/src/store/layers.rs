@@ -1,7 +1,7 @@
 //! Each guild's own layer over the config file (its ticket types, texts, staff roles and
 //! channels, as TOML text) and the history of its changes (who, when, before, after).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::sql::{params, upsert, Row};
 use chrono::{DateTime, Utc};
@@ -29,6 +29,27 @@ pub struct LayerChange {
 /// commit in order.
 pub(super) const CHANGES_LOCK: &str = "guild settings changes";
 
+/// The ids of the settings changes this process recorded (through any clone of its store) and
+/// has not yet read past: [`Store::guilds_changed_since`] leaves them out, since the process
+/// put them in force itself, and following them again would undo a newer change made
+/// meanwhile here.
+#[derive(Debug, Default)]
+pub(super) struct RecordedHere {
+    layers: HashSet<i64>,
+    choices: HashSet<i64>,
+}
+
+impl RecordedHere {
+    /// Notes a layer change (`layer`) or a plugin choice change as this process's.
+    pub(super) fn note(&mut self, layer: bool, id: i64) {
+        if layer {
+            self.layers.insert(id);
+        } else {
+            self.choices.insert(id);
+        }
+    }
+}
+
 impl Store {
     /// Where the records of the guilds' own changes end now: the last layer change and the
     /// last plugin choice change (0 for none). [`Store::guilds_changed_since`] starts there.
@@ -44,12 +65,13 @@ impl Store {
         .await
     }
 
-    /// The guilds whose own settings or plugin choices were recorded after `marks` (by this
-    /// process or another on the same database), and the new marks.
+    /// The guilds whose own settings or plugin choices other processes on the same database
+    /// recorded after `marks`, and the new marks (past this process's changes too).
     pub async fn guilds_changed_since(
         &self,
         marks: (i64, i64),
     ) -> Result<((i64, i64), Vec<u64>), StoreError> {
+        let here = self.recorded_here.clone();
         self.call(move |db| {
             let layers: Vec<(i64, u64)> = db.query_map(
                 "SELECT id, guild_id FROM guild_layer_changes WHERE id > ? ORDER BY id",
@@ -65,7 +87,15 @@ impl Store {
                 layers.last().map_or(marks.0, |(id, _)| *id),
                 choices.last().map_or(marks.1, |(id, _)| *id),
             );
-            let mut guilds: Vec<u64> = layers.iter().chain(&choices).map(|(_, g)| *g).collect();
+            let mut here = here.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guilds: Vec<u64> = layers
+                .iter()
+                .filter(|(id, _)| !here.layers.contains(id))
+                .chain(choices.iter().filter(|(id, _)| !here.choices.contains(id)))
+                .map(|(_, g)| *g)
+                .collect();
+            here.layers.retain(|id| *id > next.0);
+            here.choices.retain(|id| *id > next.1);
             guilds.sort_unstable();
             guilds.dedup();
             Ok((next, guilds))
@@ -92,6 +122,7 @@ impl Store {
         actor: u64,
         layer: String,
     ) -> Result<i64, StoreError> {
+        let here = self.recorded_here.clone();
         self.call(move |db| {
             db.transaction(|tx| {
             tx.lock(CHANGES_LOCK)?;
@@ -116,6 +147,8 @@ impl Store {
                 params![guild, actor, now, before.unwrap_or_default(), layer],
                 |row| row.get(0),
             )?;
+            // Before it commits, so this process's follower can never see it as another's.
+            here.lock().unwrap_or_else(|p| p.into_inner()).note(true, id);
             Ok(id)
             })
         })

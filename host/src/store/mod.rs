@@ -141,6 +141,8 @@ pub struct Store {
     reads: mpsc::Sender<Work>,
     database: Arc<Database>,
     tokens: Arc<transcripts::TokenIndex>,
+    /// The settings changes this process recorded, which it need not follow.
+    recorded_here: Arc<Mutex<layers::RecordedHere>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -172,6 +174,7 @@ impl Store {
             reads,
             database: Arc::new(database.clone()),
             tokens: Arc::new(tokens),
+            recorded_here: Arc::default(),
         })
     }
 

@@ -592,6 +592,8 @@ pub(super) async fn upload(
     let plugins = d.0.deps.plugins.clone();
     let cache = crate::plugins::ComponentCache::new(Some(d.config().plugin_cache.clone()));
     let kept = bytes.to_vec();
+    // Until it is kept, so putting the recorded uploads in force cannot bring back the old one.
+    let choosing = d.0.deps.plugins.choosing().await;
     // Compiling takes a while: off the async workers.
     let added =
         tokio::task::spawn_blocking(move || plugins.add_upload(guild, &kept, &cache, &ceiling))
@@ -610,6 +612,7 @@ pub(super) async fn upload(
         tracing::error!(%error, guild, "keeping an uploaded plugin");
         return refused(vec!["the component could not be kept; try again".into()]);
     }
+    drop(choosing);
     // The history shows the upload as a change to the plugin's (new) default: off.
     if let Some((entry, _)) =
         d.0.deps
