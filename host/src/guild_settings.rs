@@ -226,8 +226,14 @@ impl GuildSettings {
         *self.live.write().expect("config lock") = config.clone();
         if let Some(plugins) = plugins {
             for guild in guilds {
-                crate::self_service::apply_stored_guild(&config, &self.store, plugins, *guild)
-                    .await;
+                crate::self_service::apply_stored_guild(
+                    &config,
+                    &self.store,
+                    plugins,
+                    *guild,
+                    false,
+                )
+                .await;
             }
         }
         if let Some(tickets) = self.tickets.get().and_then(Weak::upgrade) {

@@ -43,12 +43,12 @@ pub async fn change(
 ) -> Result<(), Vec<String>> {
     let _one_at_a_time = plugins.choosing().await;
     let before = current(store, plugins, guild).await.remove(&choice.plugin);
-    apply(plugins, guild, choice.clone()).await?;
+    apply(plugins, guild, choice.clone(), true).await?;
     if let Err(error) = store.record_choice(guild, actor, choice.to_stored()).await {
         tracing::error!(%error, guild, "recording a guild's plugin choice");
         // Not kept, so not applied either: back to what it was.
         if let Some(before) = before {
-            let _ = apply(plugins, guild, before).await;
+            let _ = apply(plugins, guild, before, true).await;
         }
         return Err(vec!["the change could not be saved; nothing changed".into()]);
     }
@@ -61,17 +61,18 @@ pub async fn change(
 /// logged and the file's default stays.
 pub async fn apply_stored(config: &Config, store: &Store, plugins: &Arc<PluginHost>) {
     for guild in &config.guilds {
-        apply_stored_guild(config, store, plugins, guild.id).await;
+        apply_stored_guild(config, store, plugins, guild.id, true).await;
     }
 }
 
-/// [`apply_stored`] for one guild (another process on the same database recorded its
-/// change).
+/// [`apply_stored`] for one guild. `refresh`: whether open tickets' buttons follow; not when
+/// another process on the same database recorded the change (it refreshed them).
 pub async fn apply_stored_guild(
     config: &Config,
     store: &Store,
     plugins: &Arc<PluginHost>,
     guild: u64,
+    refresh: bool,
 ) {
     let _one_at_a_time = plugins.choosing().await;
     let cache = Arc::new(crate::plugins::ComponentCache::new(Some(
@@ -112,7 +113,7 @@ pub async fn apply_stored_guild(
         };
         for stored in stored {
             let applied = match Choice::from_stored(&stored) {
-                Ok(choice) => apply(plugins, guild.id, choice).await,
+                Ok(choice) => apply(plugins, guild.id, choice, refresh).await,
                 Err(e) => Err(vec![e]),
             };
             if let Err(problems) = applied {
@@ -122,10 +123,19 @@ pub async fn apply_stored_guild(
     }
 }
 
-/// `PluginHost::apply` off the async workers (it asks the plugin to check its settings).
-async fn apply(plugins: &Arc<PluginHost>, guild: u64, choice: Choice) -> Result<(), Vec<String>> {
+/// `PluginHost::apply` (`refresh`) or `adopt` (another process recorded it and refreshed
+/// what Discord shows), off the async workers (it asks the plugin to check its settings).
+async fn apply(
+    plugins: &Arc<PluginHost>,
+    guild: u64,
+    choice: Choice,
+    refresh: bool,
+) -> Result<(), Vec<String>> {
     let plugins = plugins.clone();
-    tokio::task::spawn_blocking(move || plugins.apply(guild, &choice))
-        .await
-        .unwrap_or_else(|e| Err(vec![format!("checking the choice failed: {e}")]))
+    tokio::task::spawn_blocking(move || match refresh {
+        true => plugins.apply(guild, &choice),
+        false => plugins.adopt(guild, &choice),
+    })
+    .await
+    .unwrap_or_else(|e| Err(vec![format!("checking the choice failed: {e}")]))
 }

@@ -750,6 +750,22 @@ impl PluginHost {
     /// plugin's storage and timers are untouched (they belong to the guild and plugin, not to
     /// this choice). Returns every problem instead when the choice is refused.
     pub fn apply(&self, guild: u64, choice: &choices::Choice) -> Result<(), Vec<String>> {
+        self.apply_choice(guild, choice, true)
+    }
+
+    /// [`Self::apply`] for a choice recorded by another process, which already brought open
+    /// tickets' buttons up to date: they are not edited again, and a plugin already on keeps
+    /// its failure count.
+    pub fn adopt(&self, guild: u64, choice: &choices::Choice) -> Result<(), Vec<String>> {
+        self.apply_choice(guild, choice, false)
+    }
+
+    fn apply_choice(
+        &self,
+        guild: u64,
+        choice: &choices::Choice,
+        ours: bool,
+    ) -> Result<(), Vec<String>> {
         let Some((entry, instance)) = self
             .entries(guild)
             .iter()
@@ -771,11 +787,11 @@ impl PluginHost {
         let checked = choices::check(&entry, instance, choice, &locale)?;
         let mut guilds = self.guilds.write().expect("plugin lock");
         let list = guilds.entry(guild).or_default();
-        list.retain(|p| p.id() != choice.plugin);
+        let was_on = list.iter().any(|p| p.id() == choice.plugin);
         if let Some(plugin) = checked {
             // A form holds five questions per ticket type, this plugin's with the others'.
             let mut asked: HashMap<&str, usize> = HashMap::new();
-            for other in list.iter() {
+            for other in list.iter().filter(|p| p.id() != choice.plugin) {
                 for t in &types {
                     let n = other
                         .questions
@@ -799,11 +815,13 @@ impl PluginHost {
                 })
                 .collect();
             if let Some(t) = overflowing_type(&asked, &per_type) {
+                // Refused: the guild keeps the plugin as it was.
                 return Err(vec![format!(
                     "its opening questions would make more than {} for ticket type {t:?} (a Discord form holds {0})",
                     manifest::MAX_QUESTIONS
                 )]);
             }
+            list.retain(|p| p.id() != choice.plugin);
             // Keep the file's order, so buttons stay where staff expect them.
             let order = |id: &str| {
                 self.entries(guild)
@@ -816,13 +834,19 @@ impl PluginHost {
                 .position(|p| order(p.id()) > order(&choice.plugin))
                 .unwrap_or(list.len());
             list.insert(at, plugin);
+        } else {
+            list.retain(|p| p.id() != choice.plugin);
         }
         drop(guilds);
-        // A plugin the owner turns on again starts with a clean slate.
-        let key = (guild, choice.plugin.clone());
-        self.disabled.lock().expect("plugin lock").remove(&key);
-        self.failures.lock().expect("plugin lock").remove(&key);
-        let _ = self.changes.send(guild);
+        // A plugin the owner turns on again (or changes) starts with a clean slate.
+        if ours || !was_on {
+            let key = (guild, choice.plugin.clone());
+            self.disabled.lock().expect("plugin lock").remove(&key);
+            self.failures.lock().expect("plugin lock").remove(&key);
+        }
+        if ours {
+            let _ = self.changes.send(guild);
+        }
         Ok(())
     }
 
