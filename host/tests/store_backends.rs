@@ -35,6 +35,23 @@ fn shared_database(why: &str) -> Option<(tempfile::TempDir, Database)> {
     Some((dir, database))
 }
 
+/// A guild's choice to turn the poke plugin on.
+fn poke_on() -> ticketbot::store::StoredChoice {
+    ticketbot::store::StoredChoice {
+        plugin: "poke".into(),
+        enabled: true,
+        capabilities: Vec::new(),
+        settings: String::new(),
+    }
+}
+
+/// Waits for the next announcement; the bound fails a test, it measures nothing.
+async fn heard(announced: &ticketbot::store::Announcements) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), announced.heard())
+        .await
+        .expect("announced")
+}
+
 fn ticket(guild: u64, opener: u64, limit: u32, guild_limit: Option<u32>) -> NewTicket {
     NewTicket {
         guild_id: guild,
@@ -177,12 +194,7 @@ async fn a_follower_misses_no_settings_change_however_they_interleave() {
             let store = writers[(guild % 2) as usize].clone();
             tokio::spawn(async move {
                 if guild % 3 == 0 {
-                    let choice = ticketbot::store::StoredChoice {
-                        plugin: "poke".into(),
-                        enabled: true,
-                        capabilities: Vec::new(),
-                        settings: String::new(),
-                    };
+                    let choice = poke_on();
                     store.record_choice(1000 + guild, 7, choice).await.map(drop)
                 } else {
                     store
@@ -224,24 +236,13 @@ async fn a_settings_change_is_announced_to_the_other_processes() {
         eprintln!("one process owns a DuckDB file: nobody to tell of a change");
         return;
     };
-    // A bound for a failing test, not a measure: each wait ends the moment it is heard.
-    let heard = || async {
-        tokio::time::timeout(std::time::Duration::from_secs(60), announced.heard())
-            .await
-            .expect("announced")
-    };
     // Once listening, the listener says so (a change before it would have been missed).
-    heard().await;
+    heard(&announced).await;
     changer.record_layer(1, 7, "# one\n".into()).await.unwrap();
-    heard().await;
-    let choice = ticketbot::store::StoredChoice {
-        plugin: "poke".into(),
-        enabled: true,
-        capabilities: Vec::new(),
-        settings: String::new(),
-    };
+    heard(&announced).await;
+    let choice = poke_on();
     changer.record_choice(1, 7, choice).await.unwrap();
-    heard().await;
+    heard(&announced).await;
 }
 
 #[tokio::test]
@@ -251,12 +252,7 @@ async fn a_process_does_not_follow_the_settings_changes_it_made_itself() {
     let here = Store::connect(&database).await.unwrap();
     let marks = here.settings_marks().await.unwrap();
     here.record_layer(1, 7, "# here\n".into()).await.unwrap();
-    let choice = ticketbot::store::StoredChoice {
-        plugin: "poke".into(),
-        enabled: true,
-        capabilities: Vec::new(),
-        settings: String::new(),
-    };
+    let choice = poke_on();
     here.record_choice(2, 7, choice).await.unwrap();
     // It put them in force itself; following them would undo what it changed since.
     let (passed, guilds) = here.guilds_changed_since(marks).await.unwrap();
@@ -285,12 +281,7 @@ async fn a_listener_that_lost_its_connection_listens_again() {
     let announced = listener
         .settings_announcements()
         .expect("a shared database");
-    let heard = || async {
-        tokio::time::timeout(std::time::Duration::from_secs(60), announced.heard())
-            .await
-            .expect("announced")
-    };
-    heard().await;
+    heard(&announced).await;
     // The server drops the listening connection (a restart, a failover, an idle timeout).
     let url = database.to_string();
     let dropped = tokio::task::spawn_blocking(move || {
@@ -308,12 +299,12 @@ async fn a_listener_that_lost_its_connection_listens_again() {
     .unwrap();
     assert_eq!(dropped, 1, "one connection listens");
     // Listening again, it says so: what was announced meanwhile is to be looked for.
-    heard().await;
+    heard(&announced).await;
     changer
         .record_layer(1, 7, "# after\n".into())
         .await
         .unwrap();
-    heard().await;
+    heard(&announced).await;
 }
 
 #[tokio::test]
