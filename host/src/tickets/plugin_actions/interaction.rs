@@ -430,16 +430,22 @@ impl Tickets {
                     } else {
                         interaction.channel_id
                     };
-                    let owns = |message| {
+                    let (guild_id, plugin_id) = (guild.id, plugin.id());
+                    let owns = |message| async move {
                         self.store
-                            .plugin_owns_message(guild.id, plugin.id(), channel, message)
+                            .plugin_owns_message(guild_id, plugin_id, channel, message)
+                            .await
+                            .unwrap_or_else(|error| {
+                                tracing::error!(%error, "looking up a plugin's message failed");
+                                false
+                            })
                     };
                     let owned = match interaction.message_id {
-                        Some(message) if owns(message).await.unwrap_or(false) => true,
+                        Some(message) if owns(message).await => true,
                         Some(message) => {
                             // Perhaps a message still being recorded: wait for those in flight.
                             let _recorded = self.recording_messages.write().await;
-                            owns(message).await.unwrap_or(false)
+                            owns(message).await
                         }
                         _ => false,
                     };
